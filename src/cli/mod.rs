@@ -1,0 +1,141 @@
+//! The command line (SPEC §3): clap definitions and one module per subcommand.
+//!
+//! Each subcommand's `run` returns an [`Outcome`]; [`Outcome::exit_code`] is
+//! the one place that decides the exit code.
+
+#![allow(clippy::print_stderr)]
+
+pub mod rules_cmd;
+pub mod scan;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Find leaked Misar API keys (msk_, ask_, mdk_) in files and git history.
+#[derive(Debug, Parser)]
+#[command(
+    name = "misar-scan",
+    version,
+    about,
+    long_about = "Find leaked Misar API keys (msk_ Misar Mail, ask_ Assisters.io, mdk_ Misar Dev) \
+in files, before they are committed and wherever they escaped to.",
+    after_help = "Examples:\n  misar-scan scan                       scan the current directory\n  misar-scan scan -f sarif -o out.sarif  SARIF for GitHub code scanning\n  misar-scan scan --write-baseline b.json && misar-scan scan --baseline b.json\n\nExit codes: 0 nothing found, 1 findings, 2 usage or runtime error (including an incomplete scan)."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files for Misar keys.
+    Scan(scan::ScanArgs),
+    /// List the rules in force or check them against their own examples.
+    Rules(rules_cmd::RulesArgs),
+}
+
+/// When to colour human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// What a command did, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// Findings reported (after allow-lists and baseline).
+    pub findings: usize,
+    /// Something could not be read or done.
+    pub incomplete: bool,
+}
+
+impl Outcome {
+    /// 0 nothing to report, 1 findings, 2 incomplete (SPEC §3). An incomplete
+    /// scan is never reported as clean, even when it found something.
+    pub fn exit_code(self) -> u8 {
+        if self.incomplete {
+            2
+        } else if self.findings > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
+    }
+}
+
+/// Replace control and bidi characters so a message cannot rewrite the terminal.
+pub fn sanitize(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Print an error chain on one line after `error:`.
+pub fn print_error(err: &anyhow::Error) {
+    let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+    eprintln!("error: {}", sanitize(&chain.join(": ")));
+}
+
+/// Whether `err` is a closed stdout (e.g. piped into `head`): a normal exit.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Write report bytes to `--output` or stdout.
+pub fn write_output(output: Option<&PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    match output {
+        Some(path) => std::fs::write(path, bytes)
+            .with_context(|| format!("failed to write report to `{}`", path.display())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(bytes)?;
+            stdout.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// Whether to colour output that goes to stdout.
+pub fn use_color(choice: ColorChoice, to_stdout: bool) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_stdout
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}

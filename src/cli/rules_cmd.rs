@@ -1,0 +1,75 @@
+//! `misar-scan rules list|check`: show the rules in force, or run each rule
+//! against its own examples (for authors of `--rules DIR`).
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use super::Outcome;
+use crate::config::RepoConfig;
+use crate::engine::check_rule_examples;
+
+/// Options of `rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// What to do with the rules.
+    #[command(subcommand)]
+    pub action: RulesAction,
+}
+
+/// `rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// List the rules in force: id, prefix, body length, product.
+    List {
+        /// Also load every `*.toml` in DIR.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
+    /// Check every rule against its examples and negative examples; exit 1 on a failure.
+    Check {
+        /// Also load every `*.toml` in DIR.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
+}
+
+/// Run `rules`.
+pub fn run(args: RulesArgs) -> Result<Outcome> {
+    match args.action {
+        RulesAction::List { rules } => {
+            let set = super::scan::load_rules(rules.as_ref(), &RepoConfig::empty())?;
+            for r in set.rules() {
+                println!(
+                    "{:<24} {:<6} body {}-{} base62  {:<14} {}",
+                    r.id, r.prefix, r.min_len, r.max_len, r.product, r.origin
+                );
+            }
+            Ok(Outcome::default())
+        }
+        RulesAction::Check { rules } => {
+            let set = super::scan::load_rules(rules.as_ref(), &RepoConfig::empty())?;
+            let failures = check_rule_examples(&set);
+            for f in &failures {
+                eprintln!("error: {}", super::sanitize(&f.to_string()));
+            }
+            let examples: usize = set
+                .rules()
+                .iter()
+                .map(|r| r.examples.len() + r.negative_examples.len())
+                .sum();
+            println!(
+                "{} rules, {examples} examples, {} failure(s)",
+                set.rules().len(),
+                failures.len()
+            );
+            Ok(Outcome {
+                findings: failures.len(),
+                incomplete: false,
+            })
+        }
+    }
+}

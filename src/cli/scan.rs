@@ -1,0 +1,198 @@
+//! `misar-scan scan [PATH…]`: scan files for keys (SPEC §3).
+
+#![allow(clippy::print_stderr)]
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::{sanitize, use_color, write_output, ColorChoice, Outcome};
+use crate::baseline::Baseline;
+use crate::config::RepoConfig;
+use crate::engine::Scanner;
+use crate::finding::sort_and_dedup;
+use crate::report::{self, Format, Report};
+use crate::rules::RuleSet;
+use crate::source::fs::{scan_paths, WalkOptions};
+use crate::source::{ProblemKind, Problems, ScanContext};
+
+/// Options of `scan`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  misar-scan scan\n  misar-scan scan src config/.env\n  misar-scan scan -f json -o findings.json\n  misar-scan scan -f sarif -o misar.sarif\n  misar-scan scan --write-baseline .misar-baseline.json\n  misar-scan scan --baseline .misar-baseline.json")]
+pub struct ScanArgs {
+    /// Files or directories to scan [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Report format.
+    #[arg(short, long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Load extra rules from every `*.toml` in DIR.
+    ///
+    /// Rules with the id of a built-in rule replace it (to change its length
+    /// range, say); others are added.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// Do not report findings recorded in FILE (a JSON report).
+    ///
+    /// Matching is by rule id, path and secret_sha256, never by line: moved code
+    /// stays accepted, a new key on the same line does not. Entries matching
+    /// nothing are reported as stale on standard error.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings as a baseline in FILE (always redacted), and exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Show full keys in the report. Keys are redacted (first 8 characters + …) by default.
+    #[arg(long)]
+    pub no_redact: bool,
+
+    /// Scan files that .gitignore, .ignore and git excludes would skip.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Skip hidden files and directories (they are scanned by default: `.env` is where keys leak).
+    #[arg(long)]
+    pub skip_hidden: bool,
+
+    /// Follow symbolic links (they are not followed by default).
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+
+    /// Worker threads [default: one per core].
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
+
+    /// Read the repository configuration from FILE instead of `.misar-scan.toml`.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore `.misar-scan.toml`.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// When to colour the human report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// Load the rules in force: embedded, plus `--rules DIR`, minus `[rules] disable`.
+pub fn load_rules(dir: Option<&PathBuf>, config: &RepoConfig) -> Result<RuleSet> {
+    let mut rules = match dir {
+        Some(dir) => RuleSet::embedded_and_dir(dir)?,
+        None => RuleSet::embedded()?,
+    };
+    config.apply_to_rules(&mut rules)?;
+    Ok(rules)
+}
+
+/// Problems are printed on standard error as they happen.
+pub fn stderr_problems() -> Problems {
+    Problems::new(Box::new(|kind, message| {
+        let label = match kind {
+            ProblemKind::Warning => "warning",
+            ProblemKind::Unread => "error",
+        };
+        eprintln!("{label}: {}", sanitize(message));
+    }))
+}
+
+/// Run `scan`.
+pub fn run(args: ScanArgs) -> Result<Outcome> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let config = if args.no_config {
+        RepoConfig::empty()
+    } else {
+        RepoConfig::discover(args.config.as_deref(), paths.first().map(PathBuf::as_path))?
+    };
+    let rules = load_rules(args.rules.as_ref(), &config)?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(Baseline::load)
+        .transpose()?;
+    let scanner = Scanner::new(&rules, &config.placeholder_words);
+    let problems = stderr_problems();
+    let redact = !args.no_redact || args.write_baseline.is_some();
+    let ctx = ScanContext {
+        scanner: &scanner,
+        rules: &rules,
+        config: &config,
+        redact,
+        problems: &problems,
+    };
+    let walk = WalkOptions {
+        no_ignore: args.no_ignore,
+        skip_hidden: args.skip_hidden,
+        follow: args.follow,
+        threads: args.threads,
+    };
+    let (mut findings, stats) = scan_paths(&paths, &walk, &ctx);
+    sort_and_dedup(&mut findings);
+    let incomplete = problems.incomplete();
+
+    if let Some(path) = &args.write_baseline {
+        let report = Report {
+            findings: &findings,
+            rules: &rules,
+            stale_baseline: &[],
+            stats,
+            incomplete,
+            redact: true,
+            color: false,
+            mode: "fs",
+        };
+        write_output(Some(path), &report::render(Format::Json, &report)?)?;
+        eprintln!(
+            "wrote a baseline of {} finding(s) to `{}`",
+            findings.len(),
+            path.display()
+        );
+        return Ok(Outcome {
+            findings: 0,
+            incomplete,
+        });
+    }
+
+    let stale = match &baseline {
+        Some(b) => b.apply(&mut findings),
+        None => Vec::new(),
+    };
+    for entry in &stale {
+        eprintln!(
+            "warning: stale baseline entry: {} in `{}` (secret_sha256 {}) matched nothing",
+            entry.rule_id,
+            sanitize(&entry.path),
+            entry.secret_sha256
+        );
+    }
+    let report = Report {
+        findings: &findings,
+        rules: &rules,
+        stale_baseline: &stale,
+        stats,
+        incomplete,
+        redact,
+        color: args.format == Format::Human && use_color(args.color, args.output.is_none()),
+        mode: "fs",
+    };
+    let bytes = report::render(args.format, &report)?;
+    write_output(args.output.as_ref(), &bytes).context("failed to write the report")?;
+    Ok(Outcome {
+        findings: findings.len(),
+        incomplete,
+    })
+}

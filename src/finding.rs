@@ -1,0 +1,122 @@
+//! `Finding`: what reports are made of (SPEC §4).
+//!
+//! A finding is a key found by a rule at a place: a file and a line, and for
+//! history scans the commit that introduced it. It carries the [`Secret`]
+//! (redacted when printed), its SHA-256, and its verification state.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Snippet;
+use crate::rules::Severity;
+use crate::secret::{sha256_hex, Secret};
+
+/// The commit that introduced a finding, for history scans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    /// Full commit id.
+    pub id: String,
+    /// Author name.
+    pub author_name: String,
+    /// Author e-mail.
+    pub author_email: String,
+    /// Author date, RFC 3339.
+    pub date: String,
+}
+
+/// Whether a key is live, per the Misar API (SPEC §2).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Verification {
+    /// Not checked (no `--verify`).
+    #[default]
+    Unverified,
+    /// The API accepted the key.
+    Live {
+        /// Whether it holds the `keys:manage` scope (a 200 on the list call).
+        can_manage_keys: bool,
+    },
+    /// The API rejected the key (401): invalid or revoked.
+    NotLive,
+    /// No trustworthy answer.
+    Unknown {
+        /// Why not.
+        reason: String,
+    },
+}
+
+impl Verification {
+    /// The report value: `live`, `not_live`, `unknown` or `unverified`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Unverified => "unverified",
+            Self::Live { .. } => "live",
+            Self::NotLive => "not_live",
+            Self::Unknown { .. } => "unknown",
+        }
+    }
+}
+
+/// One reported key at one place.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The rule's id.
+    pub rule_id: String,
+    /// The rule's human name.
+    pub rule_name: String,
+    /// The product the key belongs to.
+    pub product: String,
+    /// Report level.
+    pub severity: Severity,
+    /// The path as shown to people: relative to the current directory when
+    /// under it, otherwise as scanned. For history findings, the path in the repository.
+    pub path: String,
+    /// The path for SARIF URIs: relative to the current directory when the
+    /// file lies under it, else to the scanned path. Always `/`-separated.
+    pub uri: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column in UTF-16 code units.
+    pub column: usize,
+    /// Column just past the key.
+    pub end_column: usize,
+    /// Byte offset of the key in the file or blob.
+    pub offset: u64,
+    /// The key.
+    pub secret: Secret,
+    /// The source line, redacted unless `--no-redact`.
+    pub snippet: Snippet,
+    /// For history findings: the commit that introduced it.
+    pub commit: Option<CommitInfo>,
+    /// Liveness per the API.
+    pub verification: Verification,
+}
+
+impl Finding {
+    /// Stable identity across runs and line moves: rule id, path and the
+    /// key's hash — never the line number.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.rule_id, &self.uri, self.secret.sha256())
+    }
+
+    /// The ordering reports use: path, line, column, rule.
+    pub fn sort_key(&self) -> (&str, usize, usize, &str, Option<&str>) {
+        (
+            &self.path,
+            self.line,
+            self.column,
+            &self.rule_id,
+            self.commit.as_ref().map(|c| c.id.as_str()),
+        )
+    }
+}
+
+/// `sha256(rule_id NUL path NUL secret_sha256)`, lower-case hex.
+pub fn fingerprint(rule_id: &str, path: &str, secret_sha256: &str) -> String {
+    sha256_hex(format!("{rule_id}\0{path}\0{secret_sha256}").as_bytes())
+}
+
+/// Sort findings into report order and drop exact duplicates (the same key
+/// at the same place, e.g. from overlapping scan paths).
+pub fn sort_and_dedup(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+}

@@ -1,0 +1,32 @@
+//! misar-scan: find leaked Misar API keys (`msk_` Misar Mail, `ask_`
+//! Assisters.io, `mdk_` Misar Dev) before they are committed, on the pull
+//! request that adds them, and across whole histories when one escapes.
+//!
+//! # The pipeline
+//!
+//! The command line ([`cli`]) turns flags into plain settings and picks a
+//! **source** ([`source`]): a parallel, `.gitignore`-aware walk of files. A
+//! source reads bytes and hands them to the **engine** ([`engine::Scanner`]),
+//! which knows nothing of files or networks: a literal prefilter over the
+//! rules' prefixes finds candidate positions, then the boundary rule, the body
+//! length and the placeholder filter decide what is a key. Hits become
+//! [`finding::Finding`]s carrying their provenance and the key as a
+//! [`secret::Secret`], which prints redacted unless explicitly exposed.
+//! Findings are allow-listed ([`config`]), matched against a [`baseline`],
+//! sorted, and rendered by a **reporter** ([`report`]) as human diagnostics,
+//! JSON or SARIF. One function ([`cli::Outcome::exit_code`]) turns the result
+//! into the exit code: 0 nothing to report, 1 findings, 2 usage or runtime
+//! error, including a scan that could not read everything.
+//!
+//! Rules ([`rules`]) are TOML files embedded at build time; each carries
+//! examples and negative examples that the test suite runs.
+
+pub mod baseline;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod finding;
+pub mod report;
+pub mod rules;
+pub mod secret;
+pub mod source;

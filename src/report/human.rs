@@ -1,0 +1,149 @@
+//! The human report: one compiler-style diagnostic per finding
+//! (codespan-reporting), then a one-line summary.
+//!
+//! The source line shown is the finding's snippet, which was redacted,
+//! clipped and stripped of control and bidi characters when it was made.
+//! Colour only when asked (a terminal, no `NO_COLOR`).
+
+use codespan_reporting::diagnostic::{Diagnostic, Label, Severity as DiagSeverity};
+use codespan_reporting::files::{Error as FilesError, Files};
+use codespan_reporting::term::{self, Config};
+
+use super::Report;
+use crate::finding::Finding;
+use crate::rules::Severity;
+
+/// Serves each finding's snippet as a one-line "file" at the finding's real line.
+struct Snippets<'a>(&'a [Finding]);
+
+impl<'a> Files<'a> for Snippets<'a> {
+    type FileId = usize;
+    type Name = String;
+    type Source = &'a str;
+
+    fn name(&'a self, id: usize) -> Result<String, FilesError> {
+        let f = self.get(id)?;
+        Ok(match &f.commit {
+            Some(c) => format!("{} @ {}", f.path, &c.id[..c.id.len().min(12)]),
+            None => f.path.clone(),
+        })
+    }
+
+    fn source(&'a self, id: usize) -> Result<&'a str, FilesError> {
+        Ok(&self.get(id)?.snippet.text)
+    }
+
+    fn line_index(&'a self, id: usize, _byte_index: usize) -> Result<usize, FilesError> {
+        self.get(id).map(|_| 0)
+    }
+
+    fn line_number(&'a self, id: usize, _line_index: usize) -> Result<usize, FilesError> {
+        Ok(self.get(id)?.line)
+    }
+
+    fn column_number(&'a self, id: usize, _line: usize, byte_index: usize) -> Result<usize, FilesError> {
+        let f = self.get(id)?;
+        let text = &f.snippet.text;
+        let key = f.snippet.key.start.min(text.len());
+        let byte_index = byte_index.min(text.len());
+        Ok(if byte_index >= key {
+            f.column + text.get(key..byte_index).map_or(0, |s| s.chars().count())
+        } else {
+            f.column
+                .saturating_sub(text.get(byte_index..key).map_or(0, |s| s.chars().count()))
+                .max(1)
+        })
+    }
+
+    fn line_range(&'a self, id: usize, _line_index: usize) -> Result<std::ops::Range<usize>, FilesError> {
+        Ok(0..self.get(id)?.snippet.text.len())
+    }
+}
+
+impl Snippets<'_> {
+    fn get(&self, id: usize) -> Result<&Finding, FilesError> {
+        self.0.get(id).ok_or(FilesError::FileMissing)
+    }
+}
+
+fn diagnostic(id: usize, f: &Finding, redact: bool) -> Diagnostic<usize> {
+    let severity = match f.severity {
+        Severity::Error => DiagSeverity::Error,
+        Severity::Warning => DiagSeverity::Warning,
+        Severity::Note => DiagSeverity::Note,
+    };
+    let mut notes = vec![format!(
+        "secret_sha256: {}   verification: {}",
+        f.secret.sha256(),
+        f.verification.as_str()
+    )];
+    if let Some(c) = &f.commit {
+        notes.push(format!(
+            "introduced in commit {} by {} <{}> on {}",
+            c.id, c.author_name, c.author_email, c.date
+        ));
+    }
+    notes.push(format!(
+        "help: revoke this {} key and move its replacement to a secret store",
+        f.product
+    ));
+    Diagnostic::new(severity)
+        .with_code(f.rule_id.clone())
+        .with_message(format!("{} found", f.rule_name))
+        .with_labels(vec![Label::primary(id, f.snippet.key.clone())
+            .with_message(format!("{} key {}", f.product, f.secret.display(redact)))])
+        .with_notes(notes)
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The summary line.
+pub fn summary(report: &Report<'_>) -> String {
+    let files: std::collections::BTreeSet<&str> =
+        report.findings.iter().map(|f| f.path.as_str()).collect();
+    let mb = report.stats.bytes as f64 / 1_000_000.0;
+    let mut line = if report.findings.is_empty() {
+        "no Misar keys found".to_string()
+    } else {
+        format!(
+            "{} found in {}",
+            plural(report.findings.len() as u64, "key", "keys"),
+            plural(files.len() as u64, "file", "files")
+        )
+    };
+    line.push_str(&format!(
+        " (scanned {}, {mb:.1} MB",
+        plural(report.stats.files, "file", "files")
+    ));
+    if report.stats.allowlisted > 0 {
+        line.push_str(&format!("; {} allow-listed", report.stats.allowlisted));
+    }
+    line.push(')');
+    if report.incomplete {
+        line.push_str("; scan incomplete: some input could not be read (see the errors above)");
+    }
+    line
+}
+
+/// Render the human report.
+pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
+    let files = Snippets(report.findings);
+    let config = Config::default();
+    let mut out: Vec<u8> = Vec::new();
+    if report.color {
+        let mut buffer = termcolor::Buffer::ansi();
+        for (i, f) in report.findings.iter().enumerate() {
+            term::emit_to_write_style(&mut buffer, &config, &files, &diagnostic(i, f, report.redact))?;
+        }
+        out.extend_from_slice(buffer.as_slice());
+    } else {
+        for (i, f) in report.findings.iter().enumerate() {
+            term::emit_to_io_write(&mut out, &config, &files, &diagnostic(i, f, report.redact))?;
+        }
+    }
+    out.extend_from_slice(summary(report).as_bytes());
+    out.push(b'\n');
+    Ok(out)
+}

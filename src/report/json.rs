@@ -1,0 +1,123 @@
+//! The JSON report: one document, one object per finding.
+//!
+//! ```json
+//! { "version": 1,
+//!   "tool": { "name": "misar-scan", "version": "0.1.0" },
+//!   "summary": { "findings": 1, "files_scanned": 10, "bytes_scanned": 2048, "incomplete": false },
+//!   "findings": [ { "rule_id": "misar-mail-api-key", "path": "src/a.js", "line": 3, … } ],
+//!   "stale_baseline": [] }
+//! ```
+//!
+//! Field names are stable; new fields may be added. `secret` is the redacted
+//! key (`msk_AbCd…`) unless `--no-redact`.
+
+use serde::Serialize;
+
+use super::Report;
+use crate::baseline::BaselineEntry;
+use crate::finding::Finding;
+
+/// Version of the JSON layout.
+pub const JSON_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    tool: Tool,
+    summary: Summary,
+    findings: Vec<JsonFinding<'a>>,
+    stale_baseline: &'a [BaselineEntry],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    findings: usize,
+    files_scanned: u64,
+    bytes_scanned: u64,
+    incomplete: bool,
+}
+
+/// A finding as written in JSON reports.
+#[derive(Serialize)]
+pub struct JsonFinding<'a> {
+    rule_id: &'a str,
+    rule_name: &'a str,
+    product: &'a str,
+    severity: &'static str,
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_column: usize,
+    offset: u64,
+    secret: String,
+    secret_sha256: &'a str,
+    fingerprint: String,
+    verification: &'static str,
+    snippet: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
+}
+
+impl<'a> JsonFinding<'a> {
+    /// The JSON view of `f`.
+    pub fn new(f: &'a Finding, redact: bool) -> Self {
+        Self {
+            rule_id: &f.rule_id,
+            rule_name: &f.rule_name,
+            product: &f.product,
+            severity: f.severity.as_str(),
+            path: &f.path,
+            line: f.line,
+            column: f.column,
+            end_column: f.end_column,
+            offset: f.offset,
+            secret: f.secret.display(redact),
+            secret_sha256: f.secret.sha256(),
+            fingerprint: f.fingerprint(),
+            verification: f.verification.as_str(),
+            snippet: &f.snippet.text,
+            commit: f.commit.as_ref().map(|c| c.id.as_str()),
+            author: f
+                .commit
+                .as_ref()
+                .map(|c| format!("{} <{}>", c.author_name, c.author_email)),
+            date: f.commit.as_ref().map(|c| c.date.as_str()),
+        }
+    }
+}
+
+/// Render the JSON report.
+pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
+    let doc = Document {
+        version: JSON_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        summary: Summary {
+            findings: report.findings.len(),
+            files_scanned: report.stats.files,
+            bytes_scanned: report.stats.bytes,
+            incomplete: report.incomplete,
+        },
+        findings: report
+            .findings
+            .iter()
+            .map(|f| JsonFinding::new(f, report.redact))
+            .collect(),
+        stale_baseline: report.stale_baseline,
+    };
+    let mut out = serde_json::to_vec_pretty(&doc)?;
+    out.push(b'\n');
+    Ok(out)
+}

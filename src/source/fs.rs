@@ -1,0 +1,275 @@
+//! The file-system source: a parallel, `.gitignore`-aware walk of PATHs (SPEC §3 `scan`).
+//!
+//! Walks with the `ignore` crate's parallel walker (one thread per core by
+//! default), scanning each file on the thread that found it, like ripgrep.
+//! Hidden files are included (`.env` is where keys leak most); `.git/` is
+//! skipped. Binary files are scanned too. Files of any size are read in
+//! chunks of [`CHUNK`] bytes with an overlap, so memory stays flat however
+//! large a file or a line is.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use super::{Provenance, ScanContext, Stats};
+use crate::engine::location::LinePos;
+use crate::finding::Finding;
+
+/// Bytes read per chunk of a file.
+pub const CHUNK: usize = 4 << 20;
+
+/// How to walk.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Scan ignored files too (`.gitignore`, `.ignore`, git excludes).
+    pub no_ignore: bool,
+    /// Skip hidden files and directories (they are scanned by default).
+    pub skip_hidden: bool,
+    /// Follow symbolic links.
+    pub follow: bool,
+    /// Worker threads; 0 picks one per core.
+    pub threads: usize,
+}
+
+#[derive(Default)]
+struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    allowlisted: AtomicU64,
+    symlinks: AtomicU64,
+}
+
+/// One root of the walk and how its paths are shown.
+struct Root {
+    given: PathBuf,
+    canonical: PathBuf,
+    /// The root relative to the current directory, when it lies under it.
+    under_cwd: Option<PathBuf>,
+}
+
+impl Root {
+    fn new(given: &Path, cwd: &Path) -> std::io::Result<Self> {
+        let canonical = given.canonicalize()?;
+        let under_cwd = canonical.strip_prefix(cwd).ok().map(Path::to_path_buf);
+        Ok(Self {
+            given: given.to_path_buf(),
+            canonical,
+            under_cwd,
+        })
+    }
+
+    /// Display path and SARIF path of `path`, found under this root.
+    fn provenance(&self, path: &Path) -> Provenance {
+        let rel = path.strip_prefix(&self.given).unwrap_or(path);
+        let (shown, uri) = match &self.under_cwd {
+            Some(base) => {
+                let p = slash_path(&base.join(rel));
+                (p.clone(), p)
+            }
+            None => {
+                let uri = if rel.as_os_str().is_empty() {
+                    path.file_name().map(Path::new).unwrap_or(path)
+                } else {
+                    rel
+                };
+                (slash_path(path), slash_path(uri))
+            }
+        };
+        Provenance {
+            path: shown,
+            uri,
+            commit: None,
+        }
+    }
+}
+
+/// A path as a `/`-separated string (non-UTF-8 bytes shown as U+FFFD).
+pub fn slash_path(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let s = if std::path::MAIN_SEPARATOR == '\\' {
+        s.replace('\\', "/")
+    } else {
+        s.into_owned()
+    };
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// Scan every file under `paths`.
+pub fn scan_paths(paths: &[PathBuf], opts: &WalkOptions, ctx: &ScanContext<'_>) -> (Vec<Finding>, Stats) {
+    let findings = Mutex::new(Vec::new());
+    let counters = Counters::default();
+    let cwd = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .unwrap_or_default();
+    for given in paths {
+        match Root::new(given, &cwd) {
+            Ok(root) => walk_root(&root, opts, ctx, &counters, &findings),
+            Err(e) => ctx
+                .problems
+                .unread(&format!("could not read `{}`: {e}", given.display())),
+        }
+    }
+    let stats = Stats {
+        files: counters.files.into_inner(),
+        bytes: counters.bytes.into_inner(),
+        allowlisted: counters.allowlisted.into_inner(),
+        symlinks: counters.symlinks.into_inner(),
+    };
+    let findings = findings
+        .into_inner()
+        .expect("a scanning thread panicked while holding the findings lock");
+    (findings, stats)
+}
+
+fn walk_root(
+    root: &Root,
+    opts: &WalkOptions,
+    ctx: &ScanContext<'_>,
+    counters: &Counters,
+    findings: &Mutex<Vec<Finding>>,
+) {
+    let mut builder = WalkBuilder::new(&root.given);
+    builder
+        .standard_filters(!opts.no_ignore)
+        .hidden(opts.skip_hidden)
+        .require_git(false)
+        .follow_links(opts.follow)
+        .threads(opts.threads)
+        .filter_entry(|e| e.file_name() != ".git");
+    builder.build_parallel().run(|| {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut scratch = Vec::new();
+        Box::new(move |entry| {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    report_walk_error(ctx, &err);
+                    return WalkState::Continue;
+                }
+            };
+            let Some(file_type) = entry.file_type() else {
+                return WalkState::Continue; // stdin, never produced here
+            };
+            let path = entry.path();
+            if file_type.is_dir() {
+                return WalkState::Continue;
+            }
+            let at = root.provenance(path);
+            if file_type.is_symlink() {
+                match std::fs::metadata(path) {
+                    Ok(_) => {
+                        counters.symlinks.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => ctx
+                        .problems
+                        .warn(&format!("skipped broken symbolic link `{}`: {e}", at.path)),
+                }
+                return WalkState::Continue;
+            }
+            if !file_type.is_file() {
+                ctx.problems
+                    .warn(&format!("skipped `{}`: not a regular file", at.path));
+                return WalkState::Continue;
+            }
+            let rel = path.strip_prefix(&root.given).unwrap_or(Path::new(""));
+            if ctx.config.path_allowed(&root.canonical.join(rel)) {
+                counters.allowlisted.fetch_add(1, Ordering::Relaxed);
+                return WalkState::Continue;
+            }
+            if buf.is_empty() {
+                buf = vec![0; CHUNK];
+            }
+            let mut found = Vec::new();
+            match scan_file(path, &at, ctx, &mut buf, &mut scratch, &mut found) {
+                Ok(bytes) => {
+                    counters.files.fetch_add(1, Ordering::Relaxed);
+                    counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+                }
+                Err(e) => ctx
+                    .problems
+                    .unread(&format!("could not read `{}`: {e}", at.path)),
+            }
+            if !found.is_empty() {
+                findings
+                    .lock()
+                    .expect("a scanning thread panicked while holding the findings lock")
+                    .append(&mut found);
+            }
+            WalkState::Continue
+        })
+    });
+}
+
+fn report_walk_error(ctx: &ScanContext<'_>, err: &ignore::Error) {
+    // Loops and broken links under --follow, unreadable directories, bad ignore files.
+    let message = err.to_string();
+    match err {
+        ignore::Error::Partial(_) | ignore::Error::Glob { .. } => {
+            ctx.problems.warn(&message);
+        }
+        _ if is_loop(err) => ctx.problems.warn(&format!("skipped {message}")),
+        _ => ctx.problems.unread(&format!("could not read {message}")),
+    }
+}
+
+fn is_loop(err: &ignore::Error) -> bool {
+    match err {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => is_loop(err),
+        _ => false,
+    }
+}
+
+/// Fill `buf` from `file`, up to its end or EOF; returns bytes read.
+fn fill(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Scan one file in chunks; returns its size in bytes.
+fn scan_file(
+    path: &Path,
+    at: &Provenance,
+    ctx: &ScanContext<'_>,
+    buf: &mut [u8],
+    scratch: &mut Vec<crate::engine::Candidate>,
+    out: &mut Vec<Finding>,
+) -> std::io::Result<u64> {
+    let mut file = std::fs::File::open(path)?;
+    let overlap = ctx.scanner.overlap();
+    let mut carried = 0; // bytes at the front of `buf` kept from the previous chunk
+    let mut base: u64 = 0; // file offset of buf[0]
+    let mut pos = LinePos::START;
+    loop {
+        let n = fill(&mut file, &mut buf[carried..])?;
+        let total = carried + n;
+        let eof = total < buf.len();
+        let from = usize::from(base > 0);
+        let to = if eof { total } else { total - overlap + 1 };
+        let hits = ctx
+            .scanner
+            .hits(&buf[..total], from, to, pos, ctx.redact, scratch);
+        ctx.findings(hits, base, at, out);
+        if eof {
+            return Ok(base + total as u64);
+        }
+        // Keep the last `overlap` bytes: the next chunk starts at `keep`, and
+        // reports keys from `keep + 1`, using buf[keep] as the byte before.
+        let keep = total - overlap;
+        pos = pos.advance(&buf[..keep]);
+        buf.copy_within(keep..total, 0);
+        carried = total - keep;
+        base += keep as u64;
+    }
+}

@@ -62,7 +62,13 @@ impl Baseline {
         let accepted: HashSet<(&str, &str, &str)> = self
             .entries
             .iter()
-            .map(|e| (e.rule_id.as_str(), e.path.as_str(), e.secret_sha256.as_str()))
+            .map(|e| {
+                (
+                    e.rule_id.as_str(),
+                    e.path.as_str(),
+                    e.secret_sha256.as_str(),
+                )
+            })
             .collect();
         let mut used: HashSet<(String, String, String)> = HashSet::new();
         findings.retain(|f| {
@@ -77,11 +83,7 @@ impl Baseline {
         self.entries
             .iter()
             .filter(|e| {
-                !used.contains(&(
-                    e.rule_id.clone(),
-                    e.path.clone(),
-                    e.secret_sha256.clone(),
-                ))
+                !used.contains(&(e.rule_id.clone(), e.path.clone(), e.secret_sha256.clone()))
             })
             .cloned()
             .collect()

@@ -139,7 +139,9 @@ impl RepoConfig {
         Ok(Self {
             source: Some(path.to_path_buf()),
             dir,
-            paths: globs.build().context("failed to compile `allowlist.paths`")?,
+            paths: globs
+                .build()
+                .context("failed to compile `allowlist.paths`")?,
             secrets: file
                 .allowlist
                 .secrets

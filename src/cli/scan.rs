@@ -19,7 +19,9 @@ use crate::source::{ProblemKind, Problems, ScanContext};
 
 /// Options of `scan`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  misar-scan scan\n  misar-scan scan src config/.env\n  misar-scan scan -f json -o findings.json\n  misar-scan scan -f sarif -o misar.sarif\n  misar-scan scan --write-baseline .misar-baseline.json\n  misar-scan scan --baseline .misar-baseline.json")]
+#[command(
+    after_help = "Examples:\n  misar-scan scan\n  misar-scan scan src config/.env\n  misar-scan scan -f json -o findings.json\n  misar-scan scan -f sarif -o misar.sarif\n  misar-scan scan --write-baseline .misar-baseline.json\n  misar-scan scan --baseline .misar-baseline.json"
+)]
 pub struct ScanArgs {
     /// Files or directories to scan [default: .]
     #[arg(value_name = "PATH")]
@@ -69,7 +71,13 @@ pub struct ScanArgs {
     pub follow: bool,
 
     /// Worker threads [default: one per core].
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    #[arg(
+        short = 'j',
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
     pub threads: usize,
 
     /// Read the repository configuration from FILE instead of `.misar-scan.toml`.
@@ -119,11 +127,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         RepoConfig::discover(args.config.as_deref(), paths.first().map(PathBuf::as_path))?
     };
     let rules = load_rules(args.rules.as_ref(), &config)?;
-    let baseline = args
-        .baseline
-        .as_deref()
-        .map(Baseline::load)
-        .transpose()?;
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let scanner = Scanner::new(&rules, &config.placeholder_words);
     let problems = stderr_problems();
     let redact = !args.no_redact || args.write_baseline.is_some();

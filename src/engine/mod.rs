@@ -156,7 +156,10 @@ impl Scanner {
         let limit = (to + self.longest_prefix).min(hay.len());
         let mut at = from;
         while at < to {
-            let Some(m) = self.prefixes.find(Input::new(&hay[..limit]).range(at..limit)) else {
+            let Some(m) = self
+                .prefixes
+                .find(Input::new(&hay[..limit]).range(at..limit))
+            else {
                 break;
             };
             if m.start() >= to {
@@ -439,7 +442,10 @@ mod tests {
         assert_eq!((hits[0].line, hits[0].column), (2, 3));
         assert_eq!(hits[0].key, KEY);
         assert!(!hits[0].snippet.text.contains(KEY));
-        assert_eq!(&hits[0].snippet.text[hits[0].snippet.key.clone()], "msk_u8jz…");
+        assert_eq!(
+            &hits[0].snippet.text[hits[0].snippet.key.clone()],
+            "msk_u8jz…"
+        );
     }
 
     #[test]
@@ -482,7 +488,14 @@ mod tests {
     fn no_redact_shows_the_key_in_the_snippet() {
         let hay = format!("k={KEY}");
         let s = scanner();
-        let hits = s.hits(hay.as_bytes(), 0, hay.len(), LinePos::START, false, &mut Vec::new());
+        let hits = s.hits(
+            hay.as_bytes(),
+            0,
+            hay.len(),
+            LinePos::START,
+            false,
+            &mut Vec::new(),
+        );
         assert_eq!(hits[0].snippet.text, hay);
     }
 
@@ -490,7 +503,14 @@ mod tests {
     fn control_and_bidi_characters_are_replaced() {
         let hay = format!("\u{202E}x\u{1b}[31m={KEY}");
         let s = scanner();
-        let hits = s.hits(hay.as_bytes(), 0, hay.len(), LinePos::START, true, &mut Vec::new());
+        let hits = s.hits(
+            hay.as_bytes(),
+            0,
+            hay.len(),
+            LinePos::START,
+            true,
+            &mut Vec::new(),
+        );
         assert!(!hits[0].snippet.text.contains('\u{202E}'));
         assert!(!hits[0].snippet.text.contains('\u{1b}'));
     }

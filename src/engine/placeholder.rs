@@ -21,17 +21,107 @@ pub enum Placeholder {
 
 /// Words that make up documentation placeholders. Lower case, 3+ letters.
 const WORDS: &[&str] = &[
-    "abc", "access", "account", "actual", "add", "admin", "api", "app", "application", "assisters",
-    "auth", "bar", "baz", "blank", "change", "changeme", "client", "code", "config", "copy",
-    "create", "default", "demo", "deploy", "dev", "development", "dummy", "empty", "enter",
-    "example", "fake", "fill", "fixme", "fixture", "foo", "foobar", "generated", "goes", "here",
-    "hidden", "immediately", "insert", "invalid", "key", "keys", "live", "local", "mail", "misar",
-    "mock", "my", "new", "none", "not", "null", "old", "once", "paste", "password", "personal",
-    "placeholder", "private", "prod", "production", "project", "public", "put", "qux", "random",
-    "real", "redacted", "replace", "replaceme", "sample", "sandbox", "secret", "secrets", "server",
-    "service", "shown", "some", "staging", "store", "string", "stub", "test", "testing", "tests",
-    "text", "this", "todo", "token", "undefined", "user", "valid", "value", "with", "xxx", "your",
-    "yours", "zzz",
+    "abc",
+    "access",
+    "account",
+    "actual",
+    "add",
+    "admin",
+    "api",
+    "app",
+    "application",
+    "assisters",
+    "auth",
+    "bar",
+    "baz",
+    "blank",
+    "change",
+    "changeme",
+    "client",
+    "code",
+    "config",
+    "copy",
+    "create",
+    "default",
+    "demo",
+    "deploy",
+    "dev",
+    "development",
+    "dummy",
+    "empty",
+    "enter",
+    "example",
+    "fake",
+    "fill",
+    "fixme",
+    "fixture",
+    "foo",
+    "foobar",
+    "generated",
+    "goes",
+    "here",
+    "hidden",
+    "immediately",
+    "insert",
+    "invalid",
+    "key",
+    "keys",
+    "live",
+    "local",
+    "mail",
+    "misar",
+    "mock",
+    "my",
+    "new",
+    "none",
+    "not",
+    "null",
+    "old",
+    "once",
+    "paste",
+    "password",
+    "personal",
+    "placeholder",
+    "private",
+    "prod",
+    "production",
+    "project",
+    "public",
+    "put",
+    "qux",
+    "random",
+    "real",
+    "redacted",
+    "replace",
+    "replaceme",
+    "sample",
+    "sandbox",
+    "secret",
+    "secrets",
+    "server",
+    "service",
+    "shown",
+    "some",
+    "staging",
+    "store",
+    "string",
+    "stub",
+    "test",
+    "testing",
+    "tests",
+    "text",
+    "this",
+    "todo",
+    "token",
+    "undefined",
+    "user",
+    "valid",
+    "value",
+    "with",
+    "xxx",
+    "your",
+    "yours",
+    "zzz",
 ];
 
 /// Shannon entropy of `body` in bits per byte.
@@ -117,19 +207,21 @@ fn word_coverage(body: &[u8], extra_words: &[String]) -> usize {
 /// For each start, the end of the longest counting sequence (step +1 or −1) of 5+ there.
 fn sequence_ends(s: &[u8]) -> Vec<Option<usize>> {
     let n = s.len();
-    let mut ends = vec![None; n];
-    for i in 0..n {
-        for step in [1i16, -1] {
-            let mut j = i + 1;
-            while j < n && i16::from(s[j]) - i16::from(s[j - 1]) == step {
-                j += 1;
-            }
-            if j - i >= 5 && ends[i].is_none_or(|e| e < j) {
-                ends[i] = Some(j);
-            }
-        }
-    }
-    ends
+    (0..n)
+        .map(|i| {
+            [1i16, -1]
+                .iter()
+                .map(|&step| {
+                    let mut j = i + 1;
+                    while j < n && i16::from(s[j]) - i16::from(s[j - 1]) == step {
+                        j += 1;
+                    }
+                    j
+                })
+                .max()
+                .filter(|&j| j - i >= 5)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -153,20 +245,43 @@ mod tests {
 
     #[test]
     fn placeholders_are_recognised() {
-        assert_eq!(check("xxxxxxxxxxxxxxxxxxxxxxxx"), Some(Placeholder::LowEntropy));
-        assert_eq!(check("abcabcabcabcabcabcabcabc"), Some(Placeholder::LowEntropy));
-        assert_eq!(check("YourMisarMailApiKeyGoesHere"), Some(Placeholder::Words));
-        assert_eq!(check("0123456789abcdefghijklmnop"), Some(Placeholder::Words));
+        assert_eq!(
+            check("xxxxxxxxxxxxxxxxxxxxxxxx"),
+            Some(Placeholder::LowEntropy)
+        );
+        assert_eq!(
+            check("abcabcabcabcabcabcabcabc"),
+            Some(Placeholder::LowEntropy)
+        );
+        assert_eq!(
+            check("YourMisarMailApiKeyGoesHere"),
+            Some(Placeholder::Words)
+        );
+        assert_eq!(
+            check("0123456789abcdefghijklmnop"),
+            Some(Placeholder::Words)
+        );
         assert_eq!(check("test1234567890ABCDEFGHIJ"), Some(Placeholder::Words));
-        assert_eq!(check("Ab3dE6gH1jKmmmmmmmq2Wz9R"), Some(Placeholder::Repeated));
+        assert_eq!(
+            check("Ab3dE6gH1jKmmmmmmmq2Wz9R"),
+            Some(Placeholder::Repeated)
+        );
     }
 
     #[test]
     fn extra_words_extend_the_dictionary() {
         let body = "AcmeCorpWidgetFactoryQz";
         assert_eq!(check(body), None);
-        let extra = ["acme".to_string(), "corp".into(), "widget".into(), "factory".into()];
-        assert_eq!(classify(body.as_bytes(), 3.0, &extra), Some(Placeholder::Words));
+        let extra = [
+            "acme".to_string(),
+            "corp".into(),
+            "widget".into(),
+            "factory".into(),
+        ];
+        assert_eq!(
+            classify(body.as_bytes(), 3.0, &extra),
+            Some(Placeholder::Words)
+        );
     }
 
     #[test]

@@ -41,7 +41,12 @@ impl<'a> Files<'a> for Snippets<'a> {
         Ok(self.get(id)?.line)
     }
 
-    fn column_number(&'a self, id: usize, _line: usize, byte_index: usize) -> Result<usize, FilesError> {
+    fn column_number(
+        &'a self,
+        id: usize,
+        _line: usize,
+        byte_index: usize,
+    ) -> Result<usize, FilesError> {
         let f = self.get(id)?;
         let text = &f.snippet.text;
         let key = f.snippet.key.start.min(text.len());
@@ -55,7 +60,11 @@ impl<'a> Files<'a> for Snippets<'a> {
         })
     }
 
-    fn line_range(&'a self, id: usize, _line_index: usize) -> Result<std::ops::Range<usize>, FilesError> {
+    fn line_range(
+        &'a self,
+        id: usize,
+        _line_index: usize,
+    ) -> Result<std::ops::Range<usize>, FilesError> {
         Ok(0..self.get(id)?.snippet.text.len())
     }
 }
@@ -91,7 +100,11 @@ fn diagnostic(id: usize, f: &Finding, redact: bool) -> Diagnostic<usize> {
         .with_code(f.rule_id.clone())
         .with_message(format!("{} found", f.rule_name))
         .with_labels(vec![Label::primary(id, f.snippet.key.clone())
-            .with_message(format!("{} key {}", f.product, f.secret.display(redact)))])
+            .with_message(format!(
+                "{} key {}",
+                f.product,
+                f.secret.display(redact)
+            ))])
         .with_notes(notes)
 }
 
@@ -135,7 +148,12 @@ pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
     if report.color {
         let mut buffer = termcolor::Buffer::ansi();
         for (i, f) in report.findings.iter().enumerate() {
-            term::emit_to_write_style(&mut buffer, &config, &files, &diagnostic(i, f, report.redact))?;
+            term::emit_to_write_style(
+                &mut buffer,
+                &config,
+                &files,
+                &diagnostic(i, f, report.redact),
+            )?;
         }
         out.extend_from_slice(buffer.as_slice());
     } else {

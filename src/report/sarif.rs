@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use serde_sarif::sarif::{
     ArtifactContent, ArtifactLocation, Invocation, Location, Message, MultiformatMessageString,
-    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
-    ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
 };
 
 use super::Report;
@@ -54,11 +54,19 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
     props.insert("product".to_string(), json!(rule.product));
     props.insert("prefix".to_string(), json!(rule.prefix));
     let mut bag = properties(props);
-    bag.tags = Some(vec!["security".into(), "secret".into(), "external/cwe/cwe-798".into()]);
+    bag.tags = Some(vec![
+        "security".into(),
+        "secret".into(),
+        "external/cwe/cwe-798".into(),
+    ]);
     ReportingDescriptor::builder()
         .id(rule.id.clone())
         .name(camel_name(&rule.name))
-        .short_description(MultiformatMessageString::builder().text(rule.name.clone()).build())
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(rule.name.clone())
+                .build(),
+        )
         .full_description(
             MultiformatMessageString::builder()
                 .text(rule.description.clone())
@@ -86,7 +94,10 @@ fn camel_name(name: &str) -> String {
         .map(|w| {
             let mut cs = w.chars();
             let first = cs.next().map(|c| c.to_ascii_uppercase());
-            first.into_iter().chain(cs.map(|c| c.to_ascii_lowercase())).collect::<String>()
+            first
+                .into_iter()
+                .chain(cs.map(|c| c.to_ascii_lowercase()))
+                .collect::<String>()
         })
         .collect()
 }
@@ -99,7 +110,25 @@ pub fn encode_uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for &b in path.as_bytes() {
         let keep = b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b'@');
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'/'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'@'
+            );
         if keep {
             out.push(b as char);
         } else {
@@ -124,7 +153,11 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
         .start_column(f.column as i64)
         .end_line(f.line as i64)
         .end_column(f.end_column as i64)
-        .snippet(ArtifactContent::builder().text(f.snippet.text.clone()).build())
+        .snippet(
+            ArtifactContent::builder()
+                .text(f.snippet.text.clone())
+                .build(),
+        )
         .build();
     let location = Location::builder()
         .physical_location(
@@ -212,7 +245,10 @@ mod tests {
     fn uris_are_percent_encoded() {
         assert_eq!(encode_uri("dir with space/a.js"), "dir%20with%20space/a.js");
         assert_eq!(encode_uri("a%b#c?d:e"), "a%25b%23c%3Fd%3Ae");
-        assert_eq!(encode_uri("bundle.zip!inner/x.env"), "bundle.zip!inner/x.env");
+        assert_eq!(
+            encode_uri("bundle.zip!inner/x.env"),
+            "bundle.zip!inner/x.env"
+        );
         assert_eq!(encode_uri("é"), "%C3%A9");
     }
 

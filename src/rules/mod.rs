@@ -288,7 +288,10 @@ pub(crate) fn parse_rule(path: &str, text: &str) -> Result<Rule, RuleError> {
     if body.max_len > 4096 {
         return Err(invalid(
             file.body.span(),
-            format!("`body.max_len` ({}) is over the limit of 4096", body.max_len),
+            format!(
+                "`body.max_len` ({}) is over the limit of 4096",
+                body.max_len
+            ),
         ));
     }
     let min_entropy = *file.min_entropy.get_ref();
@@ -379,7 +382,11 @@ mod tests {
         let ids: Vec<_> = set.rules().iter().map(|r| r.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["assisters-api-key", "misar-dev-api-key", "misar-mail-api-key"]
+            [
+                "assisters-api-key",
+                "misar-dev-api-key",
+                "misar-mail-api-key"
+            ]
         );
         assert_eq!(set.get("misar-mail-api-key").unwrap().prefix, "msk_");
         assert_eq!(set.max_key_len(), 4 + 128);

@@ -66,7 +66,11 @@ impl Root {
         let rel = path.strip_prefix(&self.given).unwrap_or(path);
         let (shown, uri) = match &self.under_cwd {
             Some(base) => {
-                let p = slash_path(&base.join(rel));
+                let p = if rel.as_os_str().is_empty() {
+                    slash_path(base)
+                } else {
+                    slash_path(&base.join(rel))
+                };
                 (p.clone(), p)
             }
             None => {
@@ -98,7 +102,11 @@ pub fn slash_path(path: &Path) -> String {
 }
 
 /// Scan every file under `paths`.
-pub fn scan_paths(paths: &[PathBuf], opts: &WalkOptions, ctx: &ScanContext<'_>) -> (Vec<Finding>, Stats) {
+pub fn scan_paths(
+    paths: &[PathBuf],
+    opts: &WalkOptions,
+    ctx: &ScanContext<'_>,
+) -> (Vec<Finding>, Stats) {
     let findings = Mutex::new(Vec::new());
     let counters = Counters::default();
     let cwd = std::env::current_dir()

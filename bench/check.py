@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Correctness checks for bench/run.sh.
 
-    python3 bench/check.py OUT TREE [BIGDIR]
+    python3 bench/check.py OUT TREE [BIGDIR [SUBSET_DIR]]
 
 misar-scan must report exactly the planted keys of TREE.planted.tsv (same path,
 line, column, secret_sha256), and none of the decoys: a line starting with
@@ -90,6 +90,7 @@ def reported(tool, text):
 def main():
     out, tree = sys.argv[1], sys.argv[2].rstrip("/")
     big = sys.argv[3] if len(sys.argv) > 3 else ""
+    sub = sys.argv[4] if len(sys.argv) > 4 else ""
     exp_tree = planted(tree + ".planted.tsv")
     if exp_tree:
         check_misar("tree", out, exp_tree)
@@ -99,13 +100,15 @@ def main():
         with open(tree + ".decoys.tsv") as f:
             n = sum(1 for _ in f)
         print(f"     ({n} decoys planted: task_/mask_ glued prefixes, placeholders, too short, too long; any report of them shows above as 'extra')")
+    if sub:
+        exp_sub = [e for e in exp_tree if os.path.exists(os.path.join(sub, e[0]))]
+        check_misar("subset", out, exp_sub)
     if big:
         for name in ("concat-500MiB.txt", "minified-50MB.js"):
             exp = planted(os.path.join(big, name + ".planted.tsv"))
             if exp:
                 check_misar("big-" + name.split(".")[0], out, exp)
     # What every tool's warm-up output shows.
-    subset = os.environ.get("SUBSET", "copy-00")
     for fn in sorted(os.listdir(out)):
         if not fn.endswith(".out") or fn == "last.out":
             continue
@@ -114,8 +117,7 @@ def main():
             text = f.read()
         exp = exp_tree
         if set_name == "subset":
-            exp = [e for e in exp_tree if e[0].startswith(subset + "/")]
-            exp = [(p[len(subset) + 1:], *rest) for p, *rest in exp]
+            exp = [e for e in exp_tree if sub and os.path.exists(os.path.join(sub, e[0]))]
         elif set_name.startswith("big-"):
             name = "concat-500MiB.txt" if "concat" in set_name else "minified-50MB.js"
             exp = planted(os.path.join(big, name + ".planted.tsv")) if big else []

@@ -4,7 +4,7 @@
     python3 bench/make-big.py TREE OUTDIR
 
 - concat-500MiB.txt: 500 MiB of real source, the text files (no NUL byte,
-  under 1 MiB) of TREE concatenated in sorted path order, repeated as needed.
+  under 1 MiB, holding nothing key-shaped) of TREE concatenated in sorted path order, repeated as needed.
   Keys planted at ~1/3 and ~2/3 (the second one cut by the end of one of
   misar-scan's 4 MiB reads) and in the last line.
 - minified-50MB.js: 50,000,000 bytes of minified-style JavaScript on ONE line
@@ -14,6 +14,7 @@ Each OUTDIR/NAME.planted.tsv lists path, line, column, sha256, key.
 """
 import hashlib
 import os
+import re
 import random
 import string
 import sys
@@ -26,7 +27,8 @@ CHUNK = 4 << 20
 def main():
     tree, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
-    rng = random.Random(SEED)
+    rng = random.Random(SEED + 1)  # not the tree's stream: different keys
+    key_re = re.compile(rb"(?<![A-Za-z0-9_])(?:msk|ask|mdk)_[A-Za-z0-9]{20}")
 
     def key(prefix, n):
         return prefix + "".join(rng.choice(B62) for _ in range(n))
@@ -71,8 +73,8 @@ def main():
             for p in files:
                 with open(p, "rb") as g:
                     data = g.read()
-                if b"\0" in data:
-                    continue
+                if b"\0" in data or key_re.search(data):
+                    continue  # binary, or holds a key (the tree's planted ones)
                 while todo and written + len(data) > todo[0][0]:
                     cut = todo[0][0] - written
                     if cut < 0:

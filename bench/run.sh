@@ -14,7 +14,7 @@
 #   THREADS=nproc   threads for every tool
 #   PEERS=1         also time Kingfisher, ripsecrets, detect-secrets (0: skip)
 #   PEER_RUNS=3     timed runs per peer (interleaved with misar-scan and rg)
-#   SUBSET=copy-00  sub-directory of TREE for the slow peers (detect-secrets)
+#   SUBSET_MB=20    size of the subset of TREE given to detect-secrets (slow)
 #   BIG=1           also time a 500 MiB single file and a 50 MB one-line file
 #   BIG_RUNS=5      timed runs per tool on each big file
 #   CARGO_TARGET_DIR  where misar-scan is built (default: the repo's target/)
@@ -32,7 +32,7 @@ RUNS="${RUNS:-7}"
 THREADS="${THREADS:-$(nproc)}"
 PEERS="${PEERS:-1}"
 PEER_RUNS="${PEER_RUNS:-3}"
-SUBSET="${SUBSET:-copy-00}"
+SUBSET_MB="${SUBSET_MB:-20}"
 BIG="${BIG:-1}"
 BIG_RUNS="${BIG_RUNS:-5}"
 OUT="${OUT:-$WORK/results/$(date +%Y%m%d-%H%M%S)}"
@@ -213,10 +213,35 @@ run_set tree "$TREE" "$tree_bytes" "$RUNS" misar-scan rg misar-scan-defaults
 # ---------------------------------------------------------------- 2. peers
 if ((PEERS)); then
     run_set peers "$TREE" "$tree_bytes" "$PEER_RUNS" misar-scan rg kingfisher kingfisher-turbo ripsecrets
-    if [[ -d "$TREE/$SUBSET" ]]; then
-        sub_bytes=$(find "$TREE/$SUBSET" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%d", s}')
-        run_set subset "$TREE/$SUBSET" "$sub_bytes" "$PEER_RUNS" misar-scan rg detect-secrets
-    fi
+    # detect-secrets reads well under 1 MB/s per core here: it gets a subset,
+    # the first SUBSET_MB of TREE's files in sorted path order plus every
+    # file holding a planted key, same relative paths (bench/work/subset).
+    SUB="$WORK/subset"
+    rm -rf "$SUB"
+    python3 - "$TREE" "$SUB" "$SUBSET_MB" <<'PY'
+import os, shutil, sys
+tree, sub, mb = sys.argv[1], sys.argv[2], float(sys.argv[3])
+want = set()
+if os.path.exists(tree + ".planted.tsv"):
+    want = {l.split("\t")[0] for l in open(tree + ".planted.tsv")}
+total, picked = 0, []
+for root, dirs, files in os.walk(tree):
+    dirs.sort()
+    for f in sorted(files):
+        p = os.path.join(root, f)
+        if os.path.islink(p) or not os.path.isfile(p):
+            continue
+        rel = os.path.relpath(p, tree)
+        if total < mb * 1e6 or rel in want:
+            picked.append(rel)
+            total += os.path.getsize(p)
+for rel in picked:
+    os.makedirs(os.path.dirname(os.path.join(sub, rel)), exist_ok=True)
+    shutil.copy2(os.path.join(tree, rel), os.path.join(sub, rel))
+PY
+    sub_bytes=$(find "$SUB" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%d", s}')
+    log "subset $SUB: $(find "$SUB" -type f | wc -l) files, $sub_bytes bytes"
+    run_set subset "$SUB" "$sub_bytes" "$PEER_RUNS" misar-scan rg detect-secrets
 fi
 
 # ---------------------------------------------------------------- 3. big files
@@ -246,7 +271,7 @@ fi
 echo "loadavg_after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
 
 # ---------------------------------------------------------------- checks and summary
-python3 "$HERE/check.py" "$OUT" "$TREE" "${BIGDIR:-}" | tee "$OUT/checks.txt"
+python3 "$HERE/check.py" "$OUT" "$TREE" "${BIGDIR:-}" "${SUB:-}" | tee "$OUT/checks.txt"
 python3 "$HERE/summarize.py" "$OUT/times.tsv" | tee "$OUT/summary.md"
 log "results in $OUT"
 if grep -q '^FAIL' "$OUT/checks.txt"; then

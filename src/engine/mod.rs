@@ -385,8 +385,8 @@ pub fn check_rule_examples(rules: &RuleSet) -> Vec<ExampleFailure> {
 mod tests {
     use super::*;
 
-    const KEY: &str = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO";
-    const KEY2: &str = "ask_CsMehGAkWvj7FAc9QeWJKY40uvSwMFLZ";
+    const KEY: &str = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"; // misar-scan:allow (fake test key)
+    const KEY2: &str = "ask_CsMehGAkWvj7FAc9QeWJKY40uvSwMFLZ"; // misar-scan:allow (fake test key)
 
     fn scanner() -> Scanner {
         Scanner::new(&RuleSet::embedded().unwrap(), &[])

@@ -112,11 +112,20 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..1_000 => plural(n, "byte", "bytes"),
+        1_000..1_000_000 => format!("{:.1} KB", n as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.2} GB", n as f64 / 1e9),
+    }
+}
+
 /// The summary line.
 pub fn summary(report: &Report<'_>) -> String {
     let files: std::collections::BTreeSet<&str> =
         report.findings.iter().map(|f| f.path.as_str()).collect();
-    let mb = report.stats.bytes as f64 / 1_000_000.0;
+    let size = human_bytes(report.stats.bytes);
     let mut line = if report.findings.is_empty() {
         "no Misar keys found".to_string()
     } else {
@@ -127,7 +136,7 @@ pub fn summary(report: &Report<'_>) -> String {
         )
     };
     line.push_str(&format!(
-        " (scanned {}, {mb:.1} MB",
+        " (scanned {}, {size}",
         plural(report.stats.files, "file", "files")
     ));
     if report.stats.allowlisted > 0 {

@@ -2,7 +2,7 @@
 //!
 //! Rule files are TOML (`rules/*.toml`), one per product, embedded in the
 //! binary at build time and extendable with `--rules DIR`. A file is parsed
-//! into a [`file::RuleFile`], validated, and compiled into a [`Rule`]; only
+//! into a `RuleFile`, validated, and compiled into a [`Rule`]; only
 //! compiled rules leave this module. Errors name the file, the rule and the
 //! line.
 

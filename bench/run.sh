@@ -172,7 +172,7 @@ tool_argv() {
         kingfisher-turbo) argv=("$KF" scan . --no-update-check --load-builtins false
             --rules-path "$HERE/peers/kingfisher-misar.yaml" --no-validate --git-history none
             --no-extract-archives --turbo -j "$THREADS" -f json) ;;
-        ripsecrets) argv=("$RS" --additional-pattern '(?:msk|ask|mdk)_[A-Za-z0-9]{20,128}' .) ;;
+        ripsecrets) argv=("$RS" --only-matching --additional-pattern '(?:^|[^A-Za-z0-9_])((?:msk|ask|mdk)_[A-Za-z0-9]{20,128})(?:[^A-Za-z0-9]|$)' .) ;;
         detect-secrets) argv=("$DS" scan --all-files -p "$HERE/peers/misar_detect_secrets.py" "${ds_disable[@]}" .) ;;
         *) log "unknown tool $1"; exit 2 ;;
     esac

@@ -170,6 +170,11 @@ impl RepoConfig {
         Ok(())
     }
 
+    /// Whether `allowlist.paths` lists anything.
+    pub fn has_path_allowlist(&self) -> bool {
+        !self.paths.is_empty()
+    }
+
     /// Whether `canonical_path` is allow-listed by `allowlist.paths`.
     pub fn path_allowed(&self, canonical_path: &Path) -> bool {
         if self.paths.is_empty() {

@@ -165,40 +165,45 @@ fn walk_root(
             if file_type.is_dir() {
                 return WalkState::Continue;
             }
-            let at = root.provenance(path);
             if file_type.is_symlink() {
                 match std::fs::metadata(path) {
                     Ok(_) => {
                         counters.symlinks.fetch_add(1, Ordering::Relaxed);
                     }
-                    Err(e) => ctx
-                        .problems
-                        .warn(&format!("skipped broken symbolic link `{}`: {e}", at.path)),
+                    Err(e) => ctx.problems.warn(&format!(
+                        "skipped broken symbolic link `{}`: {e}",
+                        root.provenance(path).path
+                    )),
                 }
                 return WalkState::Continue;
             }
             if !file_type.is_file() {
-                ctx.problems
-                    .warn(&format!("skipped `{}`: not a regular file", at.path));
+                ctx.problems.warn(&format!(
+                    "skipped `{}`: not a regular file",
+                    root.provenance(path).path
+                ));
                 return WalkState::Continue;
             }
-            let rel = path.strip_prefix(&root.given).unwrap_or(Path::new(""));
-            if ctx.config.path_allowed(&root.canonical.join(rel)) {
-                counters.allowlisted.fetch_add(1, Ordering::Relaxed);
-                return WalkState::Continue;
+            if ctx.config.has_path_allowlist() {
+                let rel = path.strip_prefix(&root.given).unwrap_or(Path::new(""));
+                if ctx.config.path_allowed(&root.canonical.join(rel)) {
+                    counters.allowlisted.fetch_add(1, Ordering::Relaxed);
+                    return WalkState::Continue;
+                }
             }
             if buf.is_empty() {
                 buf = vec![0; CHUNK];
             }
             let mut found = Vec::new();
-            match scan_file(path, &at, ctx, &mut buf, &mut scratch, &mut found) {
+            match scan_file(path, root, ctx, &mut buf, &mut scratch, &mut found) {
                 Ok(bytes) => {
                     counters.files.fetch_add(1, Ordering::Relaxed);
                     counters.bytes.fetch_add(bytes, Ordering::Relaxed);
                 }
-                Err(e) => ctx
-                    .problems
-                    .unread(&format!("could not read `{}`: {e}", at.path)),
+                Err(e) => ctx.problems.unread(&format!(
+                    "could not read `{}`: {e}",
+                    root.provenance(path).path
+                )),
             }
             if !found.is_empty() {
                 findings
@@ -248,7 +253,7 @@ fn fill(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
 /// Scan one file in chunks; returns its size in bytes.
 fn scan_file(
     path: &Path,
-    at: &Provenance,
+    root: &Root,
     ctx: &ScanContext<'_>,
     buf: &mut [u8],
     scratch: &mut Vec<crate::engine::Candidate>,
@@ -259,6 +264,7 @@ fn scan_file(
     let mut carried = 0; // bytes at the front of `buf` kept from the previous chunk
     let mut base: u64 = 0; // file offset of buf[0]
     let mut pos = LinePos::START;
+    let mut at: Option<Provenance> = None; // made on the first hit only
     loop {
         let n = fill(&mut file, &mut buf[carried..])?;
         let total = carried + n;
@@ -268,7 +274,10 @@ fn scan_file(
         let hits = ctx
             .scanner
             .hits(&buf[..total], from, to, pos, ctx.redact, scratch);
-        ctx.findings(hits, base, at, out);
+        if !hits.is_empty() {
+            let at = at.get_or_insert_with(|| root.provenance(path));
+            ctx.findings(hits, base, at, out);
+        }
         if eof {
             return Ok(base + total as u64);
         }

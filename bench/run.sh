@@ -46,6 +46,7 @@ PATTERN='(^|[^A-Za-z0-9_])(msk|ask|mdk)_[A-Za-z0-9]{20,128}([^A-Za-z0-9]|$)'
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
 
 # ---------------------------------------------------------------- tools
 apt_updated=0

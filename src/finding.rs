@@ -82,6 +82,8 @@ pub struct Finding {
     pub offset: u64,
     /// The key.
     pub secret: Secret,
+    /// How the key was written (raw, base64, …).
+    pub encoding: crate::engine::decode::Encoding,
     /// The source line, redacted unless `--no-redact`.
     pub snippet: Snippet,
     /// For history findings: the commit that introduced it.

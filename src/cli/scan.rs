@@ -58,6 +58,10 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_redact: bool,
 
+    /// Look for plain keys only: do not decode base64, percent-encoding, `\u`/`\x` escapes or UTF-16.
+    #[arg(long)]
+    pub no_decode: bool,
+
     /// Scan files that .gitignore, .ignore and git excludes would skip.
     #[arg(long)]
     pub no_ignore: bool,
@@ -128,7 +132,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     };
     let rules = load_rules(args.rules.as_ref(), &config)?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-    let scanner = Scanner::new(&rules, &config.placeholder_words);
+    let scanner = Scanner::with_decoding(&rules, &config.placeholder_words, !args.no_decode);
     let problems = stderr_problems();
     let redact = !args.no_redact || args.write_baseline.is_some();
     let ctx = ScanContext {

@@ -13,17 +13,23 @@
 //!    ([`placeholder`]) are documentation, not secrets;
 //! 4. **inline allow** — a line holding `misar-scan:allow` is not reported.
 //!
+//! With decoding on (the default), the prefilter also looks for the images
+//! of each prefix in base64, percent-encoding, `\u`/`\x` escapes and UTF-16,
+//! and decodes only around those hits ([`decode`]).
+//!
 //! Input may be any bytes: invalid UTF-8 around a key does not matter, and
 //! lines of any length cost the same as short ones. A caller that reads a
 //! large file in chunks scans each chunk with [`Scanner::find_in`], carrying
 //! [`Scanner::overlap`] bytes over so that no key is cut at a chunk edge.
 
+pub mod decode;
 pub mod location;
 pub mod placeholder;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 
 use crate::rules::{Rule, RuleSet};
+use decode::{Encoding, Trigger};
 use location::{LinePos, Locator};
 
 /// The marker that suppresses findings on its line.
@@ -39,8 +45,12 @@ pub struct Candidate {
     pub rule: usize,
     /// Offset of the key's first byte.
     pub start: usize,
-    /// Offset just past the key's last byte.
+    /// Offset just past the key's last byte (of its encoded form).
     pub end: usize,
+    /// The key, decoded.
+    pub key: String,
+    /// How it was written.
+    pub encoding: Encoding,
 }
 
 /// A candidate with its place in the file and the line around it.
@@ -52,6 +62,8 @@ pub struct Hit {
     pub key: String,
     /// Offset of the key in the buffer.
     pub start: usize,
+    /// How the key was written.
+    pub encoding: Encoding,
     /// 1-based line.
     pub line: usize,
     /// 1-based column, in UTF-16 code units.
@@ -73,21 +85,28 @@ pub struct Snippet {
 
 #[derive(Debug)]
 struct CompiledRule {
-    prefix_len: usize,
+    prefix: String,
     min_len: usize,
     max_len: usize,
     min_entropy: f64,
     words: Vec<String>,
 }
 
+/// What one prefilter literal stands for: the rules sharing a prefix, and the encoding.
+#[derive(Debug)]
+struct Target {
+    rules: Vec<usize>,
+    trigger: Trigger,
+}
+
 /// Finds keys of every loaded rule in byte buffers. Cheap to share between threads.
 #[derive(Debug)]
 pub struct Scanner {
     rules: Vec<CompiledRule>,
-    /// Aho-Corasick pattern index → the rules with that prefix.
-    by_pattern: Vec<Vec<usize>>,
-    prefixes: AhoCorasick,
-    longest_prefix: usize,
+    /// Aho-Corasick pattern index → what it stands for.
+    targets: Vec<Target>,
+    literals: AhoCorasick,
+    longest_literal: usize,
     max_key_len: usize,
 }
 
@@ -108,40 +127,70 @@ fn continues_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// How much before a prefilter hit decoding may look.
+const LOOKBEHIND: usize = 64;
+
 impl Scanner {
-    /// Compile a scanner for `rules`; `extra_words` extend every rule's placeholder dictionary.
+    /// A scanner for `rules` that also finds encoded keys; `extra_words`
+    /// extend every rule's placeholder dictionary.
     pub fn new(rules: &RuleSet, extra_words: &[String]) -> Self {
-        let mut patterns: Vec<&str> = Vec::new();
-        let mut by_pattern: Vec<Vec<usize>> = Vec::new();
-        let mut compiled = Vec::new();
-        for (i, rule) in rules.rules().iter().enumerate() {
-            match patterns.iter().position(|p| *p == rule.prefix) {
-                Some(p) => by_pattern[p].push(i),
-                None => {
-                    patterns.push(&rule.prefix);
-                    by_pattern.push(vec![i]);
-                }
+        Self::with_decoding(rules, extra_words, true)
+    }
+
+    /// A scanner that finds encoded keys only when `decode` is true.
+    pub fn with_decoding(rules: &RuleSet, extra_words: &[String], decode: bool) -> Self {
+        let compiled: Vec<CompiledRule> = rules
+            .rules()
+            .iter()
+            .map(|r| compile(r, extra_words))
+            .collect();
+        // Rules sharing a prefix share its literals.
+        let mut prefixes: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, rule) in compiled.iter().enumerate() {
+            match prefixes.iter_mut().find(|(p, _)| *p == rule.prefix) {
+                Some((_, rs)) => rs.push(i),
+                None => prefixes.push((&rule.prefix, vec![i])),
             }
-            compiled.push(compile(rule, extra_words));
         }
-        let prefixes = AhoCorasick::builder()
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut targets = Vec::new();
+        for (prefix, rs) in &prefixes {
+            for (literal, trigger) in decode::literals(prefix, decode) {
+                if patterns.contains(&literal) {
+                    continue; // a collision between two prefixes' images: keep the first
+                }
+                patterns.push(literal);
+                targets.push(Target {
+                    rules: rs.clone(),
+                    trigger,
+                });
+            }
+        }
+        let literals = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
-            .expect("a handful of short literal prefixes always builds an automaton");
+            .expect("a few dozen short literals always build an automaton");
         Self {
             rules: compiled,
-            by_pattern,
-            longest_prefix: patterns.iter().map(|p| p.len()).max().unwrap_or(0),
+            targets,
+            longest_literal: patterns.iter().map(Vec::len).max().unwrap_or(0),
             max_key_len: rules.max_key_len(),
-            prefixes,
+            literals,
         }
     }
 
-    /// Bytes a chunked reader must carry from one chunk into the next: the
-    /// longest key, the byte before it and the byte after it.
+    /// Bytes before a hit that decoding may read; a chunked reader reports
+    /// hits from this offset of each chunk after the first.
+    pub fn lookbehind(&self) -> usize {
+        LOOKBEHIND
+    }
+
+    /// Bytes a chunked reader must carry from one chunk into the next:
+    /// [`Self::lookbehind`] plus the longest encoded key (UTF-16 doubles a
+    /// key, base64 adds a third and line wraps) and the byte after it.
     pub fn overlap(&self) -> usize {
-        self.max_key_len + 2
+        LOOKBEHIND + 4 * (self.max_key_len + 2) + 256
     }
 
     /// Every key in `hay`.
@@ -149,15 +198,15 @@ impl Scanner {
         self.find_in(hay, 0, hay.len(), out);
     }
 
-    /// Keys whose prefix starts at an offset in `from..to`. When `from > 0`,
-    /// `hay[from - 1]` is the byte before the first possible key; offset 0 is
-    /// the start of the input.
+    /// Keys whose prefilter hit starts at an offset in `from..to`. Bytes
+    /// before `from` are context (the byte before a key, escapes, base64
+    /// quanta); offset 0 is the start of the input.
     pub fn find_in(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Candidate>) {
-        let limit = (to + self.longest_prefix).min(hay.len());
+        let limit = (to + self.longest_literal).min(hay.len());
         let mut at = from;
         while at < to {
             let Some(m) = self
-                .prefixes
+                .literals
                 .find(Input::new(&hay[..limit]).range(at..limit))
             else {
                 break;
@@ -166,27 +215,111 @@ impl Scanner {
                 break;
             }
             at = m.start() + 1;
-            if m.start() > 0 && continues_word(hay[m.start() - 1]) {
-                continue;
-            }
-            for &r in &self.by_pattern[m.pattern().as_usize()] {
-                if let Some(end) = self.accept(r, hay, m.start()) {
-                    out.push(Candidate {
-                        rule: r,
-                        start: m.start(),
-                        end,
-                    });
-                    break;
+            let target = &self.targets[m.pattern().as_usize()];
+            if let Some(c) = self.candidate(hay, m.start(), m.len(), target) {
+                if !line_has_allow_marker(hay, c.start, c.end) {
+                    out.push(c);
                 }
             }
         }
     }
 
-    /// The end of a key of rule `r` starting at `start`, if there is one.
-    fn accept(&self, r: usize, hay: &[u8], start: usize) -> Option<usize> {
+    /// The key at a prefilter hit, if the hit is one.
+    fn candidate(
+        &self,
+        hay: &[u8],
+        s: usize,
+        lit_len: usize,
+        target: &Target,
+    ) -> Option<Candidate> {
+        let boundary_ok = |prev: Option<u8>| !prev.is_some_and(continues_word);
+        match target.trigger {
+            Trigger::Raw | Trigger::EscapedPrefix(_) => {
+                if !boundary_ok(decode::decoded_prev(hay, s)) {
+                    return None;
+                }
+                let encoding = match target.trigger {
+                    Trigger::EscapedPrefix(e) => e,
+                    _ => Encoding::Raw,
+                };
+                let body_at = s + lit_len;
+                target.rules.iter().find_map(|&r| {
+                    let len = self.body_len(r, &hay[body_at..])?;
+                    let body = String::from_utf8_lossy(&hay[body_at..body_at + len]);
+                    Some(Candidate {
+                        rule: r,
+                        start: s,
+                        end: body_at + len,
+                        key: format!("{}{body}", self.rules[r].prefix),
+                        encoding,
+                    })
+                })
+            }
+            Trigger::Base64 { offset, lead } => {
+                let w = decode::base64_window(hay, s, offset, lead, self.max_key_len)?;
+                let at = w.prefix_at;
+                let prev = at.checked_sub(1).map(|i| w.decoded[i]);
+                if !boundary_ok(prev) {
+                    return None;
+                }
+                target.rules.iter().find_map(|&r| {
+                    let rule = &self.rules[r];
+                    let key_at = w.decoded.get(at..)?;
+                    if !key_at.starts_with(rule.prefix.as_bytes()) {
+                        return None;
+                    }
+                    let len = self.body_len(r, &key_at[rule.prefix.len()..])?;
+                    let key_len = rule.prefix.len() + len;
+                    let (start, end) = w.span(at, at + key_len);
+                    Some(Candidate {
+                        rule: r,
+                        start,
+                        end,
+                        key: String::from_utf8_lossy(&key_at[..key_len]).into_owned(),
+                        encoding: Encoding::Base64,
+                    })
+                })
+            }
+            Trigger::Utf16 { big_endian } => {
+                // Code units start at even offsets (buffers start at even file
+                // offsets): `\0m\0s` at an odd offset is little-endian text
+                // whose `m` follows, and `m\0s\0` at an odd one is big-endian.
+                let (s, big_endian) = match (big_endian, s % 2 == 1) {
+                    (true, true) => (s + 1, false),
+                    (false, true) => (s - 1, true),
+                    (be, false) => (s, be),
+                };
+                let max = self.max_key_len + 1;
+                let (text, prev) = decode::utf16_ascii(hay, s, big_endian, max);
+                if !boundary_ok(prev) {
+                    return None;
+                }
+                target.rules.iter().find_map(|&r| {
+                    let rule = &self.rules[r];
+                    let len = self.body_len(r, text.get(rule.prefix.len()..)?)?;
+                    let key_len = rule.prefix.len() + len;
+                    Some(Candidate {
+                        rule: r,
+                        start: s,
+                        end: s + 2 * key_len,
+                        key: String::from_utf8_lossy(&text[..key_len]).into_owned(),
+                        encoding: if big_endian {
+                            Encoding::Utf16Be
+                        } else {
+                            Encoding::Utf16Le
+                        },
+                    })
+                })
+            }
+        }
+    }
+
+    /// The length of a key body of rule `r` at the start of `bytes`, if it is
+    /// one: base62, within the length range, ended by a non-base62 byte, and
+    /// not a placeholder.
+    fn body_len(&self, r: usize, bytes: &[u8]) -> Option<usize> {
         let rule = &self.rules[r];
-        let body_start = start + rule.prefix_len;
-        let window = &hay[body_start..hay.len().min(body_start + rule.max_len + 1)];
+        let window = &bytes[..bytes.len().min(rule.max_len + 1)];
         let len = window
             .iter()
             .position(|&b| !BASE62[b as usize])
@@ -194,15 +327,10 @@ impl Scanner {
         if len < rule.min_len || len > rule.max_len {
             return None;
         }
-        let body = &window[..len];
-        if placeholder::classify(body, rule.min_entropy, &rule.words).is_some() {
+        if placeholder::classify(&window[..len], rule.min_entropy, &rule.words).is_some() {
             return None;
         }
-        let end = body_start + len;
-        if line_has_allow_marker(hay, start, end) {
-            return None;
-        }
-        Some(end)
+        Some(len)
     }
 
     /// Candidates in `hay[from..to]` turned into hits with line, column and
@@ -225,16 +353,24 @@ impl Scanner {
         scratch
             .iter()
             .map(|c| {
-                let (line, column) = locator.locate(c.start);
-                let key = String::from_utf8_lossy(&hay[c.start..c.end]).into_owned();
+                let (line, mut column) = locator.locate(c.start);
+                let line_end =
+                    memchr::memchr(b'\n', &hay[c.start..c.end]).map_or(c.end, |i| c.start + i);
+                let mut width = location::utf16_units(&hay[c.start..line_end]);
+                if matches!(c.encoding, Encoding::Utf16Le | Encoding::Utf16Be) {
+                    // Each UTF-16 code unit is two bytes, counted one unit each.
+                    column = (column - 1) / 2 + 1;
+                    width = c.key.len();
+                }
                 let snippet = snippet(hay, locator.line_start(), c, scratch, redact);
                 Hit {
                     rule: c.rule,
-                    end_column: column + (c.end - c.start),
-                    key,
+                    key: c.key.clone(),
                     start: c.start,
+                    encoding: c.encoding,
                     line,
                     column,
+                    end_column: column + width,
                     snippet,
                 }
             })
@@ -246,7 +382,7 @@ fn compile(rule: &Rule, extra_words: &[String]) -> CompiledRule {
     let mut words: Vec<String> = rule.placeholder_words.clone();
     words.extend(extra_words.iter().map(|w| w.to_ascii_lowercase()));
     CompiledRule {
-        prefix_len: rule.prefix.len(),
+        prefix: rule.prefix.clone(),
         min_len: rule.min_len,
         max_len: rule.max_len,
         min_entropy: rule.min_entropy,
@@ -288,10 +424,9 @@ fn snippet(
             push_sanitised(&mut text, &hay[at..other.start]);
         }
         let shown_from = other.start.max(at);
-        let raw = String::from_utf8_lossy(&hay[other.start..other.end]);
         let begin = text.len();
         if redact {
-            text.push_str(&crate::secret::redact(&raw));
+            text.push_str(&crate::secret::redact(&other.key));
         } else {
             push_sanitised(&mut text, &hay[shown_from..other.end.min(to)]);
         }

@@ -10,6 +10,7 @@ use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term::{self, Config};
 
 use super::Report;
+use crate::engine::decode::Encoding;
 use crate::finding::Finding;
 use crate::rules::Severity;
 
@@ -100,11 +101,15 @@ fn diagnostic(id: usize, f: &Finding, redact: bool) -> Diagnostic<usize> {
         .with_code(f.rule_id.clone())
         .with_message(format!("{} found", f.rule_name))
         .with_labels(vec![Label::primary(id, f.snippet.key.clone())
-            .with_message(format!(
-                "{} key {}",
-                f.product,
-                f.secret.display(redact)
-            ))])
+            .with_message(match f.encoding {
+                Encoding::Raw => format!("{} key {}", f.product, f.secret.display(redact)),
+                e => format!(
+                    "{} key {}, {}-encoded",
+                    f.product,
+                    f.secret.display(redact),
+                    e.as_str()
+                ),
+            })])
         .with_notes(notes)
 }
 

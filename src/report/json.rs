@@ -59,6 +59,7 @@ pub struct JsonFinding<'a> {
     secret_sha256: &'a str,
     fingerprint: String,
     verification: &'static str,
+    encoding: &'static str,
     snippet: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a str>,
@@ -85,6 +86,7 @@ impl<'a> JsonFinding<'a> {
             secret_sha256: f.secret.sha256(),
             fingerprint: f.fingerprint(),
             verification: f.verification.as_str(),
+            encoding: f.encoding.as_str(),
             snippet: &f.snippet.text,
             commit: f.commit.as_ref().map(|c| c.id.as_str()),
             author: f

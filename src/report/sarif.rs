@@ -18,6 +18,7 @@ use serde_sarif::sarif::{
 };
 
 use super::Report;
+use crate::engine::decode::Encoding;
 use crate::finding::Finding;
 use crate::rules::{Rule, Severity};
 
@@ -141,6 +142,9 @@ pub fn encode_uri(path: &str) -> String {
 fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
     let shown = f.secret.display(redact);
     let mut text = format!("{} `{shown}` found", f.rule_name);
+    if f.encoding != Encoding::Raw {
+        text.push_str(&format!(", {}-encoded", f.encoding.as_str()));
+    }
     if let Some(c) = &f.commit {
         text.push_str(&format!(
             " (commit {} by {})",
@@ -172,6 +176,7 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
     props.insert("product".to_string(), json!(f.product));
     props.insert("verification".to_string(), json!(f.verification.as_str()));
     props.insert("secret".to_string(), json!(shown));
+    props.insert("encoding".to_string(), json!(f.encoding.as_str()));
     if let Some(c) = &f.commit {
         props.insert("commit".to_string(), json!(c.id));
         props.insert(

@@ -261,6 +261,7 @@ fn scan_file(
 ) -> std::io::Result<u64> {
     let mut file = std::fs::File::open(path)?;
     let overlap = ctx.scanner.overlap();
+    let lookbehind = ctx.scanner.lookbehind();
     let mut carried = 0; // bytes at the front of `buf` kept from the previous chunk
     let mut base: u64 = 0; // file offset of buf[0]
     let mut pos = LinePos::START;
@@ -269,8 +270,14 @@ fn scan_file(
         let n = fill(&mut file, &mut buf[carried..])?;
         let total = carried + n;
         let eof = total < buf.len();
-        let from = usize::from(base > 0);
-        let to = if eof { total } else { total - overlap + 1 };
+        // The previous chunk reported hits before `lookbehind`; its last
+        // `overlap` bytes are the context this one starts with.
+        let from = if base > 0 { lookbehind } else { 0 };
+        let to = if eof {
+            total
+        } else {
+            total - overlap + lookbehind
+        };
         let hits = ctx
             .scanner
             .hits(&buf[..total], from, to, pos, ctx.redact, scratch);
@@ -281,8 +288,8 @@ fn scan_file(
         if eof {
             return Ok(base + total as u64);
         }
-        // Keep the last `overlap` bytes: the next chunk starts at `keep`, and
-        // reports keys from `keep + 1`, using buf[keep] as the byte before.
+        // Keep the last `overlap` bytes: the next chunk starts at `keep` and
+        // reports hits from `keep + lookbehind`, where this one stopped.
         let keep = total - overlap;
         pos = pos.advance(&buf[..keep]);
         buf.copy_within(keep..total, 0);

@@ -131,6 +131,7 @@ impl ScanContext<'_> {
                 end_column: hit.end_column,
                 offset: base + hit.start as u64,
                 secret,
+                encoding: hit.encoding,
                 snippet: hit.snippet,
                 commit: at.commit.clone(),
                 verification: Verification::Unverified,

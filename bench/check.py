@@ -65,10 +65,10 @@ def found_in_text(text, expected):
 def reported(tool, text):
     """How many findings/matches the tool reported (best effort per format)."""
     try:
-        if tool == "rg":
+        if tool.startswith("rg"):
             return sum(int(l.rsplit(":", 1)[1]) for l in text.splitlines() if ":" in l), "matching lines"
         if tool.startswith("kingfisher"):
-            doc = json.loads(text)
+            doc, _ = json.JSONDecoder().raw_decode(text)  # a report, then a summary line
             for k in ("findings", "matches", "results"):
                 if isinstance(doc, dict) and isinstance(doc.get(k), list):
                     return len(doc[k]), "findings"
@@ -92,7 +92,7 @@ def main():
     big = sys.argv[3] if len(sys.argv) > 3 else ""
     sub = sys.argv[4] if len(sys.argv) > 4 else ""
     exp_tree = planted(tree + ".planted.tsv")
-    if exp_tree:
+    if exp_tree and os.path.exists(os.path.join(out, "tree.misar-scan.out")):
         check_misar("tree", out, exp_tree)
     else:
         print(f"SKIP tree: no {tree}.planted.tsv (not built by make-tree.sh): no planted-key check")
@@ -100,14 +100,15 @@ def main():
         with open(tree + ".decoys.tsv") as f:
             n = sum(1 for _ in f)
         print(f"     ({n} decoys planted: task_/mask_ glued prefixes, placeholders, too short, too long; any report of them shows above as 'extra')")
-    if sub:
+    if sub and os.path.exists(os.path.join(out, "subset.misar-scan.out")):
         exp_sub = [e for e in exp_tree if os.path.exists(os.path.join(sub, e[0]))]
         check_misar("subset", out, exp_sub)
     if big:
         for name in ("concat-500MiB.txt", "minified-50MB.js"):
             exp = planted(os.path.join(big, name + ".planted.tsv"))
             if exp:
-                check_misar("big-" + name.split(".")[0], out, exp)
+                if os.path.exists(os.path.join(out, "big-" + name.split(".")[0] + ".misar-scan.out")):
+                    check_misar("big-" + name.split(".")[0], out, exp)
     # What every tool's warm-up output shows.
     for fn in sorted(os.listdir(out)):
         if not fn.endswith(".out") or fn == "last.out":

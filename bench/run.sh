@@ -12,11 +12,13 @@
 # Environment:
 #   RUNS=7          timed runs per tool on TREE (interleaved A B A B ...)
 #   THREADS=nproc   threads for every tool
-#   PEERS=1         also time Kingfisher, ripsecrets, detect-secrets (0: skip)
+#   PEERS=1         also time Kingfisher (full tree), ripsecrets and
+#                   detect-secrets (on a SUBSET_MB subset: they are slow); 0: skip
 #   PEER_RUNS=3     timed runs per peer (interleaved with misar-scan and rg)
-#   SUBSET_MB=20    size of the subset of TREE given to detect-secrets (slow)
+#   SUBSET_MB=20    size of the subset of TREE given to ripsecrets and detect-secrets
 #   BIG=1           also time a 500 MiB single file and a 50 MB one-line file
 #   BIG_RUNS=5      timed runs per tool on each big file
+#   SETS="tree peers subset big"   which measurements to make
 #   CARGO_TARGET_DIR  where misar-scan is built (default: the repo's target/)
 #   OUT             results directory (default bench/work/results/DATE)
 #
@@ -36,6 +38,8 @@ SUBSET_MB="${SUBSET_MB:-20}"
 BIG="${BIG:-1}"
 BIG_RUNS="${BIG_RUNS:-5}"
 OUT="${OUT:-$WORK/results/$(date +%Y%m%d-%H%M%S)}"
+SETS="${SETS:-tree peers subset big}"
+want() { [[ " $SETS " == *" $1 "* ]]; }
 export LC_ALL=C
 
 # The equivalent of misar-scan's built-in rules as one regex (SPEC §1): not
@@ -166,6 +170,10 @@ tool_argv() {
     case $1 in
         misar-scan) argv=("$MS" scan --no-config --no-ignore -j "$THREADS" -f json .) ;;
         misar-scan-defaults) argv=("$MS" scan --no-config -j "$THREADS" -f json .) ;;
+        # The fastest pattern for rg: a literal prefix, no boundary group (it
+        # also matches task_..., so it is a speed reference, not an equivalent).
+        rg-literal) argv=(rg --no-config --hidden --no-ignore --text -c --threads "$THREADS"
+            '(msk|ask|mdk)_[A-Za-z0-9]{20,128}' .) ;;
         rg) argv=(rg --no-config --hidden --no-ignore --text -c --threads "$THREADS" "$PATTERN" .) ;;
         kingfisher) argv=("$KF" scan . --no-update-check --load-builtins false
             --rules-path "$HERE/peers/kingfisher-misar.yaml" --no-validate --git-history none
@@ -209,12 +217,17 @@ run_set() {
 }
 
 # ---------------------------------------------------------------- 1. the tree
-run_set tree "$TREE" "$tree_bytes" "$RUNS" misar-scan rg misar-scan-defaults
+if want tree; then
+    run_set tree "$TREE" "$tree_bytes" "$RUNS" misar-scan rg rg-literal misar-scan-defaults
+fi
 
 # ---------------------------------------------------------------- 2. peers
-if ((PEERS)); then
-    run_set peers "$TREE" "$tree_bytes" "$PEER_RUNS" misar-scan rg kingfisher kingfisher-turbo ripsecrets
-    # detect-secrets reads well under 1 MB/s per core here: it gets a subset,
+if ((PEERS)) && want peers; then
+    run_set peers "$TREE" "$tree_bytes" "$PEER_RUNS" misar-scan rg kingfisher kingfisher-turbo
+fi
+if ((PEERS)) && want subset; then
+    # detect-secrets reads well under 1 MB/s per core here and ripsecrets
+    # ~5 MB/s (minutes per run on the full tree): they get a subset,
     # the first SUBSET_MB of TREE's files in sorted path order plus every
     # file holding a planted key, same relative paths (bench/work/subset).
     SUB="$WORK/subset"
@@ -242,11 +255,11 @@ for rel in picked:
 PY
     sub_bytes=$(find "$SUB" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%d", s}')
     log "subset $SUB: $(find "$SUB" -type f | wc -l) files, $sub_bytes bytes"
-    run_set subset "$SUB" "$sub_bytes" "$PEER_RUNS" misar-scan rg detect-secrets
+    run_set subset "$SUB" "$sub_bytes" "$PEER_RUNS" misar-scan rg ripsecrets detect-secrets
 fi
 
 # ---------------------------------------------------------------- 3. big files
-if ((BIG)); then
+if ((BIG)) && want big; then
     BIGDIR="$WORK/big"
     mkdir -p "$BIGDIR"
     if [[ ! -f "$BIGDIR/concat-500MiB.txt" || ! -f "$BIGDIR/minified-50MB.js" ]]; then

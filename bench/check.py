@@ -92,8 +92,9 @@ def main():
     big = sys.argv[3] if len(sys.argv) > 3 else ""
     sub = sys.argv[4] if len(sys.argv) > 4 else ""
     exp_tree = planted(tree + ".planted.tsv")
-    if exp_tree and os.path.exists(os.path.join(out, "tree.misar-scan.out")):
-        check_misar("tree", out, exp_tree)
+    if exp_tree:
+        if os.path.exists(os.path.join(out, "tree.misar-scan.out")):
+            check_misar("tree", out, exp_tree)
     else:
         print(f"SKIP tree: no {tree}.planted.tsv (not built by make-tree.sh): no planted-key check")
     if os.path.exists(tree + ".decoys.tsv"):

@@ -11,10 +11,17 @@ use misar_scan::rules::RuleSet;
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| {
-        format!("{}/.cargo/registry/src", std::env::var("HOME").unwrap_or_default())
+        format!(
+            "{}/.cargo/registry/src",
+            std::env::var("HOME").unwrap_or_default()
+        )
     });
     let mut files = Vec::new();
-    for entry in ignore::WalkBuilder::new(&dir).standard_filters(false).build().flatten() {
+    for entry in ignore::WalkBuilder::new(&dir)
+        .standard_filters(false)
+        .build()
+        .flatten()
+    {
         if entry.file_type().is_some_and(|t| t.is_file()) {
             if let Ok(bytes) = std::fs::read(entry.path()) {
                 files.push(bytes);

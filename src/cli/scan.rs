@@ -62,6 +62,14 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_decode: bool,
 
+    /// Do not look inside archives and compressed files (.zip, .jar, .whl, .tar, .tar.gz, .gz).
+    #[arg(long)]
+    pub no_archives: bool,
+
+    /// Stop reading an archive after this many MiB of decompressed data (zip-bomb guard).
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub archive_limit: u64,
+
     /// Scan files that .gitignore, .ignore and git excludes would skip.
     #[arg(long)]
     pub no_ignore: bool,
@@ -140,6 +148,8 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         rules: &rules,
         config: &config,
         redact,
+        archives: !args.no_archives,
+        archive_limit: args.archive_limit << 20,
         problems: &problems,
     };
     let walk = WalkOptions {

@@ -4,10 +4,9 @@
 //! default), scanning each file on the thread that found it, like ripgrep.
 //! Hidden files are included (`.env` is where keys leak most); `.git/` is
 //! skipped. Binary files are scanned too. Files of any size are read in
-//! chunks of [`CHUNK`] bytes with an overlap, so memory stays flat however
+//! chunks of [`super::stream::CHUNK`] bytes with an overlap, so memory stays flat however
 //! large a file or a line is.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -15,11 +14,7 @@ use std::sync::Mutex;
 use ignore::{WalkBuilder, WalkState};
 
 use super::{Provenance, ScanContext, Stats};
-use crate::engine::location::LinePos;
 use crate::finding::Finding;
-
-/// Bytes read per chunk of a file.
-pub const CHUNK: usize = 4 << 20;
 
 /// How to walk.
 #[derive(Debug, Clone, Default)]
@@ -192,7 +187,7 @@ fn walk_root(
                 }
             }
             if buf.is_empty() {
-                buf = vec![0; CHUNK];
+                buf = vec![0; super::stream::CHUNK];
             }
             let mut found = Vec::new();
             match scan_file(path, root, ctx, &mut buf, &mut scratch, &mut found) {
@@ -236,21 +231,7 @@ fn is_loop(err: &ignore::Error) -> bool {
     }
 }
 
-/// Fill `buf` from `file`, up to its end or EOF; returns bytes read.
-fn fill(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-/// Scan one file in chunks; returns its size in bytes.
+/// Scan one file: its bytes in chunks, then, if it is an archive, its members.
 fn scan_file(
     path: &Path,
     root: &Root,
@@ -260,40 +241,16 @@ fn scan_file(
     out: &mut Vec<Finding>,
 ) -> std::io::Result<u64> {
     let mut file = std::fs::File::open(path)?;
-    let overlap = ctx.scanner.overlap();
-    let lookbehind = ctx.scanner.lookbehind();
-    let mut carried = 0; // bytes at the front of `buf` kept from the previous chunk
-    let mut base: u64 = 0; // file offset of buf[0]
-    let mut pos = LinePos::START;
-    let mut at: Option<Provenance> = None; // made on the first hit only
-    loop {
-        let n = fill(&mut file, &mut buf[carried..])?;
-        let total = carried + n;
-        let eof = total < buf.len();
-        // The previous chunk reported hits before `lookbehind`; its last
-        // `overlap` bytes are the context this one starts with.
-        let from = if base > 0 { lookbehind } else { 0 };
-        let to = if eof {
-            total
-        } else {
-            total - overlap + lookbehind
-        };
-        let hits = ctx
-            .scanner
-            .hits(&buf[..total], from, to, pos, ctx.redact, scratch);
-        if !hits.is_empty() {
-            let at = at.get_or_insert_with(|| root.provenance(path));
-            ctx.findings(hits, base, at, out);
+    let make = || root.provenance(path);
+    let raw_from = out.len();
+    let size = super::stream::scan_stream(&mut file, &make, ctx, buf, scratch, out)?;
+    if ctx.archives {
+        if let Some(kind) = super::archive::ArchiveKind::of(&path.to_string_lossy()) {
+            let at = root.provenance(path);
+            let members_from = out.len();
+            super::archive::scan_archive_file(kind, path, &at, ctx, buf, scratch, out);
+            super::archive::prefer_members(out, raw_from, members_from);
         }
-        if eof {
-            return Ok(base + total as u64);
-        }
-        // Keep the last `overlap` bytes: the next chunk starts at `keep` and
-        // reports hits from `keep + lookbehind`, where this one stopped.
-        let keep = total - overlap;
-        pos = pos.advance(&buf[..keep]);
-        buf.copy_within(keep..total, 0);
-        carried = total - keep;
-        base += keep as u64;
     }
+    Ok(size)
 }

@@ -6,7 +6,9 @@
 //! go to [`Problems`]: each is shown as it happens, and any that means "not
 //! everything was read" makes the run exit 2.
 
+pub mod archive;
 pub mod fs;
+pub mod stream;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -94,6 +96,10 @@ pub struct ScanContext<'a> {
     pub config: &'a RepoConfig,
     /// Redact keys in snippets.
     pub redact: bool,
+    /// Look inside archives and compressed files.
+    pub archives: bool,
+    /// Decompressed bytes read from one top-level archive at most.
+    pub archive_limit: u64,
     /// Where problems go.
     pub problems: &'a Problems,
 }

@@ -1,0 +1,90 @@
+//! Scanning a byte stream of any length in chunks with an overlap, so memory
+//! stays flat however large a file, an archive member or a line is.
+
+use std::io::Read;
+
+use super::{Provenance, ScanContext};
+use crate::engine::location::LinePos;
+use crate::engine::Candidate;
+use crate::finding::Finding;
+
+/// Bytes read per chunk.
+pub const CHUNK: usize = 4 << 20;
+
+/// Fill `buf` from `reader`, up to its end or EOF; returns bytes read.
+fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Scan everything `reader` yields, in chunks of `buf.len()` bytes (an even
+/// number, at least [`CHUNK`] / 4), and return how many bytes it yielded.
+/// `at` makes the provenance of the findings; it is called only on a hit.
+pub fn scan_stream(
+    reader: &mut dyn Read,
+    at: &dyn Fn() -> Provenance,
+    ctx: &ScanContext<'_>,
+    buf: &mut [u8],
+    scratch: &mut Vec<Candidate>,
+    out: &mut Vec<Finding>,
+) -> std::io::Result<u64> {
+    let overlap = ctx.scanner.overlap();
+    let lookbehind = ctx.scanner.lookbehind();
+    debug_assert!(buf.len() > 2 * overlap && buf.len() % 2 == 0 && overlap % 2 == 0);
+    let mut carried = 0; // bytes at the front of `buf` kept from the previous chunk
+    let mut base: u64 = 0; // stream offset of buf[0]; always even, for UTF-16
+    let mut pos = LinePos::START;
+    let mut provenance: Option<Provenance> = None;
+    loop {
+        let n = fill(reader, &mut buf[carried..])?;
+        let total = carried + n;
+        let eof = total < buf.len();
+        // The previous chunk reported hits before `lookbehind`; its last
+        // `overlap` bytes are the context this one starts with.
+        let from = if base > 0 { lookbehind } else { 0 };
+        let to = if eof {
+            total
+        } else {
+            total - overlap + lookbehind
+        };
+        let hits = ctx
+            .scanner
+            .hits(&buf[..total], from, to, pos, ctx.redact, scratch);
+        if !hits.is_empty() {
+            let p = provenance.get_or_insert_with(at);
+            ctx.findings(hits, base, p, out);
+        }
+        if eof {
+            return Ok(base + total as u64);
+        }
+        // Keep the last `overlap` bytes: the next chunk starts at `keep` and
+        // reports hits from `keep + lookbehind`, where this one stopped.
+        let keep = total - overlap;
+        pos = pos.advance(&buf[..keep]);
+        buf.copy_within(keep..total, 0);
+        carried = total - keep;
+        base += keep as u64;
+    }
+}
+
+/// Scan bytes already in memory (a git blob, a nested archive member).
+pub fn scan_bytes(
+    bytes: &[u8],
+    at: &Provenance,
+    ctx: &ScanContext<'_>,
+    scratch: &mut Vec<Candidate>,
+    out: &mut Vec<Finding>,
+) {
+    let hits = ctx
+        .scanner
+        .hits(bytes, 0, bytes.len(), LinePos::START, ctx.redact, scratch);
+    ctx.findings(hits, 0, at, out);
+}

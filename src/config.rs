@@ -156,7 +156,7 @@ impl RepoConfig {
     /// Turn off the rules named in `[rules] disable`; an unknown id is an error.
     pub fn apply_to_rules(&self, rules: &mut RuleSet) -> Result<()> {
         for id in &self.disabled_rules {
-            if rules.get(id).is_none() {
+            if !rules.has_id(id) {
                 bail!(
                     "unknown rule `{id}` in `rules.disable` of `{}`",
                     self.source
@@ -166,7 +166,7 @@ impl RepoConfig {
                 );
             }
         }
-        rules.retain(|r| !self.disabled_rules.contains(&r.id));
+        rules.disable(&self.disabled_rules);
         Ok(())
     }
 

@@ -90,6 +90,23 @@ pub struct Finding {
     pub commit: Option<CommitInfo>,
     /// Liveness per the API.
     pub verification: Verification,
+    /// For lints: what exactly is wrong here.
+    pub note: Option<String>,
+    /// For lints that concern several places: the others.
+    pub related: Vec<Related>,
+}
+
+/// Another place a finding concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Related {
+    /// Display path.
+    pub path: String,
+    /// Path for SARIF URIs.
+    pub uri: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
 }
 
 impl Finding {

@@ -26,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod finding;
+pub mod lint;
 pub mod report;
 pub mod rules;
 pub mod secret;

@@ -71,3 +71,42 @@ fn a_broken_example_is_reported() {
     assert_eq!(failures.len(), 2, "{failures:?}");
     assert!(failures.iter().all(|f| f.rule_id == "bad-key"));
 }
+
+#[test]
+fn every_shipped_lint_passes_its_own_examples() {
+    let rules = RuleSet::embedded().unwrap();
+    assert_eq!(rules.lints().len(), 5);
+    let failures = misar_scan::lint::check_lint_examples(&rules);
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    for lint in rules.lints() {
+        assert!(
+            !lint.examples.is_empty() && !lint.negative_examples.is_empty(),
+            "{}",
+            lint.id
+        );
+    }
+}
+
+#[test]
+fn a_lint_example_that_does_not_fire_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lint.toml"),
+        "id = \"misar-client-exposed-key\"\nlint = \"client-exposed\"\nname = \"x\"\ndescription = \"d\"\n\n[[examples]]\nfiles = { \"src/server.ts\" = \"const k = 'msk_Zq8Lp2Xv9Rk4Tw7Yb3Nc6Md1'\" }\n",
+    )
+    .unwrap();
+    let rules = RuleSet::embedded_and_dir(dir.path()).unwrap();
+    let failures = misar_scan::lint::check_lint_examples(&rules);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0]
+        .problem
+        .contains("0 finding(s) where 1 expected"));
+}

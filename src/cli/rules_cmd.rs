@@ -44,15 +44,25 @@ pub fn run(args: RulesArgs) -> Result<Outcome> {
             let set = super::scan::load_rules(rules.as_ref(), &RepoConfig::empty())?;
             for r in set.rules() {
                 println!(
-                    "{:<24} {:<6} body {}-{} base62  {:<14} {}",
+                    "{:<40} key   {:<6} body {}-{} base62  {:<14} {}",
                     r.id, r.prefix, r.min_len, r.max_len, r.product, r.origin
+                );
+            }
+            for l in set.lints() {
+                println!(
+                    "{:<40} lint  {:<8} {}  {}",
+                    l.id,
+                    l.severity.as_str(),
+                    l.name,
+                    l.origin
                 );
             }
             Ok(Outcome::default())
         }
         RulesAction::Check { rules } => {
             let set = super::scan::load_rules(rules.as_ref(), &RepoConfig::empty())?;
-            let failures = check_rule_examples(&set);
+            let mut failures = check_rule_examples(&set);
+            failures.extend(crate::lint::check_lint_examples(&set));
             for f in &failures {
                 eprintln!("error: {}", super::sanitize(&f.to_string()));
             }
@@ -60,10 +70,16 @@ pub fn run(args: RulesArgs) -> Result<Outcome> {
                 .rules()
                 .iter()
                 .map(|r| r.examples.len() + r.negative_examples.len())
+                .chain(
+                    set.lints()
+                        .iter()
+                        .map(|l| l.examples.len() + l.negative_examples.len()),
+                )
                 .sum();
             println!(
-                "{} rules, {examples} examples, {} failure(s)",
+                "{} rules, {} lints, {examples} examples, {} failure(s)",
                 set.rules().len(),
+                set.lints().len(),
                 failures.len()
             );
             Ok(Outcome {

@@ -12,6 +12,7 @@ use crate::baseline::Baseline;
 use crate::config::RepoConfig;
 use crate::engine::Scanner;
 use crate::finding::sort_and_dedup;
+use crate::lint::{key_lints, ContentLinter, GitIndex};
 use crate::report::{self, Format, Report};
 use crate::rules::RuleSet;
 use crate::source::fs::{scan_paths, WalkOptions};
@@ -141,6 +142,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     let rules = load_rules(args.rules.as_ref(), &config)?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let scanner = Scanner::with_decoding(&rules, &config.placeholder_words, !args.no_decode);
+    let linter = ContentLinter::new(&rules);
     let problems = stderr_problems();
     let redact = !args.no_redact || args.write_baseline.is_some();
     let ctx = ScanContext {
@@ -151,6 +153,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         archives: !args.no_archives,
         archive_limit: args.archive_limit << 20,
         problems: &problems,
+        linter: linter.as_ref(),
     };
     let walk = WalkOptions {
         no_ignore: args.no_ignore,
@@ -159,6 +162,11 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         threads: args.threads,
     };
     let (mut findings, stats) = scan_paths(&paths, &walk, &ctx);
+    let mut index = GitIndex::default();
+    let lints = key_lints(&findings, &rules, &mut |f| {
+        index.tracked(std::path::Path::new(&f.path))
+    });
+    findings.extend(lints);
     sort_and_dedup(&mut findings);
     let incomplete = problems.incomplete();
 

@@ -390,7 +390,7 @@ fn compile(rule: &Rule, extra_words: &[String]) -> CompiledRule {
     }
 }
 
-fn line_bounds(hay: &[u8], start: usize, end: usize) -> (usize, usize) {
+pub(crate) fn line_bounds(hay: &[u8], start: usize, end: usize) -> (usize, usize) {
     let line_start = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
     let line_end = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
     (line_start, line_end)
@@ -448,7 +448,7 @@ fn snippet(
 
 /// Append `bytes` as text, with invalid UTF-8 as U+FFFD and control and bidi
 /// characters (which could disguise what a terminal shows) replaced.
-fn push_sanitised(out: &mut String, bytes: &[u8]) {
+pub(crate) fn push_sanitised(out: &mut String, bytes: &[u8]) {
     for ch in String::from_utf8_lossy(bytes).chars() {
         let unsafe_char = (ch.is_control() && ch != '\t')
             || matches!(ch, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');

@@ -82,11 +82,12 @@ fn diagnostic(id: usize, f: &Finding, redact: bool) -> Diagnostic<usize> {
         Severity::Warning => DiagSeverity::Warning,
         Severity::Note => DiagSeverity::Note,
     };
-    let mut notes = vec![format!(
+    let mut notes: Vec<String> = f.note.iter().cloned().collect();
+    notes.push(format!(
         "secret_sha256: {}   verification: {}",
         f.secret.sha256(),
         f.verification.as_str()
-    )];
+    ));
     if let Some(c) = &f.commit {
         notes.push(format!(
             "introduced in commit {} by {} <{}> on {}",

@@ -62,6 +62,10 @@ pub struct JsonFinding<'a> {
     encoding: &'static str,
     snippet: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    related: &'a [crate::finding::Related],
+    #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     author: Option<String>,
@@ -88,6 +92,8 @@ impl<'a> JsonFinding<'a> {
             verification: f.verification.as_str(),
             encoding: f.encoding.as_str(),
             snippet: &f.snippet.text,
+            note: f.note.as_deref(),
+            related: &f.related,
             commit: f.commit.as_ref().map(|c| c.id.as_str()),
             author: f
                 .commit

@@ -20,7 +20,7 @@ use serde_sarif::sarif::{
 use super::Report;
 use crate::engine::decode::Encoding;
 use crate::finding::Finding;
-use crate::rules::{Rule, Severity};
+use crate::rules::{Lint, Rule, Severity};
 
 /// The `$schema` GitHub and most tools expect.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -40,10 +40,51 @@ fn properties(values: BTreeMap<String, Value>) -> PropertyBag {
     PropertyBag::builder().additional_properties(values).build()
 }
 
-fn descriptor(rule: &Rule) -> ReportingDescriptor {
+/// The fields of a `tool.driver.rules` entry, for key rules and lints alike.
+struct RuleText<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    remediation: &'a str,
+    severity: Severity,
+    security_severity: f64,
+    extra: Vec<(&'static str, Value)>,
+    tags: Vec<&'static str>,
+}
+
+fn key_rule_text(rule: &Rule) -> RuleText<'_> {
+    RuleText {
+        id: &rule.id,
+        name: &rule.name,
+        description: &rule.description,
+        remediation: &rule.remediation,
+        severity: rule.severity,
+        security_severity: rule.security_severity,
+        extra: vec![
+            ("product", json!(rule.product)),
+            ("prefix", json!(rule.prefix)),
+        ],
+        tags: vec!["security", "secret", "external/cwe/cwe-798"],
+    }
+}
+
+fn lint_text(lint: &Lint) -> RuleText<'_> {
+    RuleText {
+        id: &lint.id,
+        name: &lint.name,
+        description: &lint.description,
+        remediation: &lint.remediation,
+        severity: lint.severity,
+        security_severity: lint.security_severity,
+        extra: vec![("lint", json!(true))],
+        tags: vec!["security", "key-hygiene"],
+    }
+}
+
+fn descriptor(rule: RuleText<'_>) -> ReportingDescriptor {
     let help_md = format!(
-        "{}\n\n**What to do now**\n\n{}\n\nSuppress a test fixture with a `misar-scan:allow` comment on the line, or list its path under `[allowlist] paths` in `.misar-scan.toml`.",
-        rule.description, rule.remediation
+        "{}\n\n**What to do now**\n\n{}\n\nSuppress a test fixture with a `misar-scan:allow` comment on the line, list its path under `[allowlist] paths` in `.misar-scan.toml`, or turn the rule off there with `[rules] disable = [\"{}\"]`.",
+        rule.description, rule.remediation, rule.id
     );
     let help_text = format!("{}\n\n{}", rule.description, rule.remediation);
     let mut props = BTreeMap::new();
@@ -52,25 +93,18 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         json!(format!("{:.1}", rule.security_severity)),
     );
     props.insert("precision".to_string(), json!("high"));
-    props.insert("product".to_string(), json!(rule.product));
-    props.insert("prefix".to_string(), json!(rule.prefix));
+    for (k, v) in rule.extra {
+        props.insert(k.to_string(), v);
+    }
     let mut bag = properties(props);
-    bag.tags = Some(vec![
-        "security".into(),
-        "secret".into(),
-        "external/cwe/cwe-798".into(),
-    ]);
+    bag.tags = Some(rule.tags.iter().map(|t| t.to_string()).collect());
     ReportingDescriptor::builder()
-        .id(rule.id.clone())
-        .name(camel_name(&rule.name))
-        .short_description(
-            MultiformatMessageString::builder()
-                .text(rule.name.clone())
-                .build(),
-        )
+        .id(rule.id)
+        .name(camel_name(rule.name))
+        .short_description(MultiformatMessageString::builder().text(rule.name).build())
         .full_description(
             MultiformatMessageString::builder()
-                .text(rule.description.clone())
+                .text(rule.description)
                 .build(),
         )
         .help(
@@ -145,6 +179,9 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
     if f.encoding != Encoding::Raw {
         text.push_str(&format!(", {}-encoded", f.encoding.as_str()));
     }
+    if let Some(note) = &f.note {
+        text = format!("{}: {note}", f.rule_name);
+    }
     if let Some(c) = &f.commit {
         text.push_str(&format!(
             " (commit {} by {})",
@@ -187,6 +224,27 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
     }
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert(FINGERPRINT_KEY.to_string(), f.fingerprint());
+    let related: Vec<Location> = f
+        .related
+        .iter()
+        .map(|r| {
+            Location::builder()
+                .physical_location(
+                    PhysicalLocation::builder()
+                        .artifact_location(
+                            ArtifactLocation::builder().uri(encode_uri(&r.uri)).build(),
+                        )
+                        .region(
+                            Region::builder()
+                                .start_line(r.line as i64)
+                                .start_column(r.column as i64)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
     let builder = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
@@ -194,27 +252,38 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
         .locations(vec![location])
         .partial_fingerprints(fingerprints)
         .properties(properties(props));
-    match rule_index {
+    let mut result = match rule_index {
         Some(i) => builder.rule_index(i as i64).build(),
         None => builder.build(),
+    };
+    if !related.is_empty() {
+        result.related_locations = Some(related);
     }
+    result
 }
 
 /// Render the SARIF report.
 pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
-    let rules = report.rules.rules();
+    let texts: Vec<RuleText<'_>> = report
+        .rules
+        .rules()
+        .iter()
+        .map(key_rule_text)
+        .chain(report.rules.lints().iter().map(lint_text))
+        .collect();
+    let ids: Vec<String> = texts.iter().map(|t| t.id.to_string()).collect();
     let driver = ToolComponent::builder()
         .name(env!("CARGO_PKG_NAME"))
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .information_uri("https://github.com/misar/misar-scan")
-        .rules(rules.iter().map(descriptor).collect::<Vec<_>>())
+        .rules(texts.into_iter().map(descriptor).collect::<Vec<_>>())
         .build();
     let results: Vec<SarifResult> = report
         .findings
         .iter()
         .map(|f| {
-            let index = rules.iter().position(|r| r.id == f.rule_id);
+            let index = ids.iter().position(|id| *id == f.rule_id);
             result(f, index, report.redact)
         })
         .collect();

@@ -46,3 +46,32 @@ pub(crate) struct BodyFile {
 fn default_min_entropy() -> Spanned<f64> {
     Spanned::new(0..0, 3.0)
 }
+
+/// A key-hygiene lint as written on disk (`rules/lints/*.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LintFile {
+    pub id: Spanned<String>,
+    pub lint: Spanned<String>,
+    pub name: String,
+    #[serde(default)]
+    pub severity: Option<Spanned<String>>,
+    #[serde(default)]
+    pub security_severity: Option<Spanned<f64>>,
+    pub description: String,
+    #[serde(default)]
+    pub remediation: Option<String>,
+    #[serde(default)]
+    pub examples: Vec<LintExampleFile>,
+    #[serde(default)]
+    pub negative_examples: Vec<LintExampleFile>,
+}
+
+/// A lint example: files to create (path → text), optionally committed to git.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LintExampleFile {
+    pub files: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub git: bool,
+}

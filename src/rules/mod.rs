@@ -1,7 +1,10 @@
-//! Rules: what a Misar key looks like, per product (SPEC §1).
+//! Rules: what a Misar key looks like, per product (SPEC §1), and the
+//! key-hygiene lints.
 //!
 //! Rule files are TOML (`rules/*.toml`), one per product, embedded in the
-//! binary at build time and extendable with `--rules DIR`. A file is parsed
+//! binary at build time and extendable with `--rules DIR`. Lint files
+//! (`rules/lints/*.toml`, or any rule file with a `lint` field) configure the
+//! built-in checks of [`crate::lint`] and carry their own examples. A file is parsed
 //! into a `RuleFile`, validated, and compiled into a [`Rule`]; only
 //! compiled rules leave this module. Errors name the file, the rule and the
 //! line.
@@ -28,6 +31,26 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "rules/misar-dev.toml",
         include_str!("../../rules/misar-dev.toml"),
+    ),
+    (
+        "rules/lints/client-exposed.toml",
+        include_str!("../../rules/lints/client-exposed.toml"),
+    ),
+    (
+        "rules/lints/committed-env-file.toml",
+        include_str!("../../rules/lints/committed-env-file.toml"),
+    ),
+    (
+        "rules/lints/shared-across-environments.toml",
+        include_str!("../../rules/lints/shared-across-environments.toml"),
+    ),
+    (
+        "rules/lints/webhook-secret.toml",
+        include_str!("../../rules/lints/webhook-secret.toml"),
+    ),
+    (
+        "rules/lints/webhook-signature-timing.toml",
+        include_str!("../../rules/lints/webhook-signature-timing.toml"),
     ),
 ];
 
@@ -141,41 +164,150 @@ pub enum RuleError {
     Empty(String),
 }
 
-/// All loaded rules, in a stable order (by id).
+/// The built-in lint checks a lint file can configure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LintCheck {
+    /// A key in code served to browsers.
+    ClientExposed,
+    /// A key in a `.env*` file tracked by git.
+    CommittedEnvFile,
+    /// The same key configured for several environments.
+    SharedAcrossEnvironments,
+    /// A webhook signing secret written next to the HMAC call.
+    WebhookSecretHardcoded,
+    /// A webhook signature compared with `==`/`===`.
+    WebhookSignatureTimingUnsafe,
+}
+
+impl LintCheck {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "client-exposed" => Self::ClientExposed,
+            "committed-env-file" => Self::CommittedEnvFile,
+            "shared-across-environments" => Self::SharedAcrossEnvironments,
+            "webhook-secret-hardcoded" => Self::WebhookSecretHardcoded,
+            "webhook-signature-timing-unsafe" => Self::WebhookSignatureTimingUnsafe,
+            _ => return None,
+        })
+    }
+}
+
+/// An example of a lint: files to create, optionally committed to git.
+#[derive(Debug, Clone)]
+pub struct LintExample {
+    /// Path → text.
+    pub files: std::collections::BTreeMap<String, String>,
+    /// Commit the files to a git repository first.
+    pub git: bool,
+}
+
+/// A validated key-hygiene lint.
+#[derive(Debug, Clone)]
+pub struct Lint {
+    /// Stable identifier.
+    pub id: String,
+    /// The check it configures.
+    pub check: LintCheck,
+    /// Human name.
+    pub name: String,
+    /// Report level.
+    pub severity: Severity,
+    /// GitHub `security-severity`.
+    pub security_severity: f64,
+    /// What is wrong, for an alert reader.
+    pub description: String,
+    /// What to do, in Markdown.
+    pub remediation: String,
+    /// Each must yield exactly one finding of this lint.
+    pub examples: Vec<LintExample>,
+    /// Each must yield none.
+    pub negative_examples: Vec<LintExample>,
+    /// Where it came from.
+    pub origin: String,
+}
+
+/// All loaded rules and lints, in a stable order (by id).
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    lints: Vec<Lint>,
+}
+
+/// A parsed rule file: a key rule or a lint.
+pub(crate) enum Parsed {
+    Key(Rule),
+    Lint(Lint),
 }
 
 impl RuleSet {
     /// The rules shipped with misar-scan.
     pub fn embedded() -> Result<Self, RuleError> {
-        let rules = EMBEDDED
+        let parsed = EMBEDDED
             .iter()
-            .map(|(name, text)| parse_rule(name, text))
+            .map(|(name, text)| parse_file(name, text))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::from_rules(rules))
+        Ok(Self::from_parsed(parsed))
     }
 
     /// The embedded rules extended by every `*.toml` in `dir`; a rule whose id
     /// matches an embedded one replaces it (to change its length range, say).
     pub fn embedded_and_dir(dir: &Path) -> Result<Self, RuleError> {
         let mut set = Self::embedded()?;
-        for rule in load_dir(dir)? {
-            set.rules.retain(|r| r.id != rule.id);
-            set.rules.push(rule);
+        for parsed in load_dir(dir)? {
+            let id = match &parsed {
+                Parsed::Key(r) => r.id.clone(),
+                Parsed::Lint(l) => l.id.clone(),
+            };
+            set.rules.retain(|r| r.id != id);
+            set.lints.retain(|l| l.id != id);
+            match parsed {
+                Parsed::Key(r) => set.rules.push(r),
+                Parsed::Lint(l) => set.lints.push(l),
+            }
         }
-        Ok(Self::from_rules(set.rules))
+        set.rules.sort_by(|a, b| a.id.cmp(&b.id));
+        set.lints.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(set)
     }
 
-    fn from_rules(mut rules: Vec<Rule>) -> Self {
+    fn from_parsed(parsed: Vec<Parsed>) -> Self {
+        let mut rules = Vec::new();
+        let mut lints = Vec::new();
+        for p in parsed {
+            match p {
+                Parsed::Key(r) => rules.push(r),
+                Parsed::Lint(l) => lints.push(l),
+            }
+        }
         rules.sort_by(|a, b| a.id.cmp(&b.id));
-        Self { rules }
+        lints.sort_by(|a, b| a.id.cmp(&b.id));
+        Self { rules, lints }
     }
 
-    /// Only the rules `keep` accepts (used for `[rules] disable` in the config).
-    pub fn retain(&mut self, keep: impl FnMut(&Rule) -> bool) {
-        self.rules.retain(keep);
+    /// Turn off the rules and lints whose ids `drop` names.
+    pub fn disable(&mut self, drop: &[String]) {
+        self.rules.retain(|r| !drop.contains(&r.id));
+        self.lints.retain(|l| !drop.contains(&l.id));
+    }
+
+    /// Whether a rule or lint has this id.
+    pub fn has_id(&self, id: &str) -> bool {
+        self.get(id).is_some() || self.lint(id).is_some()
+    }
+
+    /// The lints in force.
+    pub fn lints(&self) -> &[Lint] {
+        &self.lints
+    }
+
+    /// The lint with this id.
+    pub fn lint(&self, id: &str) -> Option<&Lint> {
+        self.lints.iter().find(|l| l.id == id)
+    }
+
+    /// The lint running `check`, if it is on.
+    pub fn lint_for(&self, check: LintCheck) -> Option<&Lint> {
+        self.lints.iter().find(|l| l.check == check)
     }
 
     /// All rules.
@@ -199,7 +331,7 @@ impl RuleSet {
 }
 
 /// Every `*.toml` in `dir` (not recursive), sorted by name.
-fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
+fn load_dir(dir: &Path) -> Result<Vec<Parsed>, RuleError> {
     let shown = dir.display().to_string();
     let entries = std::fs::read_dir(dir).map_err(|source| RuleError::Read {
         path: shown.clone(),
@@ -221,7 +353,7 @@ fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
                 path: name.clone(),
                 source,
             })?;
-            parse_rule(&name, &text)
+            parse_file(&name, &text)
         })
         .collect()
 }
@@ -234,7 +366,101 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// Parse and validate one rule file.
+/// Parse and validate one rule or lint file (a lint file has a `lint` field).
+pub(crate) fn parse_file(path: &str, text: &str) -> Result<Parsed, RuleError> {
+    let is_lint = text
+        .parse::<toml::Table>()
+        .map(|t| t.contains_key("lint"))
+        .unwrap_or(false);
+    if is_lint {
+        parse_lint(path, text).map(Parsed::Lint)
+    } else {
+        parse_rule(path, text).map(Parsed::Key)
+    }
+}
+
+fn parse_severity(
+    s: Option<&toml::Spanned<String>>,
+    default: Severity,
+    invalid: &dyn Fn(std::ops::Range<usize>, String) -> RuleError,
+) -> Result<Severity, RuleError> {
+    match s {
+        None => Ok(default),
+        Some(s) => Severity::parse(s.get_ref()).ok_or_else(|| {
+            invalid(
+                s.span(),
+                format!(
+                    "unknown `severity` `{}` (expected `error`, `warning` or `note`)",
+                    s.get_ref()
+                ),
+            )
+        }),
+    }
+}
+
+fn parse_security_severity(
+    s: Option<&toml::Spanned<f64>>,
+    invalid: &dyn Fn(std::ops::Range<usize>, String) -> RuleError,
+) -> Result<f64, RuleError> {
+    match s {
+        None => Ok(8.0),
+        Some(s) if (0.0..=10.0).contains(s.get_ref()) => Ok(*s.get_ref()),
+        Some(s) => Err(invalid(
+            s.span(),
+            "`security_severity` must be between 0.0 and 10.0".into(),
+        )),
+    }
+}
+
+fn parse_lint(path: &str, text: &str) -> Result<Lint, RuleError> {
+    let file: file::LintFile = toml::from_str(text).map_err(|e| RuleError::Parse {
+        path: path.to_string(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e.message().trim().to_string(),
+    })?;
+    let id = file.id.get_ref().clone();
+    let invalid = |span: std::ops::Range<usize>, message: String| RuleError::Invalid {
+        path: path.to_string(),
+        rule: id.clone(),
+        line: line_of(text, span.start),
+        message,
+    };
+    let check = LintCheck::parse(file.lint.get_ref()).ok_or_else(|| {
+        invalid(
+            file.lint.span(),
+            format!(
+                "unknown `lint` `{}` (expected `client-exposed`, `committed-env-file`, `shared-across-environments`, `webhook-secret-hardcoded` or `webhook-signature-timing-unsafe`)",
+                file.lint.get_ref()
+            ),
+        )
+    })?;
+    let severity = parse_severity(file.severity.as_ref(), Severity::Warning, &invalid)?;
+    let security_severity = parse_security_severity(file.security_severity.as_ref(), &invalid)?;
+    if file.examples.is_empty() {
+        return Err(invalid(
+            file.id.span(),
+            "a lint needs at least one entry in `examples`".into(),
+        ));
+    }
+    let example = |e: file::LintExampleFile| LintExample {
+        files: e.files,
+        git: e.git,
+    };
+    Ok(Lint {
+        id,
+        check,
+        name: file.name,
+        severity,
+        security_severity,
+        description: file.description.trim().to_string(),
+        remediation: file.remediation.unwrap_or_default().trim().to_string(),
+        examples: file.examples.into_iter().map(example).collect(),
+        negative_examples: file.negative_examples.into_iter().map(example).collect(),
+        origin: path.to_string(),
+    })
+}
+
+/// Parse and validate one key rule file.
 pub(crate) fn parse_rule(path: &str, text: &str) -> Result<Rule, RuleError> {
     let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
         path: path.to_string(),
@@ -301,28 +527,8 @@ pub(crate) fn parse_rule(path: &str, text: &str) -> Result<Rule, RuleError> {
             format!("`min_entropy` ({min_entropy}) must be between 0 and 8 bits per character"),
         ));
     }
-    let severity = match &file.severity {
-        None => Severity::Error,
-        Some(s) => Severity::parse(s.get_ref()).ok_or_else(|| {
-            invalid(
-                s.span(),
-                format!(
-                    "unknown `severity` `{}` (expected `error`, `warning` or `note`)",
-                    s.get_ref()
-                ),
-            )
-        })?,
-    };
-    let security_severity = match &file.security_severity {
-        None => 8.0,
-        Some(s) if (0.0..=10.0).contains(s.get_ref()) => *s.get_ref(),
-        Some(s) => {
-            return Err(invalid(
-                s.span(),
-                "`security_severity` must be between 0.0 and 10.0".into(),
-            ))
-        }
-    };
+    let severity = parse_severity(file.severity.as_ref(), Severity::Error, &invalid)?;
+    let security_severity = parse_security_severity(file.security_severity.as_ref(), &invalid)?;
     let api_base_url = match &file.api_base_url {
         None => DEFAULT_API_BASE_URL.to_string(),
         Some(u) => {

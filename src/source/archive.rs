@@ -289,6 +289,7 @@ impl Walker<'_, '_> {
                     // Too large to hold: scan the rest as plain bytes.
                     let rest = scan_stream(
                         &mut limited,
+                        &at.path,
                         &|| at.clone(),
                         self.ctx,
                         self.buf,
@@ -310,6 +311,7 @@ impl Walker<'_, '_> {
             }
             None => scan_stream(
                 &mut limited,
+                &at.path,
                 &|| at.clone(),
                 self.ctx,
                 self.buf,

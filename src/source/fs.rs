@@ -243,7 +243,8 @@ fn scan_file(
     let mut file = std::fs::File::open(path)?;
     let make = || root.provenance(path);
     let raw_from = out.len();
-    let size = super::stream::scan_stream(&mut file, &make, ctx, buf, scratch, out)?;
+    let name = path.to_string_lossy();
+    let size = super::stream::scan_stream(&mut file, &name, &make, ctx, buf, scratch, out)?;
     if ctx.archives {
         if let Some(kind) = super::archive::ArchiveKind::of(&path.to_string_lossy()) {
             let at = root.provenance(path);

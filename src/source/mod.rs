@@ -102,6 +102,8 @@ pub struct ScanContext<'a> {
     pub archive_limit: u64,
     /// Where problems go.
     pub problems: &'a Problems,
+    /// The webhook content lints, when any is on.
+    pub linter: Option<&'a crate::lint::ContentLinter>,
 }
 
 /// Where a blob was seen.
@@ -141,6 +143,8 @@ impl ScanContext<'_> {
                 snippet: hit.snippet,
                 commit: at.commit.clone(),
                 verification: Verification::Unverified,
+                note: None,
+                related: Vec::new(),
             });
         }
     }

@@ -28,8 +28,10 @@ fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
 /// Scan everything `reader` yields, in chunks of `buf.len()` bytes (an even
 /// number, at least [`CHUNK`] / 4), and return how many bytes it yielded.
 /// `at` makes the provenance of the findings; it is called only on a hit.
+/// `name` is the file's name, to decide whether the content lints read it.
 pub fn scan_stream(
     reader: &mut dyn Read,
+    name: &str,
     at: &dyn Fn() -> Provenance,
     ctx: &ScanContext<'_>,
     buf: &mut [u8],
@@ -43,6 +45,7 @@ pub fn scan_stream(
     let mut base: u64 = 0; // stream offset of buf[0]; always even, for UTF-16
     let mut pos = LinePos::START;
     let mut provenance: Option<Provenance> = None;
+    let linter = ctx.linter.filter(|l| l.wants(name));
     loop {
         let n = fill(reader, &mut buf[carried..])?;
         let total = carried + n;
@@ -61,6 +64,13 @@ pub fn scan_stream(
         if !hits.is_empty() {
             let p = provenance.get_or_insert_with(at);
             ctx.findings(hits, base, p, out);
+        }
+        if let Some(linter) = linter {
+            let lint_hits = linter.scan(&buf[..total], from, to, pos, ctx.redact);
+            if !lint_hits.is_empty() {
+                let p = provenance.get_or_insert_with(at);
+                crate::lint::hits_to_findings(lint_hits, ctx.rules, base, p, out);
+            }
         }
         if eof {
             return Ok(base + total as u64);
@@ -87,4 +97,8 @@ pub fn scan_bytes(
         .scanner
         .hits(bytes, 0, bytes.len(), LinePos::START, ctx.redact, scratch);
     ctx.findings(hits, 0, at, out);
+    if let Some(linter) = ctx.linter.filter(|l| l.wants(&at.path)) {
+        let lint_hits = linter.scan(bytes, 0, bytes.len(), LinePos::START, ctx.redact);
+        crate::lint::hits_to_findings(lint_hits, ctx.rules, 0, at, out);
+    }
 }

@@ -1,0 +1,635 @@
+//! Key-hygiene lints: the Misar security guidance turned into findings.
+//!
+//! Two families:
+//!
+//! - **Key lints** look at the keys already found and where they were found:
+//!   a key in code served to browsers ([`LintCheck::ClientExposed`]), in a
+//!   `.env*` file that git tracks ([`LintCheck::CommittedEnvFile`]), or the same
+//!   key configured for several environments
+//!   ([`LintCheck::SharedAcrossEnvironments`], one finding naming every place).
+//!   They run after the scan, on the findings ([`key_lints`]).
+//! - **Content lints** read JavaScript/TypeScript and Python sources that
+//!   verify Misar webhooks (they mention `createHmac`, `hmac.new` or
+//!   `X-Misar-Signature`): a signing secret hard-coded next to the HMAC call,
+//!   and a signature compared with `==`/`===` instead of a constant-time
+//!   comparison ([`ContentLinter`]). They run on each file's bytes during the
+//!   scan, after a cheap literal check, so other files cost nothing.
+//!
+//! Each lint is configured by a file in `rules/lints/` carrying its id,
+//! severity, message and examples; disabling its id turns it off.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use aho_corasick::AhoCorasick;
+use regex::bytes::Regex;
+
+use crate::engine::location::{LinePos, Locator};
+use crate::engine::{line_bounds, push_sanitised, Snippet};
+use crate::finding::{Finding, Related, Verification};
+use crate::rules::{Lint, LintCheck, RuleSet};
+use crate::secret::Secret;
+
+/// Variable prefixes that bundlers inline into browser code.
+const PUBLIC_VARS: &[&str] = &[
+    "NEXT_PUBLIC_",
+    "VITE_",
+    "REACT_APP_",
+    "EXPO_PUBLIC_",
+    "NUXT_PUBLIC_",
+    "GATSBY_",
+];
+
+/// Folders whose files are served to browsers as they are.
+const PUBLIC_DIRS: &[&str] = &["public", "static", "dist", "build", "www", "wwwroot"];
+
+fn lint_finding(key: &Finding, lint: &Lint, note: String) -> Finding {
+    Finding {
+        rule_id: lint.id.clone(),
+        rule_name: lint.name.clone(),
+        severity: lint.severity,
+        note: Some(note),
+        related: Vec::new(),
+        ..key.clone()
+    }
+}
+
+/// Why a place is served to browsers, if it is.
+pub fn client_exposure(uri: &str, line_before_key: &str) -> Option<String> {
+    let upper = line_before_key.to_ascii_uppercase();
+    for var in PUBLIC_VARS {
+        if let Some(i) = upper.rfind(var) {
+            let starts_word = i == 0 || !upper.as_bytes()[i - 1].is_ascii_alphanumeric();
+            let rest = &upper[i..];
+            let name_end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            let after = rest[name_end..].trim_start();
+            if starts_word && (after.starts_with('=') || after.starts_with(':')) {
+                return Some(format!(
+                    "assigned to `{}`, which bundlers inline into browser code",
+                    &line_before_key[i..i + name_end]
+                ));
+            }
+        }
+    }
+    let lower = uri.to_ascii_lowercase();
+    let parts: Vec<&str> = lower.split(['/', '!']).collect();
+    let (dirs, file) = parts.split_at(parts.len().saturating_sub(1));
+    let file = file.first().copied().unwrap_or_default();
+    if let Some(dir) = dirs.iter().find(|d| PUBLIC_DIRS.contains(d)) {
+        return Some(format!("in `{dir}/`, which is served to browsers"));
+    }
+    if file.ends_with(".html") || file.ends_with(".htm") {
+        return Some("in an HTML page".into());
+    }
+    let is_script = [".js", ".mjs", ".cjs"].iter().any(|e| file.ends_with(e));
+    let bundled = file.contains(".min.")
+        || file.contains(".bundle.")
+        || file.contains(".chunk.")
+        || file
+            .split('.')
+            .any(|p| p.len() >= 8 && p.bytes().all(|b| b.is_ascii_hexdigit()));
+    (is_script && bundled).then(|| "in a bundled script served to browsers".into())
+}
+
+/// Whether the file name is a `.env` file (`.env`, `.env.local`, `.env.production`, …).
+pub fn is_env_file(uri: &str) -> bool {
+    let name = uri.rsplit(['/', '!']).next().unwrap_or(uri);
+    name == ".env" || (name.starts_with(".env.") && !name.ends_with(".md"))
+}
+
+/// The environment a configuration path is for, if it names one.
+pub fn environment(uri: &str) -> Option<&'static str> {
+    let lower = uri.to_ascii_lowercase();
+    let classify = |token: &str| -> Option<&'static str> {
+        Some(match token {
+            "prod" | "production" | "prd" | "live" => "production",
+            "staging" | "stage" | "stg" | "preprod" => "staging",
+            "dev" | "development" => "development",
+            "test" | "testing" | "qa" => "test",
+            "local" => "local",
+            _ => return None,
+        })
+    };
+    let parts: Vec<&str> = lower.split(['/', '!']).collect();
+    let (dirs, file) = parts.split_at(parts.len().saturating_sub(1));
+    // The file name first (`.env.production`, `prod.yaml`, `application-dev.yml`),
+    // then the nearest folder named after an environment (`config/prod/`),
+    // leaving out test-source folders (`src/test/`), which are not configuration.
+    if let Some(env) = file
+        .first()
+        .and_then(|f| f.split(['.', '-', '_']).find_map(classify))
+    {
+        return Some(env);
+    }
+    dirs.iter()
+        .rev()
+        .filter(|d| !matches!(**d, "test" | "tests"))
+        .find_map(|d| classify(d))
+}
+
+/// Whether a file is tracked by git, looked up in its repository's index
+/// (one repository opened per folder, then cached).
+#[derive(Default)]
+pub struct GitIndex {
+    repos: HashMap<PathBuf, Option<(PathBuf, git2::Index)>>,
+}
+
+impl std::fmt::Debug for GitIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitIndex").finish_non_exhaustive()
+    }
+}
+
+impl GitIndex {
+    /// Whether `path` (as given on the command line, or relative to the current
+    /// directory) is in the index of the repository holding it.
+    pub fn tracked(&mut self, path: &Path) -> bool {
+        let Ok(abs) = std::path::absolute(path) else {
+            return false;
+        };
+        let Some(dir) = abs.parent().map(Path::to_path_buf) else {
+            return false;
+        };
+        let entry = self.repos.entry(dir.clone()).or_insert_with(|| {
+            let repo = git2::Repository::discover(&dir).ok()?;
+            let workdir = repo.workdir()?.canonicalize().ok()?;
+            Some((workdir, repo.index().ok()?))
+        });
+        let Some((workdir, index)) = entry else {
+            return false;
+        };
+        let Ok(canonical) = abs.canonicalize() else {
+            return false;
+        };
+        canonical
+            .strip_prefix(workdir)
+            .ok()
+            .is_some_and(|rel| index.get_path(rel, 0).is_some())
+    }
+}
+
+/// Run the key lints over `findings` (key findings only) and return the lint
+/// findings. `tracked` says whether a finding's file is committed to git.
+pub fn key_lints(
+    findings: &[Finding],
+    rules: &RuleSet,
+    tracked: &mut dyn FnMut(&Finding) -> bool,
+) -> Vec<Finding> {
+    let keys: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| rules.get(&f.rule_id).is_some())
+        .collect();
+    let mut out = Vec::new();
+    if let Some(lint) = rules.lint_for(LintCheck::ClientExposed) {
+        for f in &keys {
+            let before = f
+                .snippet
+                .text
+                .get(..f.snippet.key.start)
+                .unwrap_or_default();
+            if let Some(why) = client_exposure(&f.uri, before) {
+                out.push(lint_finding(f, lint, format!("{} key {why}", f.product)));
+            }
+        }
+    }
+    if let Some(lint) = rules.lint_for(LintCheck::CommittedEnvFile) {
+        for f in &keys {
+            if is_env_file(&f.uri) && (f.commit.is_some() || tracked(f)) {
+                out.push(lint_finding(
+                    f,
+                    lint,
+                    format!(
+                        "{} key in `{}`, a .env file committed to git; add it to .gitignore and use the environment or a secret store",
+                        f.product, f.path
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(lint) = rules.lint_for(LintCheck::SharedAcrossEnvironments) {
+        let mut by_key: BTreeMap<&str, Vec<(&'static str, &Finding)>> = BTreeMap::new();
+        for f in &keys {
+            if let Some(env) = environment(&f.uri) {
+                by_key.entry(f.secret.sha256()).or_default().push((env, f));
+            }
+        }
+        for places in by_key.values_mut() {
+            places.sort_by(|a, b| a.1.sort_key().cmp(&b.1.sort_key()));
+            let mut envs: Vec<&str> = places.iter().map(|p| p.0).collect();
+            envs.sort_unstable();
+            envs.dedup();
+            if envs.len() < 2 {
+                continue;
+            }
+            let first = places[0].1;
+            let list = places
+                .iter()
+                .map(|(env, f)| format!("{env} (`{}:{}`)", f.path, f.line))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut finding = lint_finding(
+                first,
+                lint,
+                format!(
+                    "the same {} key is configured for {}: {list}",
+                    first.product,
+                    envs.join(", ")
+                ),
+            );
+            finding.related = places[1..]
+                .iter()
+                .map(|(_, f)| Related {
+                    path: f.path.clone(),
+                    uri: f.uri.clone(),
+                    line: f.line,
+                    column: f.column,
+                })
+                .collect();
+            out.push(finding);
+        }
+    }
+    out
+}
+
+/// A content lint hit in a buffer.
+#[derive(Debug, Clone)]
+pub struct LintHit {
+    /// The lint's id.
+    pub lint: usize,
+    /// The flagged text (a hard-coded secret, or a comparison).
+    pub text: String,
+    /// What is wrong.
+    pub note: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Column just past the flagged text.
+    pub end_column: usize,
+    /// Offset in the buffer.
+    pub start: usize,
+    /// The line, sanitised, with a hard-coded secret redacted.
+    pub snippet: Snippet,
+}
+
+/// The webhook content lints, compiled once per scan.
+#[derive(Debug)]
+pub struct ContentLinter {
+    context: AhoCorasick,
+    secret: Option<(usize, Vec<Regex>)>,
+    timing: Option<(usize, Regex)>,
+    safe_compare: AhoCorasick,
+}
+
+/// File extensions the content lints read.
+const SOURCE_EXTENSIONS: &[&str] = &[
+    ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".py",
+];
+
+impl ContentLinter {
+    /// The linter for the webhook lints in `rules`, or `None` when both are off.
+    pub fn new(rules: &RuleSet) -> Option<Self> {
+        let index = |check| rules.lints().iter().position(|l| l.check == check);
+        let secret = index(LintCheck::WebhookSecretHardcoded);
+        let timing = index(LintCheck::WebhookSignatureTimingUnsafe);
+        if secret.is_none() && timing.is_none() {
+            return None;
+        }
+        let re = |s: &str| Regex::new(s).expect("the webhook lint patterns are valid");
+        let quoted = r#"['"`](?P<s>[^'"`\\\s]{8,})['"`]"#;
+        Some(Self {
+            context: AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(["createhmac", "hmac.new", "x-misar-signature"])
+                .expect("three literals build an automaton"),
+            secret: secret.map(|i| {
+                (
+                    i,
+                    vec![
+                        re(&format!(r#"createHmac\(\s*['"`]sha256['"`]\s*,\s*{quoted}"#)),
+                        re(&format!(r#"hmac\.new\(\s*b?{quoted}"#)),
+                        re(&format!(
+                            r#"(?i)\b[a-z_$]*(?:webhook|signing|hmac)[a-z_$]*secret[a-z_$]*\s*(?::\s*[a-z<>\[\]]+\s*)?[:=]\s*b?{quoted}"#
+                        )),
+                    ],
+                )
+            }),
+            timing: timing.map(|i| {
+                let operand = r#"(?:[A-Za-z_$][\w$.]*(?:\[[^\]\n]*\])*(?:\(\))?|`[^`\n]*`|'[^'\n]*'|"[^"\n]*")"#;
+                (i, re(&format!(r"(?P<a>{operand})\s*(?P<op>===|!==|==|!=)\s*(?P<b>{operand})")))
+            }),
+            safe_compare: AhoCorasick::new(["timingSafeEqual", "compare_digest", "constant_time"])
+                .expect("three literals build an automaton"),
+        })
+    }
+
+    /// Whether a file with this path is one the content lints read.
+    pub fn wants(&self, path: &str) -> bool {
+        let lower = path.to_ascii_lowercase();
+        SOURCE_EXTENSIONS.iter().any(|e| lower.ends_with(e))
+    }
+
+    /// Lint hits whose start lies in `hay[from..to]`; `start` says where `hay` begins.
+    pub fn scan(
+        &self,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        start: LinePos,
+        redact: bool,
+    ) -> Vec<LintHit> {
+        if self.context.find(hay).is_none() {
+            return Vec::new();
+        }
+        let mut raw: Vec<(usize, usize, usize, String, String, bool)> = Vec::new();
+        if let Some((lint, res)) = &self.secret {
+            for re in res {
+                for caps in re.captures_iter(hay) {
+                    let m = caps
+                        .name("s")
+                        .expect("every secret pattern has the group `s`");
+                    if m.start() < from || m.start() >= to {
+                        continue;
+                    }
+                    let value = m.as_bytes();
+                    if crate::engine::placeholder::classify(value, 3.0, &[]).is_some() {
+                        continue;
+                    }
+                    let text = String::from_utf8_lossy(value).into_owned();
+                    let note = format!(
+                        "webhook signing secret `{}` hard-coded next to the HMAC that checks signatures",
+                        if redact { crate::secret::redact(&text) } else { text.clone() }
+                    );
+                    raw.push((*lint, m.start(), m.end(), text, note, true));
+                }
+            }
+        }
+        if let Some((lint, re)) = &self.timing {
+            for caps in re.captures_iter(hay) {
+                let whole = caps.get(0).expect("group 0 always exists");
+                if whole.start() < from || whole.start() >= to {
+                    continue;
+                }
+                let (a, b) = (&caps["a"], &caps["b"]);
+                let (ls, le) = line_bounds(hay, whole.start(), whole.end());
+                let line = &hay[ls..le];
+                if self.safe_compare.find(line).is_some() || !timing_unsafe(a, b) {
+                    continue;
+                }
+                let op = String::from_utf8_lossy(&caps["op"]).into_owned();
+                let text = String::from_utf8_lossy(whole.as_bytes()).into_owned();
+                let note = format!(
+                    "webhook signature compared with `{op}`, which leaks timing; use crypto.timingSafeEqual or hmac.compare_digest"
+                );
+                raw.push((*lint, whole.start(), whole.end(), text, note, false));
+            }
+        }
+        raw.sort_by_key(|r| r.1);
+        raw.dedup_by_key(|r| (r.0, r.1));
+        let mut locator = Locator::new(hay, start);
+        raw.into_iter()
+            .map(|(lint, s, e, text, note, secret)| {
+                let (line, column) = locator.locate(s);
+                let (_, line_end) = line_bounds(hay, s, e);
+                let snippet = lint_snippet(
+                    hay,
+                    locator.line_start(),
+                    s,
+                    e.min(line_end),
+                    secret && redact,
+                    &text,
+                );
+                LintHit {
+                    lint,
+                    end_column: column
+                        + crate::engine::location::utf16_units(&hay[s..e.min(line_end)]),
+                    text,
+                    note,
+                    line,
+                    column,
+                    start: s,
+                    snippet,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Whether comparing `a` with `b` is a signature check done in variable time
+/// (and not a presence or length check).
+fn timing_unsafe(a: &[u8], b: &[u8]) -> bool {
+    let lower = |s: &[u8]| String::from_utf8_lossy(s).to_ascii_lowercase();
+    let (a, b) = (lower(a), lower(b));
+    let trivial = |s: &str| {
+        matches!(
+            s,
+            "null" | "undefined" | "none" | "''" | "\"\"" | "``" | "0" | "true" | "false"
+        ) || s.ends_with(".length")
+            || s.ends_with("length()")
+            || s.starts_with("typeof")
+    };
+    let about_signature = |s: &str| {
+        ["signature", "digest", "hmac", "sig", "expected", "computed"]
+            .iter()
+            .any(|w| s.contains(w))
+    };
+    !trivial(&a) && !trivial(&b) && (about_signature(&a) || about_signature(&b))
+}
+
+fn lint_snippet(
+    hay: &[u8],
+    line_start: usize,
+    s: usize,
+    e: usize,
+    redact: bool,
+    text: &str,
+) -> Snippet {
+    let (_, line_end) = line_bounds(hay, s, e);
+    let from = line_start.max(s.saturating_sub(80));
+    let to = line_end.min(e + 80);
+    let mut out = String::new();
+    if from > line_start {
+        out.push('…');
+    }
+    push_sanitised(&mut out, &hay[from..s]);
+    let begin = out.len();
+    if redact {
+        out.push_str(&crate::secret::redact(text));
+    } else {
+        push_sanitised(&mut out, &hay[s..e]);
+    }
+    let key = begin..out.len();
+    push_sanitised(&mut out, &hay[e..to]);
+    let trimmed = out.trim_end_matches(['\r', ' ']).len().max(key.end);
+    out.truncate(trimmed);
+    if to < line_end {
+        out.push('…');
+    }
+    Snippet { text: out, key }
+}
+
+/// Turn content lint hits into findings.
+pub fn hits_to_findings(
+    hits: Vec<LintHit>,
+    rules: &RuleSet,
+    base: u64,
+    at: &crate::source::Provenance,
+    out: &mut Vec<Finding>,
+) {
+    for hit in hits {
+        let lint = &rules.lints()[hit.lint];
+        out.push(Finding {
+            rule_id: lint.id.clone(),
+            rule_name: lint.name.clone(),
+            product: "Misar webhooks".into(),
+            severity: lint.severity,
+            path: at.path.clone(),
+            uri: at.uri.clone(),
+            line: hit.line,
+            column: hit.column,
+            end_column: hit.end_column,
+            offset: base + hit.start as u64,
+            secret: Secret::new(hit.text),
+            encoding: crate::engine::decode::Encoding::Raw,
+            snippet: hit.snippet,
+            commit: at.commit.clone(),
+            verification: Verification::Unverified,
+            note: Some(hit.note),
+            related: Vec::new(),
+        });
+    }
+}
+
+/// Run every lint against its own examples: each example (files written to a
+/// temporary folder, committed to git when it says `git = true`) must yield
+/// exactly one finding of that lint, each negative example none.
+pub fn check_lint_examples(rules: &RuleSet) -> Vec<crate::engine::ExampleFailure> {
+    let mut failures = Vec::new();
+    for lint in rules.lints() {
+        let cases = lint
+            .examples
+            .iter()
+            .map(|e| (e, 1))
+            .chain(lint.negative_examples.iter().map(|e| (e, 0)));
+        for (example, expected) in cases {
+            let label = example.files.keys().cloned().collect::<Vec<_>>().join(", ");
+            let problem = match run_example(rules, example) {
+                Ok(findings) => {
+                    let n = findings.iter().filter(|f| f.rule_id == lint.id).count();
+                    if n == expected {
+                        continue;
+                    }
+                    format!("{n} finding(s) where {expected} expected")
+                }
+                Err(e) => format!("could not run the example: {e}"),
+            };
+            failures.push(crate::engine::ExampleFailure {
+                rule_id: lint.id.clone(),
+                example: label,
+                problem,
+            });
+        }
+    }
+    failures
+}
+
+fn run_example(
+    rules: &RuleSet,
+    example: &crate::rules::LintExample,
+) -> anyhow::Result<Vec<Finding>> {
+    use crate::source::{fs::scan_paths, fs::WalkOptions, Problems, ScanContext};
+    let dir = tempfile::tempdir()?;
+    for (path, text) in &example.files {
+        let full = dir.path().join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&full, text)?;
+    }
+    if example.git {
+        let repo = git2::Repository::init(dir.path())?;
+        let mut index = repo.index()?;
+        for path in example.files.keys() {
+            index.add_path(Path::new(path))?;
+        }
+        index.write()?;
+    }
+    let config = crate::config::RepoConfig::empty();
+    let scanner = crate::engine::Scanner::new(rules, &[]);
+    let linter = ContentLinter::new(rules);
+    let problems = Problems::silent();
+    let ctx = ScanContext {
+        scanner: &scanner,
+        rules,
+        config: &config,
+        redact: true,
+        archives: true,
+        archive_limit: crate::source::archive::DEFAULT_LIMIT,
+        problems: &problems,
+        linter: linter.as_ref(),
+    };
+    let walk = WalkOptions {
+        threads: 1,
+        ..WalkOptions::default()
+    };
+    let (mut findings, _) = scan_paths(&[dir.path().to_path_buf()], &walk, &ctx);
+    let mut index = GitIndex::default();
+    let lints = key_lints(&findings, rules, &mut |f| index.tracked(Path::new(&f.path)));
+    findings.extend(lints);
+    Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_exposure_by_path_and_variable() {
+        assert!(client_exposure("public/app.js", "").is_some());
+        assert!(client_exposure("frontend/dist/main.js", "").is_some());
+        assert!(client_exposure("site/index.html", "").is_some());
+        assert!(client_exposure("assets/app.3f2a1b9c.js", "").is_some());
+        assert!(client_exposure("vendor/lib.min.js", "").is_some());
+        assert!(client_exposure(".env", "NEXT_PUBLIC_MISAR_KEY=").is_some());
+        assert!(client_exposure("app.config.ts", "  VITE_MISAR: '").is_some());
+        assert!(client_exposure("src/server/mail.ts", "const key = '").is_none());
+        assert!(client_exposure("src/app.js", "MY_VITE_KEY=").is_none());
+        assert!(client_exposure("src/publicity.ts", "").is_none());
+    }
+
+    #[test]
+    fn environments_from_paths() {
+        assert_eq!(environment(".env.production"), Some("production"));
+        assert_eq!(environment("config/prod.yaml"), Some("production"));
+        assert_eq!(
+            environment("src/main/resources/application-dev.yml"),
+            Some("development")
+        );
+        assert_eq!(environment("deploy/staging/values.yaml"), Some("staging"));
+        assert_eq!(environment("src/test/java/KeyTest.java"), None);
+        assert_eq!(environment("src/app.js"), None);
+    }
+
+    #[test]
+    fn env_files() {
+        assert!(is_env_file(".env"));
+        assert!(is_env_file("svc/.env.local"));
+        assert!(!is_env_file("env.ts"));
+        assert!(!is_env_file(".envrc"));
+        assert!(!is_env_file("docs/.env.md"));
+    }
+
+    #[test]
+    fn timing_checks() {
+        assert!(timing_unsafe(b"signature", b"digest"));
+        assert!(timing_unsafe(
+            b"req.headers['x-misar-signature']",
+            b"`sha256=${expected}`"
+        ));
+        assert!(!timing_unsafe(b"signature.length", b"expected.length"));
+        assert!(!timing_unsafe(b"signature", b"undefined"));
+        assert!(!timing_unsafe(b"count", b"total"));
+    }
+}

@@ -59,7 +59,10 @@ pub fn client_exposure(uri: &str, line_before_key: &str) -> Option<String> {
     let upper = line_before_key.to_ascii_uppercase();
     for var in PUBLIC_VARS {
         if let Some(i) = upper.rfind(var) {
-            let starts_word = i == 0 || !upper.as_bytes()[i - 1].is_ascii_alphanumeric();
+            let starts_word = i == 0 || {
+                let b = upper.as_bytes()[i - 1];
+                !(b.is_ascii_alphanumeric() || b == b'_')
+            };
             let rest = &upper[i..];
             let name_end = rest
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))

@@ -76,8 +76,10 @@ pub fn client_exposure(uri: &str, line_before_key: &str) -> Option<String> {
             }
         }
     }
-    let lower = uri.to_ascii_lowercase();
-    let parts: Vec<&str> = lower.split(['/', '!']).collect();
+    // Inside an archive, only the member's own path counts: `dist/app.zip` is a
+    // package, not a folder a web server serves.
+    let lower = uri.rsplit('!').next().unwrap_or(uri).to_ascii_lowercase();
+    let parts: Vec<&str> = lower.split('/').collect();
     let (dirs, file) = parts.split_at(parts.len().saturating_sub(1));
     let file = file.first().copied().unwrap_or_default();
     if let Some(dir) = dirs.iter().find(|d| PUBLIC_DIRS.contains(d)) {
@@ -600,6 +602,8 @@ mod tests {
         assert!(client_exposure("src/server/mail.ts", "const key = '").is_none());
         assert!(client_exposure("src/app.js", "MY_VITE_KEY=").is_none());
         assert!(client_exposure("src/publicity.ts", "").is_none());
+        assert!(client_exposure("dist/app.zip!config/settings.py", "").is_none());
+        assert!(client_exposure("site.zip!public/app.js", "").is_some());
     }
 
     #[test]

@@ -134,6 +134,7 @@ impl ScanContext<'_> {
                 snippet: hit.snippet,
                 commit: at.commit.clone(),
                 verification: Verification::Unverified,
+                key: None,
             });
         }
     }

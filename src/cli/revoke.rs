@@ -219,27 +219,10 @@ pub fn run(args: RevokeArgs) -> Result<Outcome> {
         let prefix = rules.get(&f.rule_id).map_or("", |r| r.prefix.as_str());
         let step = if stopped {
             RevocationStep::Refuse {
-                reason: "not attempted: stopped after a revocation that did not take (see above)"
-                    .into(),
+                reason: NOT_ATTEMPTED.into(),
             }
         } else {
-            let listing = match (&checked.verification, &base) {
-                (_, Err(reason)) => Listing::Unavailable { reason: reason.clone() },
-                (Verification::Live { can_manage_keys: true }, _) => Listing::Own(checked.entries.as_deref().unwrap_or_default()),
-                (Verification::Live { can_manage_keys: false }, Ok(base)) => match &env.admin_key {
-                    None => Listing::Unavailable {
-                        reason: "the key lacks `keys:manage` and `MISAR_ADMIN_KEY` is not set; hint: set it to a key of the same account that holds `keys:manage`".into(),
-                    },
-                    Some(admin) => {
-                        let list = admin_lists.entry(base.clone()).or_insert_with(|| admin_list(&client, base, admin));
-                        match list {
-                            Ok(entries) => Listing::Admin { stem: admin.stem().to_string(), entries },
-                            Err(reason) => Listing::Unavailable { reason: reason.clone() },
-                        }
-                    }
-                },
-                _ => Listing::Unavailable { reason: String::new() },
-            };
+            let listing = listing_for(&checked, &base, &env, &client, &mut admin_lists);
             plan(&f.secret, prefix, &checked.verification, listing)
         };
         let mut report = KeyReport {
@@ -298,20 +281,19 @@ pub fn run(args: RevokeArgs) -> Result<Outcome> {
                 if executed.stop {
                     stopped = true;
                     eprintln!(
-                        "error: {} is STILL LIVE after revoking key id `{}`: a different key was revoked. Stopping: no further keys will be revoked.\nhint: check the Misar dashboard now; the audit log `{}` has every action",
+                        "error: {} is STILL LIVE after revoking key id `{}`: a different key \
+                         was revoked. Stopping: no further keys will be revoked.",
                         f.secret.redacted(),
                         sanitize(id),
+                    );
+                    eprintln!(
+                        "hint: check the Misar dashboard now; the audit log `{}` has every action",
                         args.audit_log.display()
                     );
                 }
             }
         }
         reports.push(report);
-    }
-    if stopped {
-        for r in reports.iter_mut().filter(|r| matches!(&r.plan, RevocationStep::Refuse { reason } if reason.starts_with("not attempted"))) {
-            r.problem = true;
-        }
     }
     let bytes = match args.format {
         RevokeFormat::Human => human(&reports, args.yes).into_bytes(),
@@ -326,6 +308,69 @@ pub fn run(args: RevokeArgs) -> Result<Outcome> {
         findings: reports.iter().filter(|r| r.live_left).count(),
         incomplete: input_incomplete || reports.iter().any(|r| r.problem),
     })
+}
+
+const NOT_ATTEMPTED: &str = "not attempted: stopped after a revocation that did not take";
+
+const NO_ADMIN_KEY: &str = "the key lacks `keys:manage` and `MISAR_ADMIN_KEY` is not set; \
+     hint: set it to a key of the same account that holds `keys:manage`";
+
+/// The list to plan with: the key's own (it holds `keys:manage`), else the
+/// admin key's (listed once per API base), else why there is none.
+fn listing_for<'a>(
+    checked: &'a Checked,
+    base: &Result<BaseUrl, String>,
+    env: &ApiEnv,
+    client: &ApiClient,
+    admin_lists: &'a mut HashMap<BaseUrl, Result<Vec<KeyEntry>, String>>,
+) -> Listing<'a> {
+    let base = match base {
+        Ok(base) => base,
+        Err(reason) => {
+            return Listing::Unavailable {
+                reason: reason.clone(),
+            }
+        }
+    };
+    match (&checked.verification, &env.admin_key) {
+        (
+            Verification::Live {
+                can_manage_keys: true,
+            },
+            _,
+        ) => Listing::Own(checked.entries.as_deref().unwrap_or_default()),
+        (
+            Verification::Live {
+                can_manage_keys: false,
+            },
+            Some(admin),
+        ) => {
+            let list = admin_lists
+                .entry(base.clone())
+                .or_insert_with(|| admin_list(client, base, admin));
+            match list {
+                Ok(entries) => Listing::Admin {
+                    stem: admin.stem().to_string(),
+                    entries,
+                },
+                Err(reason) => Listing::Unavailable {
+                    reason: reason.clone(),
+                },
+            }
+        }
+        (
+            Verification::Live {
+                can_manage_keys: false,
+            },
+            None,
+        ) => Listing::Unavailable {
+            reason: NO_ADMIN_KEY.into(),
+        },
+        // Not live: the planner decides on the verification alone.
+        _ => Listing::Unavailable {
+            reason: String::new(),
+        },
+    }
 }
 
 /// The admin key's list, or why it cannot be had.
@@ -383,30 +428,44 @@ fn execute(
     };
     audit.record(leaked, Some(id), "delete", Some(credential), &delete_text)?;
     let after = verify_one(client, base, leaked);
+    // (outcome, still live, a problem, stop revoking)
     let (outcome, live_left, problem, stop) = match (&after.verification, deleted) {
-        (Verification::NotLive, true) => (format!("{delete_text}: revoked (confirmed 401)"), false, false, false),
-        (Verification::NotLive, false) => (format!("{delete_text}; the key now gets 401 (not live)"), false, true, false),
-        (Verification::Live { .. }, true) => (
-            format!("DISCREPANCY: {delete_text} id `{id}`, but the key is STILL LIVE: a different key was revoked; stopped"),
+        (Verification::NotLive, true) if delete_text == "revoked" => {
+            ("revoked (confirmed 401)".to_string(), false, false, false)
+        }
+        (Verification::NotLive, true) => {
+            (format!("{delete_text}; confirmed 401"), false, false, false)
+        }
+        (Verification::NotLive, false) => {
+            let text = format!("{delete_text}; the key now gets 401 (not live)");
+            (text, false, true, false)
+        }
+        (Verification::Live { .. }, true) => {
+            let text = format!(
+                "DISCREPANCY: {delete_text} id `{id}`, but the key is STILL LIVE: \
+                 a different key was revoked; stopped"
+            );
+            (text, true, true, true)
+        }
+        (Verification::Live { .. }, false) => (
+            format!("{delete_text}; the key is still live"),
             true,
             true,
-            true,
-        ),
-        (Verification::Live { .. }, false) => (format!("{delete_text}; the key is still live"), true, true, false),
-        (v, _) => (
-            format!("{delete_text}; re-verification gave no answer ({}): check the dashboard", v.reason().unwrap_or("unknown")),
             false,
-            true,
-            false,
         ),
+        (v, _) => {
+            let text = format!(
+                "{delete_text}; re-verification gave no answer ({}): check the dashboard",
+                v.reason().unwrap_or("unknown")
+            );
+            (text, false, true, false)
+        }
     };
-    audit.record(
-        leaked,
-        Some(id),
-        if stop { "discrepancy" } else { "reverify" },
-        None,
-        &outcome,
-    )?;
+    let leaked_credential = Credential::LeakedKey {
+        stem: leaked.stem().to_string(),
+    };
+    let action = if stop { "discrepancy" } else { "reverify" };
+    audit.record(leaked, Some(id), action, Some(&leaked_credential), &outcome)?;
     Ok(Executed {
         outcome,
         live_left,
@@ -464,7 +523,7 @@ fn human(reports: &[KeyReport], acting: bool) -> String {
                 out.push_str(&format!("  plan: refuse: {}\n", sanitize(reason)))
             }
         }
-        if acting || !matches!(r.plan, RevocationStep::Revoke { .. }) {
+        if acting && matches!(r.plan, RevocationStep::Revoke { .. }) {
             out.push_str(&format!("  result: {}\n", sanitize(&r.outcome)));
         }
     }
@@ -477,10 +536,11 @@ fn human(reports: &[KeyReport], acting: bool) -> String {
         .filter(|r| matches!(r.plan, RevocationStep::Refuse { .. }))
         .count();
     let live_left = reports.iter().filter(|r| r.live_left).count();
+    let n = reports.len();
     out.push_str(&if acting {
-        format!("{} key(s): {revoke} revocation(s) attempted, {refused} refused, {live_left} still live\n", reports.len())
+        format!("{n} key(s): {revoke} revocation(s) attempted, {refused} refused, {live_left} still live\n")
     } else {
-        format!("{} key(s): {revoke} would be revoked, {refused} refused (dry run; pass --yes to act)\n", reports.len())
+        format!("{n} key(s): {revoke} would be revoked, {refused} refused (dry run; pass --yes to act)\n")
     });
     out
 }

@@ -333,3 +333,60 @@ pub fn from_lines(
     }
     Ok((loaded, problems))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO";
+    const OTHER: &str = "mdk_Zq81LmXv0Pa9TnWc4RbYe7Hs2KdGf5Ju";
+
+    fn scanner() -> (RuleSet, Scanner) {
+        let rules = RuleSet::embedded().expect("embedded rules");
+        let scanner = Scanner::new(&rules, &[]);
+        (rules, scanner)
+    }
+
+    #[test]
+    fn a_key_is_found_at_its_offset_or_anywhere_by_hash_only() {
+        let (_, scanner) = scanner();
+        let text = format!("a = \"{OTHER}\"\nb = \"{KEY}\"\n");
+        let offset = text.find(KEY).unwrap() as u64;
+        let sha = sha256_hex(KEY.as_bytes());
+        let (s, snip) = find_in(text.as_bytes(), Some(offset), &sha, &scanner, true).unwrap();
+        assert_eq!(s.expose(), KEY);
+        assert!(!snip.text.contains(KEY), "{}", snip.text);
+        // Moved: a stale offset still finds it by hash.
+        let (s, _) = find_in(text.as_bytes(), Some(3), &sha, &scanner, true).unwrap();
+        assert_eq!(s.expose(), KEY);
+        assert!(find_in(b"nothing here", Some(0), &sha, &scanner, true).is_none());
+    }
+
+    #[test]
+    fn report_snippets_are_redacted_for_redacted_output() {
+        let (_, scanner) = scanner();
+        let secret = Secret::new(KEY);
+        let snip = redact_snippet(&format!("k={KEY} o={OTHER}"), &secret, &scanner, true);
+        assert_eq!(snip.text, "k=msk_u8jz… o=mdk_Zq81…");
+        assert_eq!(&snip.text[snip.key.clone()], "msk_u8jz…");
+    }
+
+    #[test]
+    fn stdin_lines_must_be_exactly_one_key() {
+        let (rules, scanner) = scanner();
+        let input = format!("{KEY}\n\n# note\nmsk_your_api_key\nBearer {OTHER}\n");
+        let (loaded, problems) = from_lines(input.as_bytes(), &rules, &scanner, true).unwrap();
+        assert_eq!(loaded.len(), 1);
+        assert_eq!(loaded[0].finding.secret.expose(), KEY);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| !p.contains(OTHER)));
+    }
+
+    #[test]
+    fn authors_split_into_name_and_email() {
+        assert_eq!(
+            split_author("Ada Lovelace <ada@example.com>"),
+            ("Ada Lovelace".into(), "ada@example.com".into())
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -161,6 +162,43 @@ fn verify_timeout_is_unknown() {
     let (v, reason) = status(&json);
     assert_eq!(v, "unknown");
     assert!(reason.contains("timed out"), "{reason}");
+}
+
+#[test]
+fn verify_total_deadline_bounds_the_run() {
+    let api = FakeApi::start();
+    let keys: Vec<String> = (0..3).map(|i| key_from_seed("msk_", 30 + i)).collect();
+    for k in &keys {
+        api.add_key(k, 1, &["send"]);
+        api.fault_always(k, Fault::Hang(Duration::from_secs(5)));
+    }
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let started = Instant::now();
+    let extra = [
+        "--verify-timeout",
+        "10",
+        "--verify-deadline",
+        "1",
+        "--verify-concurrency",
+        "1",
+    ];
+    let (run, json) = verify_stdin(&api.url(), &refs, &extra);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    for f in json["findings"].as_array().unwrap() {
+        assert_eq!(f["verification"], "unknown");
+    }
+    let reasons: String = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["verification_reason"].as_str().unwrap().to_string())
+        .collect();
+    assert!(reasons.contains("deadline"), "{reasons}");
 }
 
 #[test]
@@ -406,4 +444,42 @@ fn verify_stdin_skips_placeholders_and_says_so_without_echoing_lines() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("line 1"), "{}", run.stderr);
     assert!(api.requests().is_empty());
+}
+
+#[test]
+fn verify_reads_history_findings_back_from_their_commit() {
+    let api = FakeApi::start();
+    let key = key_from_seed("msk_", 40);
+    api.add_key(&key, 1, &["send"]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    let text = format!("MISAR_KEY={key}\n");
+    std::fs::write(dir.path().join(".env"), &text).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new(".env")).unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig =
+        git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    let commit = repo
+        .commit(Some("HEAD"), &sig, &sig, "add key", &tree, &[])
+        .unwrap();
+    // The key was removed from the working tree since; only history has it.
+    std::fs::write(dir.path().join(".env"), "MISAR_KEY=\n").unwrap();
+    let report = serde_json::json!({"findings": [{
+        "rule_id": "misar-mail-api-key",
+        "path": ".env", "line": 1, "column": 11, "end_column": 47, "offset": 10,
+        "secret": format!("{}…", &key[..8]),
+        "secret_sha256": support::fake_api::sha256_hex(&key),
+        "snippet": format!("MISAR_KEY={}…", &key[..8]),
+        "commit": commit.to_string(), "author": "Ada <ada@example.com>", "date": "2023-11-14T22:13:20Z"
+    }]});
+    std::fs::write(dir.path().join("history.json"), report.to_string()).unwrap();
+    let mut args = vec!["verify", "history.json", "-f", "json"];
+    args.extend_from_slice(FAST);
+    let run = misar(dir.path(), Some(&api.url()), &args, None, &[]);
+    run.assert_redacted(&[&key]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["findings"][0]["verification"], "live");
+    assert_eq!(json["findings"][0]["commit"], commit.to_string().as_str());
 }

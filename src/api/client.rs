@@ -5,11 +5,11 @@
 //!   only for loopback hosts (127.0.0.0/8, `::1`, `localhost`); no user info,
 //!   query or fragment.
 //! - **The credential** goes into the `Authorization` header in exactly one
-//!   function, [`ApiClient::send`], marked sensitive; never into a URL, a log
+//!   function, `ApiClient::send`, marked sensitive; never into a URL, a log
 //!   line or an error (errors here hold statuses and reasons, never keys).
 //! - **Timeouts**: connect and per-request timeouts, and a total deadline for
 //!   the whole run that every attempt and every wait respects.
-//! - **Retries**: one loop, [`ApiClient::get_with_retries`]: capped
+//! - **Retries**: one loop, `ApiClient::get_with_retries`: capped
 //!   exponential backoff with jitter, waiting at least `Retry-After`. The
 //!   caller's judge says which answers are final; everything else (transport
 //!   errors included) is retried until the attempts or the deadline run out.

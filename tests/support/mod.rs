@@ -7,6 +7,7 @@ pub mod fake_api;
 
 use std::path::Path;
 
+#[allow(unused_imports)]
 pub use fake_api::{FakeApi, Fault};
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

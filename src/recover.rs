@@ -93,7 +93,7 @@ pub fn from_report(
             path.display()
         )
     })?;
-    let repo = git2::Repository::open(".").ok();
+    let repo = git2::Repository::discover(".").ok();
     Ok(doc
         .findings
         .into_iter()

@@ -112,12 +112,16 @@ pub fn describe(resp: &RawResponse) -> String {
     out
 }
 
-/// Error codes come from the network: keep them short and printable.
+/// Error codes come from the network: show only what looks like a code
+/// (`[A-Z0-9_]`, at most 40 characters), so a hostile server cannot echo the
+/// key (keys start with a lower-case prefix) or control characters into reports.
 fn sanitize_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_graphic())
-        .take(40)
-        .collect()
+    let plain = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_';
+    if !code.is_empty() && code.len() <= 40 && code.bytes().all(plain) {
+        code.to_string()
+    } else {
+        "?".to_string()
+    }
 }
 
 /// The result of verifying one key.
@@ -383,6 +387,8 @@ mod tests {
             describe(&resp(200, "{oops")),
             "HTTP 200 OK with a malformed body (not JSON)"
         );
+        let echo = r#"{"success":false,"code":"msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"}"#;
+        assert_eq!(describe(&resp(418, echo)), "HTTP 418 with Misar error `?`");
         assert_eq!(
             describe(&resp(500, "")),
             "HTTP 500 Internal Server Error with an empty body"

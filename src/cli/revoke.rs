@@ -275,6 +275,12 @@ pub fn run(args: RevokeArgs) -> Result<Outcome> {
                     credential,
                     &mut audit,
                 )?;
+                if executed.deleted {
+                    // The list cached for later keys must not offer this entry again.
+                    for list in admin_lists.values_mut().filter_map(|l| l.as_mut().ok()) {
+                        list.retain(|e| e.id != *id);
+                    }
+                }
                 report.outcome = executed.outcome;
                 report.live_left = executed.live_left;
                 report.problem = executed.problem;
@@ -396,6 +402,7 @@ fn admin_list(client: &ApiClient, base: &BaseUrl, admin: &Secret) -> Result<Vec<
 }
 
 struct Executed {
+    deleted: bool,
     outcome: String,
     live_left: bool,
     problem: bool,
@@ -467,6 +474,7 @@ fn execute(
     let action = if stop { "discrepancy" } else { "reverify" };
     audit.record(leaked, Some(id), action, Some(&leaked_credential), &outcome)?;
     Ok(Executed {
+        deleted,
         outcome,
         live_left,
         problem,

@@ -12,6 +12,9 @@
 //!
 //! Found as `--config FILE`, else `.misar-scan.toml` in the current
 //! directory, else in the first scanned directory; `--no-config` ignores it.
+//!
+//! [`ApiEnv`] holds the settings read from the environment; this module is
+//! the only reader of `MISAR_*` variables.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -21,6 +24,38 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
 use crate::rules::RuleSet;
+use crate::secret::Secret;
+
+/// Overrides the API base URL of every product (SPEC §2).
+pub const ENV_API_URL: &str = "MISAR_API_URL";
+/// The admin key used to list and revoke keys that lack `keys:manage`.
+pub const ENV_ADMIN_KEY: &str = "MISAR_ADMIN_KEY";
+
+/// API settings from the environment. The admin key comes from here only,
+/// never from a flag: arguments are visible to every user of the machine.
+#[derive(Debug, Clone, Default)]
+pub struct ApiEnv {
+    /// `MISAR_API_URL`, when set and not empty.
+    pub api_url: Option<String>,
+    /// `MISAR_ADMIN_KEY`, when set and not empty (prints redacted).
+    pub admin_key: Option<Secret>,
+}
+
+impl ApiEnv {
+    /// Read `MISAR_API_URL` and `MISAR_ADMIN_KEY`.
+    pub fn from_env() -> Self {
+        let var = |name| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        Self {
+            api_url: var(ENV_API_URL),
+            admin_key: var(ENV_ADMIN_KEY).map(Secret::new),
+        }
+    }
+}
 
 /// The file name looked for.
 pub const FILE_NAME: &str = ".misar-scan.toml";

@@ -53,6 +53,28 @@ impl Verification {
             Self::Unknown { .. } => "unknown",
         }
     }
+
+    /// Why the state is `unknown`, if it is.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Unknown { reason } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// What the API's key list revealed about a live key (SPEC §2): its entry,
+/// matched by the `prefix` stem. Never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    /// The key's id in the Misar account.
+    pub id: String,
+    /// The name given at creation.
+    pub name: Option<String>,
+    /// The key's scopes.
+    pub scopes: Vec<String>,
+    /// When the key was last used, as the API wrote it.
+    pub last_used_at: Option<String>,
 }
 
 /// One reported key at one place.
@@ -94,6 +116,8 @@ pub struct Finding {
     pub note: Option<String>,
     /// For lints that concern several places: the others.
     pub related: Vec<Related>,
+    /// The key's entry in the account, when verification listed it.
+    pub key: Option<KeyInfo>,
 }
 
 /// Another place a finding concerns.

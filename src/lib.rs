@@ -18,16 +18,25 @@
 //! into the exit code: 0 nothing to report, 1 findings, 2 usage or runtime
 //! error, including a scan that could not read everything.
 //!
+//! With `--verify` (and in `misar-scan verify` and `revoke`), each distinct
+//! key is checked once against the Misar keys API ([`verify`], through the one
+//! HTTP client in [`api`]); [`revoke`] plans revocations as a pure function of
+//! the key, its verification and the key list.
+//!
 //! Rules ([`rules`]) are TOML files embedded at build time; each carries
 //! examples and negative examples that the test suite runs.
 
+pub mod api;
 pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod lint;
+pub mod recover;
 pub mod report;
+pub mod revoke;
 pub mod rules;
 pub mod secret;
 pub mod source;
+pub mod verify;

@@ -503,6 +503,7 @@ pub fn hits_to_findings(
             verification: Verification::Unverified,
             note: Some(hit.note),
             related: Vec::new(),
+            key: None,
         });
     }
 }

@@ -27,6 +27,16 @@ impl Secret {
         Self { value, sha256 }
     }
 
+    /// A key known only by its stem and hash: read back from a redacted report
+    /// and not found again. [`Secret::expose`] returns only the stem, so such a
+    /// secret must never be sent to the API (callers track that it is unrecovered).
+    pub fn unrecovered(stem: &str, sha256: &str) -> Self {
+        Self {
+            value: stem.chars().take(STEM_LEN).collect(),
+            sha256: sha256.to_ascii_lowercase(),
+        }
+    }
+
     /// The full key. Call only to authenticate or when the user asked for `--no-redact`.
     pub fn expose(&self) -> &str {
         &self.value

@@ -5,8 +5,10 @@
 
 #![allow(clippy::print_stderr)]
 
+pub mod revoke;
 pub mod rules_cmd;
 pub mod scan;
+pub mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,6 +38,10 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// List the rules in force or check them against their own examples.
     Rules(rules_cmd::RulesArgs),
+    /// Check keys from a JSON report (or `--stdin`) against the Misar API.
+    Verify(verify::VerifyArgs),
+    /// Revoke live keys from a JSON report (or `--stdin`); dry run unless `--yes`.
+    Revoke(revoke::RevokeArgs),
 }
 
 /// When to colour human output.
@@ -78,6 +84,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Revoke(args) => revoke::run(args),
     }
 }
 

@@ -104,6 +104,16 @@ pub struct ScanArgs {
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Check each distinct key against the Misar API (live, not_live or unknown).
+    ///
+    /// One request per distinct key; the result lands in every report format.
+    /// Does not change the exit code. See `misar-scan verify --help`.
+    #[arg(long)]
+    pub verify: bool,
+
+    #[command(flatten)]
+    pub api: super::verify::ApiArgs,
 }
 
 /// Load the rules in force: embedded, plus `--rules DIR`, minus `[rules] disable`.
@@ -204,6 +214,9 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
             sanitize(&entry.path),
             entry.secret_sha256
         );
+    }
+    if args.verify {
+        super::verify::verify_findings(&mut findings, &rules, &args.api)?;
     }
     let report = Report {
         findings: &findings,

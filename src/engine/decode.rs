@@ -40,6 +40,20 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// The encoding with this report name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Raw,
+            Self::Base64,
+            Self::Percent,
+            Self::Escape,
+            Self::Utf16Le,
+            Self::Utf16Be,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == name)
+    }
+
     /// The name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -11,7 +11,7 @@ use codespan_reporting::term::{self, Config};
 
 use super::Report;
 use crate::engine::decode::Encoding;
-use crate::finding::Finding;
+use crate::finding::{Finding, Verification};
 use crate::rules::Severity;
 
 /// Serves each finding's snippet as a one-line "file" at the finding's real line.
@@ -86,8 +86,20 @@ fn diagnostic(id: usize, f: &Finding, redact: bool) -> Diagnostic<usize> {
     notes.push(format!(
         "secret_sha256: {}   verification: {}",
         f.secret.sha256(),
-        f.verification.as_str()
+        describe_verification(&f.verification)
     ));
+    if let Some(k) = &f.key {
+        notes.push(format!(
+            "key id {}{}, scopes [{}], last used {}",
+            k.id,
+            k.name
+                .as_deref()
+                .map(|n| format!(" \"{n}\""))
+                .unwrap_or_default(),
+            k.scopes.join(", "),
+            k.last_used_at.as_deref().unwrap_or("never")
+        ));
+    }
     if let Some(c) = &f.commit {
         notes.push(format!(
             "introduced in commit {} by {} <{}> on {}",
@@ -112,6 +124,19 @@ fn diagnostic(id: usize, f: &Finding, redact: bool) -> Diagnostic<usize> {
                 ),
             })])
         .with_notes(notes)
+}
+
+fn describe_verification(v: &Verification) -> String {
+    match v {
+        Verification::Live {
+            can_manage_keys: true,
+        } => "LIVE (holds keys:manage)".into(),
+        Verification::Live {
+            can_manage_keys: false,
+        } => "LIVE".into(),
+        Verification::Unknown { reason } => format!("unknown ({reason})"),
+        other => other.as_str().into(),
+    }
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {

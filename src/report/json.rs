@@ -9,13 +9,16 @@
 //! ```
 //!
 //! Field names are stable; new fields may be added. `secret` is the redacted
-//! key (`msk_AbCd…`) unless `--no-redact`.
+//! key (`msk_AbCd…`) unless `--no-redact`. After verification, `verification`
+//! is `live`, `not_live` or `unknown`, with `verification_reason` for unknown,
+//! `can_manage_keys` for live, and `key` (`id`, `name`, `scopes`,
+//! `last_used_at`) when the API's key list revealed the key's entry.
 
 use serde::Serialize;
 
 use super::Report;
 use crate::baseline::BaselineEntry;
-use crate::finding::Finding;
+use crate::finding::{Finding, KeyInfo, Verification};
 
 /// Version of the JSON layout.
 pub const JSON_VERSION: u32 = 1;
@@ -60,6 +63,12 @@ pub struct JsonFinding<'a> {
     fingerprint: String,
     verification: &'static str,
     encoding: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    can_manage_keys: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a KeyInfo>,
     snippet: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'a str>,
@@ -91,6 +100,12 @@ impl<'a> JsonFinding<'a> {
             fingerprint: f.fingerprint(),
             verification: f.verification.as_str(),
             encoding: f.encoding.as_str(),
+            verification_reason: f.verification.reason(),
+            can_manage_keys: match f.verification {
+                Verification::Live { can_manage_keys } => Some(can_manage_keys),
+                _ => None,
+            },
+            key: f.key.as_ref(),
             snippet: &f.snippet.text,
             note: f.note.as_deref(),
             related: &f.related,

@@ -6,7 +6,9 @@
 //! relative percent-encoded `uri`, a region in UTF-16 columns (the run's
 //! `columnKind`), `partialFingerprints` from rule id + path + key hash (never
 //! the line), and `properties` with `secret_sha256`, `product`,
-//! `verification` and, for history findings, `commit`, `author`, `date`.
+//! `verification` (with `verification_reason`, `can_manage_keys` and the
+//! key's list entry `key` when verified) and, for history findings,
+//! `commit`, `author`, `date`.
 
 use std::collections::BTreeMap;
 
@@ -212,6 +214,15 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
     props.insert("secret_sha256".to_string(), json!(f.secret.sha256()));
     props.insert("product".to_string(), json!(f.product));
     props.insert("verification".to_string(), json!(f.verification.as_str()));
+    if let Some(reason) = f.verification.reason() {
+        props.insert("verification_reason".to_string(), json!(reason));
+    }
+    if let crate::finding::Verification::Live { can_manage_keys } = f.verification {
+        props.insert("can_manage_keys".to_string(), json!(can_manage_keys));
+    }
+    if let Some(key) = &f.key {
+        props.insert("key".to_string(), json!(key));
+    }
     props.insert("secret".to_string(), json!(shown));
     props.insert("encoding".to_string(), json!(f.encoding.as_str()));
     if let Some(c) = &f.commit {

@@ -145,6 +145,7 @@ impl ScanContext<'_> {
                 verification: Verification::Unverified,
                 note: None,
                 related: Vec::new(),
+                key: None,
             });
         }
     }

@@ -1,0 +1,161 @@
+//! Wire types of the Misar keys API (SPEC §2), parsed leniently.
+//!
+//! A list answer is `{"success":true,"data":[{"id","name","prefix","scopes",
+//! "last_used_at","created_at"}]}`; an error answer is `{"success":false,
+//! "error":{"code":"…","message":"…"}}`, with the code also accepted as
+//! `"error":"CODE"` or a top-level `"code"`. Anything that does not have this
+//! shape is *not* Misar's answer (a proxy, WAF or captive portal) and parses
+//! to `None`.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// One entry of `GET /api/v1/keys`. Full keys are never returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyEntry {
+    /// The key's id, used by `DELETE /api/v1/keys/:id` (a string or a number on the wire).
+    pub id: String,
+    /// The name given at creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The key's leading characters followed by `...`, e.g. `msk_AbCd...`.
+    pub prefix: String,
+    /// Scopes, e.g. `send`, `keys:manage`.
+    pub scopes: Vec<String>,
+    /// When the key was last used, as the API wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+    /// When the key was created, as the API wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+impl KeyEntry {
+    /// The identifying part of `prefix`: without the trailing `...` (or `…`).
+    pub fn stem(&self) -> &str {
+        let p = self.prefix.trim_end();
+        p.strip_suffix("...")
+            .or_else(|| p.strip_suffix('…'))
+            .unwrap_or(p)
+    }
+
+    fn from_value(v: &Value) -> Option<Self> {
+        let obj = v.as_object()?;
+        let id = match obj.get("id")? {
+            Value::String(s) if !s.is_empty() => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
+        Some(Self {
+            id,
+            name: text("name"),
+            prefix: text("prefix")?,
+            scopes: obj
+                .get("scopes")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            last_used_at: text("last_used_at"),
+            created_at: text("created_at"),
+        })
+    }
+}
+
+/// A Misar list answer: `success: true` and a `data` array. Entries that lack
+/// an `id` or `prefix` are dropped (they cannot identify a key), the answer is
+/// still Misar's. `None` when the body is not that shape.
+pub fn parse_list(body: &[u8]) -> Option<Vec<KeyEntry>> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if v.get("success")?.as_bool()? {
+        let data = v.get("data")?.as_array()?;
+        Some(data.iter().filter_map(KeyEntry::from_value).collect())
+    } else {
+        None
+    }
+}
+
+/// A Misar success answer without data (`DELETE`): `{"success":true}`.
+pub fn parse_success(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("success").and_then(Value::as_bool))
+        .unwrap_or(false)
+}
+
+/// The error code of a Misar error answer (`success: false`), wherever the
+/// API put it: `error.code`, `error` as a string, or a top-level `code`.
+/// `None` when the body is not a Misar error answer.
+pub fn parse_error_code(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if v.get("success")?.as_bool()? {
+        return None;
+    }
+    let code = match v.get("error") {
+        Some(Value::Object(e)) => e.get("code").and_then(Value::as_str),
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    }
+    .or_else(|| v.get("code").and_then(Value::as_str))?;
+    Some(code.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_code_is_found_in_all_three_places() {
+        for body in [
+            r#"{"success":false,"error":{"code":"FORBIDDEN","message":"no"}}"#,
+            r#"{"success":false,"error":"FORBIDDEN"}"#,
+            r#"{"success":false,"code":"FORBIDDEN"}"#,
+        ] {
+            assert_eq!(
+                parse_error_code(body.as_bytes()).as_deref(),
+                Some("FORBIDDEN"),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn error_code_needs_success_false() {
+        for body in [
+            r#"{"error":{"code":"FORBIDDEN"}}"#,
+            r#"{"success":true,"error":"FORBIDDEN"}"#,
+            r#"{"success":"false","code":"FORBIDDEN"}"#,
+            "<html><body>403 Forbidden</body></html>",
+            "",
+        ] {
+            assert_eq!(parse_error_code(body.as_bytes()), None, "{body}");
+        }
+    }
+
+    #[test]
+    fn list_needs_success_true_and_a_data_array() {
+        let ok = br#"{"success":true,"data":[{"id":7,"name":"ci","prefix":"msk_AbCd...","scopes":["send"],"last_used_at":null}]}"#;
+        let entries = parse_list(ok).expect("a Misar list");
+        assert_eq!(entries[0].id, "7");
+        assert_eq!(entries[0].stem(), "msk_AbCd");
+        assert_eq!(entries[0].last_used_at, None);
+        assert!(parse_list(br#"{"success":true,"data":{}}"#).is_none());
+        assert!(parse_list(br#"{"success":true}"#).is_none());
+        assert!(parse_list(br#"{"data":[]}"#).is_none());
+        assert!(parse_list(b"<html>Welcome to the hotel wifi</html>").is_none());
+    }
+
+    #[test]
+    fn stem_strips_either_ellipsis() {
+        let mut e = KeyEntry::from_value(&serde_json::json!({"id":"a","prefix":"msk_AbCd…"}))
+            .expect("valid entry");
+        assert_eq!(e.stem(), "msk_AbCd");
+        e.prefix = "msk_...".into();
+        assert_eq!(e.stem(), "msk_");
+    }
+}

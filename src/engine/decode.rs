@@ -10,8 +10,8 @@
 //! | encoding | literals per prefix (`msk_`) | decoded around a hit |
 //! |---|---|---|
 //! | base64 (standard and URL-safe, padded or not, wrapped or not) | the characters fully determined by the prefix at each of the 3 byte alignments (`bXNrX`, …) | the quanta around the hit, line wraps skipped |
-//! | percent-encoding | `msk%5F`, `%6D%73%6B%5F` (either hex case) | the prefix; the body is plain base62 |
-//! | `\uXXXX`, `\xNN` escapes | `msk\u005f`, `msk\x5f`, fully escaped prefixes | the prefix |
+//! | percent-encoding | `msk%` (then `5F` or `5f`) | the prefix's last byte; the body is plain base62 |
+//! | `\uXXXX`, `\xNN` escapes | `msk\` (then `u005f` or `x5f`) | the prefix's last byte |
 //! | UTF-16 LE / BE | `m\0s\0k\0_\0`, `\0m\0s\0k\0_` | the ASCII code units that follow |
 //!
 //! The byte before a key is also read through escapes ([`decoded_prev`]): in
@@ -72,8 +72,9 @@ impl Encoding {
 pub(crate) enum Trigger {
     /// The prefix itself.
     Raw,
-    /// The prefix with some bytes escaped; the body follows as plain base64.
-    EscapedPrefix(Encoding),
+    /// The prefix with its last byte escaped (the literal ends with the
+    /// escape's `%` or `\\`); the body follows as plain base62.
+    EscapedLast(Encoding),
     /// Base64 characters determined by the prefix: the literal starts at
     /// character `offset` of a 4-character quantum, and `lead` decoded bytes of
     /// that quantum come before the prefix.
@@ -89,29 +90,11 @@ pub(crate) fn literals(prefix: &str, decode: bool) -> Vec<(Vec<u8>, Trigger)> {
         return out;
     }
     let bytes = prefix.as_bytes();
-    let (head, last) = bytes.split_at(bytes.len() - 1);
-    for upper in [true, false] {
-        let hex = |b: u8| {
-            if upper {
-                format!("{b:02X}")
-            } else {
-                format!("{b:02x}")
-            }
-        };
-        let escaped = |esc: &dyn Fn(u8) -> String| -> Vec<Vec<u8>> {
-            let last_only = [head.to_vec(), esc(last[0]).into_bytes()].concat();
-            let all: Vec<u8> = bytes.iter().flat_map(|&b| esc(b).into_bytes()).collect();
-            vec![last_only, all]
-        };
-        for lit in escaped(&|b| format!("%{}", hex(b))) {
-            out.push((lit, Trigger::EscapedPrefix(Encoding::Percent)));
-        }
-        for lit in escaped(&|b| format!("\\u00{}", hex(b))) {
-            out.push((lit, Trigger::EscapedPrefix(Encoding::Escape)));
-        }
-        for lit in escaped(&|b| format!("\\x{}", hex(b))) {
-            out.push((lit, Trigger::EscapedPrefix(Encoding::Escape)));
-        }
+    // `msk%5F…`, `msk\u005f…`, `msk\x5f…`: the escape itself is checked at the hit,
+    // so two literals cover every escape and both hex cases.
+    let head = &bytes[..bytes.len() - 1];
+    for (intro, encoding) in [(b'%', Encoding::Percent), (b'\\', Encoding::Escape)] {
+        out.push(([head, &[intro]].concat(), Trigger::EscapedLast(encoding)));
     }
     out.push((
         bytes.iter().flat_map(|&b| [b, 0]).collect(),
@@ -329,6 +312,22 @@ pub(crate) fn utf16_ascii(
     (text, prev)
 }
 
+/// The byte written by the escape at `pos` (`%5F`, `\u005f`, `\x5F`) and
+/// the escape's length.
+pub(crate) fn escape_at(hay: &[u8], pos: usize) -> Option<(u8, usize)> {
+    let hex = |from: usize, len: usize| -> Option<u32> {
+        let s = std::str::from_utf8(hay.get(from..from + len)?).ok()?;
+        u32::from_str_radix(s, 16).ok()
+    };
+    let (value, len) = match (hay.get(pos)?, hay.get(pos + 1)) {
+        (b'%', _) => (hex(pos + 1, 2)?, 3),
+        (b'\\', Some(b'u')) => (hex(pos + 2, 4)?, 6),
+        (b'\\', Some(b'x')) => (hex(pos + 2, 2)?, 4),
+        _ => return None,
+    };
+    Some((u8::try_from(value).ok().filter(u8::is_ascii)?, len))
+}
+
 /// The byte before `pos`, read through an escape that ends there: `%3D` → `=`,
 /// `\u003d` → `=`, `\x3d` → `=`, `\n` → newline. Non-ASCII escapes read as a
 /// space (they are not ASCII letters or digits).
@@ -389,11 +388,29 @@ mod tests {
         let lits = literals("msk_", true);
         let has = |s: &[u8]| lits.iter().any(|(l, _)| l == s);
         assert!(has(b"msk_"));
-        assert!(has(b"msk%5F") && has(b"msk%5f") && has(b"%6D%73%6B%5F"));
-        assert!(has(b"msk\\u005f") && has(b"msk\\x5F"));
+        assert!(has(b"msk%") && has(b"msk\\"));
         assert!(has(b"m\0s\0k\0_\0") && has(b"\0m\0s\0k\0_"));
         assert!(has(b"bXNrX"));
         assert_eq!(literals("msk_", false).len(), 1);
+    }
+
+    #[test]
+    fn escapes_are_read() {
+        assert_eq!(escape_at(b"%5Fx", 0), Some((b'_', 3)));
+        assert_eq!(escape_at(b"\\u005f", 0), Some((b'_', 6)));
+        assert_eq!(escape_at(b"\\x5F", 0), Some((b'_', 4)));
+        assert_eq!(escape_at(b"%G1", 0), None);
+        assert_eq!(escape_at(b"\\u00e9", 0), None);
+    }
+
+    #[test]
+    fn every_rule_prefix_stays_under_the_slim_teddy_limit() {
+        // aho-corasick's fast (slim) Teddy prefilter handles up to 32 literals.
+        let n: usize = ["msk_", "ask_", "mdk_"]
+            .iter()
+            .map(|p| literals(p, true).len())
+            .sum();
+        assert!(n <= 32, "{n} literals");
     }
 
     #[test]

@@ -12,13 +12,10 @@
 
 /// UTF-16 code units in `bytes`, computed byte by byte (see the module docs).
 pub fn utf16_units(bytes: &[u8]) -> usize {
+    // Branch-free so the compiler vectorises it: megabyte lines pass through here.
     bytes
         .iter()
-        .map(|&b| match b {
-            0x80..=0xBF => 0,
-            0xF0..=0xF7 => 2,
-            _ => 1,
-        })
+        .map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b & 0xF8 == 0xF0))
         .sum()
 }
 

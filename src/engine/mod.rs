@@ -234,15 +234,22 @@ impl Scanner {
     ) -> Option<Candidate> {
         let boundary_ok = |prev: Option<u8>| !prev.is_some_and(continues_word);
         match target.trigger {
-            Trigger::Raw | Trigger::EscapedPrefix(_) => {
+            Trigger::Raw | Trigger::EscapedLast(_) => {
                 if !boundary_ok(decode::decoded_prev(hay, s)) {
                     return None;
                 }
-                let encoding = match target.trigger {
-                    Trigger::EscapedPrefix(e) => e,
-                    _ => Encoding::Raw,
+                let (encoding, body_at) = match target.trigger {
+                    Trigger::EscapedLast(e) => {
+                        let at = s + lit_len - 1;
+                        let (byte, len) = decode::escape_at(hay, at)?;
+                        let last = *self.rules[target.rules[0]].prefix.as_bytes().last()?;
+                        if byte != last {
+                            return None;
+                        }
+                        (e, at + len)
+                    }
+                    _ => (Encoding::Raw, s + lit_len),
                 };
-                let body_at = s + lit_len;
                 target.rules.iter().find_map(|&r| {
                     let len = self.body_len(r, &hay[body_at..])?;
                     let body = String::from_utf8_lossy(&hay[body_at..body_at + len]);

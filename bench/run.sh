@@ -170,6 +170,9 @@ tool_argv() {
     case $1 in
         misar-scan) argv=("$MS" scan --no-config --no-ignore -j "$THREADS" -f json .) ;;
         misar-scan-defaults) argv=("$MS" scan --no-config -j "$THREADS" -f json .) ;;
+        # Decoding (base64, percent, escapes, UTF-16) and archives off: the
+        # plain-key scanner, to measure what decoding costs.
+        misar-scan-nodecode) argv=("$MS" scan --no-config --no-ignore --no-decode --no-archives -j "$THREADS" -f json .) ;;
         # The fastest pattern for rg: a literal prefix, no boundary group (it
         # also matches task_..., so it is a speed reference, not an equivalent).
         rg-literal) argv=(rg --no-config --hidden --no-ignore --text -c --threads "$THREADS"
@@ -218,7 +221,7 @@ run_set() {
 
 # ---------------------------------------------------------------- 1. the tree
 if want tree; then
-    run_set tree "$TREE" "$tree_bytes" "$RUNS" misar-scan rg rg-literal misar-scan-defaults
+    run_set tree "$TREE" "$tree_bytes" "$RUNS" misar-scan rg rg-literal misar-scan-defaults misar-scan-nodecode
 fi
 
 # ---------------------------------------------------------------- 2. peers

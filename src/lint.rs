@@ -25,7 +25,7 @@ use aho_corasick::AhoCorasick;
 use regex::bytes::Regex;
 
 use crate::engine::location::{LinePos, Locator};
-use crate::engine::{line_bounds, push_sanitised, Snippet};
+use crate::engine::{line_bounds, Snippet};
 use crate::finding::{Finding, Related, Verification};
 use crate::rules::{Lint, LintCheck, RuleSet};
 use crate::secret::Secret;
@@ -451,28 +451,21 @@ fn lint_snippet(
     redact: bool,
     text: &str,
 ) -> Snippet {
-    let (_, line_end) = line_bounds(hay, s, e);
-    let from = line_start.max(s.saturating_sub(80));
-    let to = line_end.min(e + 80);
-    let mut out = String::new();
-    if from > line_start {
-        out.push('…');
-    }
-    push_sanitised(&mut out, &hay[from..s]);
-    let begin = out.len();
-    if redact {
-        out.push_str(&crate::secret::redact(text));
-    } else {
-        push_sanitised(&mut out, &hay[s..e]);
-    }
-    let key = begin..out.len();
-    push_sanitised(&mut out, &hay[e..to]);
-    let trimmed = out.trim_end_matches(['\r', ' ']).len().max(key.end);
-    out.truncate(trimmed);
-    if to < line_end {
-        out.push('…');
-    }
-    Snippet { text: out, key }
+    // The engine's snippet, with the flagged text standing in for a key.
+    let flagged = crate::engine::Candidate {
+        rule: 0,
+        start: s,
+        end: e,
+        key: text.to_string(),
+        encoding: crate::engine::decode::Encoding::Raw,
+    };
+    crate::engine::snippet(
+        hay,
+        line_start,
+        &flagged,
+        std::slice::from_ref(&flagged),
+        redact,
+    )
 }
 
 /// Turn content lint hits into findings.

@@ -410,7 +410,7 @@ fn line_has_allow_marker(hay: &[u8], start: usize, end: usize) -> bool {
 
 /// The line around candidate `c`, clipped to a window, sanitised, with every
 /// candidate on it shown redacted unless `redact` is false.
-fn snippet(
+pub(crate) fn snippet(
     hay: &[u8],
     line_start: usize,
     c: &Candidate,
@@ -455,7 +455,7 @@ fn snippet(
 
 /// Append `bytes` as text, with invalid UTF-8 as U+FFFD and control and bidi
 /// characters (which could disguise what a terminal shows) replaced.
-pub(crate) fn push_sanitised(out: &mut String, bytes: &[u8]) {
+fn push_sanitised(out: &mut String, bytes: &[u8]) {
     for ch in String::from_utf8_lossy(bytes).chars() {
         let unsafe_char = (ch.is_control() && ch != '\t')
             || matches!(ch, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');

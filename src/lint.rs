@@ -258,8 +258,8 @@ pub fn key_lints(
     out
 }
 
-/// A content lint hit in a buffer.
-#[derive(Debug, Clone)]
+/// A content lint hit in a buffer. `Debug` shows the flagged text redacted.
+#[derive(Clone)]
 pub struct LintHit {
     /// The lint's id.
     pub lint: usize,
@@ -277,6 +277,17 @@ pub struct LintHit {
     pub start: usize,
     /// The line, sanitised, with a hard-coded secret redacted.
     pub snippet: Snippet,
+}
+
+impl std::fmt::Debug for LintHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LintHit")
+            .field("lint", &self.lint)
+            .field("text", &crate::secret::redact(&self.text))
+            .field("line", &self.line)
+            .field("column", &self.column)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The webhook content lints, compiled once per scan.

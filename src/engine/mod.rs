@@ -38,8 +38,8 @@ pub const ALLOW_MARKER: &[u8] = b"misar-scan:allow";
 /// How much of a line a snippet keeps on each side of the key, in bytes.
 const SNIPPET_CONTEXT: usize = 80;
 
-/// A key found in a buffer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A key found in a buffer. `Debug` shows the key redacted.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Candidate {
     /// Index of the rule in the [`RuleSet`] the scanner was built from.
     pub rule: usize,
@@ -53,8 +53,9 @@ pub struct Candidate {
     pub encoding: Encoding,
 }
 
-/// A candidate with its place in the file and the line around it.
-#[derive(Debug, Clone)]
+/// A candidate with its place in the file and the line around it. `Debug`
+/// shows the key redacted.
+#[derive(Clone)]
 pub struct Hit {
     /// Index of the rule.
     pub rule: usize,
@@ -81,6 +82,31 @@ pub struct Snippet {
     pub text: String,
     /// Byte range of the (displayed) key within `text`.
     pub key: std::ops::Range<usize>,
+}
+
+impl std::fmt::Debug for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Candidate")
+            .field("rule", &self.rule)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("key", &crate::secret::redact(&self.key))
+            .field("encoding", &self.encoding)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Hit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hit")
+            .field("rule", &self.rule)
+            .field("key", &crate::secret::redact(&self.key))
+            .field("start", &self.start)
+            .field("encoding", &self.encoding)
+            .field("line", &self.line)
+            .field("column", &self.column)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -594,6 +620,24 @@ mod tests {
     fn allow_marker_on_the_same_line_suppresses() {
         let hay = format!("k = \"{KEY}\" # misar-scan:allow\nk2 = \"{KEY2}\"");
         assert_eq!(spans(hay.as_bytes()).len(), 1);
+    }
+
+    #[test]
+    fn debug_output_redacts_keys() {
+        let s = scanner();
+        let hits = s.hits(
+            KEY.as_bytes(),
+            0,
+            KEY.len(),
+            LinePos::START,
+            false,
+            &mut Vec::new(),
+        );
+        let mut found = Vec::new();
+        s.find(KEY.as_bytes(), &mut found);
+        let shown = format!("{hits:?}{found:?}");
+        assert!(!shown.contains(KEY), "{shown}");
+        assert!(shown.contains("msk_u8jz…"));
     }
 
     #[test]

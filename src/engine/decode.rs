@@ -14,7 +14,7 @@
 //! | `\uXXXX`, `\xNN` escapes | `msk\` (then `u005f` or `x5f`) | the prefix's last byte |
 //! | UTF-16 LE / BE | `m\0s\0k\0_\0`, `\0m\0s\0k\0_` | the ASCII code units that follow |
 //!
-//! The byte before a key is also read through escapes ([`decoded_prev`]): in
+//! The byte before a key is also read through escapes (`decoded_prev`): in
 //! `%3Dmsk_…` or `"\nmsk_…"` the key is preceded by `=` or a newline, not by a
 //! letter, so the boundary rule of SPEC §1 holds on the decoded text.
 

@@ -184,7 +184,7 @@ pub fn plan(
 mod tests {
     use super::*;
 
-    const KEY: &str = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO";
+    const KEY: &str = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"; // misar-scan:allow (fake test key)
     const LIVE: Verification = Verification::Live {
         can_manage_keys: false,
     };

@@ -387,7 +387,7 @@ mod tests {
             describe(&resp(200, "{oops")),
             "HTTP 200 OK with a malformed body (not JSON)"
         );
-        let echo = r#"{"success":false,"code":"msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"}"#;
+        let echo = r#"{"success":false,"code":"msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"}"#; // misar-scan:allow (fake test key)
         assert_eq!(describe(&resp(418, echo)), "HTTP 418 with Misar error `?`");
         assert_eq!(
             describe(&resp(500, "")),

@@ -12,7 +12,7 @@ use codespan_reporting::term::{self, Config};
 use super::Report;
 use crate::engine::decode::Encoding;
 use crate::finding::{Finding, Verification};
-use crate::rules::Severity;
+use crate::rules::{LintCheck, RuleSet, Severity};
 
 /// Serves each finding's snippet as a one-line "file" at the finding's real line.
 struct Snippets<'a>(&'a [Finding]);
@@ -76,18 +76,21 @@ impl Snippets<'_> {
     }
 }
 
-fn diagnostic(id: usize, f: &Finding, redact: bool) -> Diagnostic<usize> {
+fn diagnostic(id: usize, f: &Finding, rules: &RuleSet, redact: bool) -> Diagnostic<usize> {
     let severity = match f.severity {
         Severity::Error => DiagSeverity::Error,
         Severity::Warning => DiagSeverity::Warning,
         Severity::Note => DiagSeverity::Note,
     };
-    let mut notes: Vec<String> = f.note.iter().cloned().collect();
-    notes.push(format!(
-        "secret_sha256: {}   verification: {}",
-        f.secret.sha256(),
-        describe_verification(&f.verification)
-    ));
+    let lint = rules.lint(&f.rule_id);
+    let mut notes: Vec<String> = Vec::new();
+    if lint.is_none_or(|l| l.check != LintCheck::WebhookSignatureTimingUnsafe) {
+        notes.push(format!(
+            "secret_sha256: {}   verification: {}",
+            f.secret.sha256(),
+            describe_verification(&f.verification)
+        ));
+    }
     if let Some(k) = &f.key {
         notes.push(format!(
             "key id {}{}, scopes [{}], last used {}",
@@ -106,15 +109,18 @@ fn diagnostic(id: usize, f: &Finding, redact: bool) -> Diagnostic<usize> {
             c.id, c.author_name, c.author_email, c.date
         ));
     }
-    notes.push(format!(
-        "help: revoke this {} key and move its replacement to a secret store",
-        f.product
-    ));
-    Diagnostic::new(severity)
-        .with_code(f.rule_id.clone())
-        .with_message(format!("{} found", f.rule_name))
-        .with_labels(vec![Label::primary(id, f.snippet.key.clone())
-            .with_message(match f.encoding {
+    notes.push(match rules.lint(&f.rule_id) {
+        Some(lint) => format!("help: {}", first_step(&lint.remediation)),
+        None => format!(
+            "help: revoke this {} key and move its replacement to a secret store",
+            f.product
+        ),
+    });
+    let (message, label) = match (lint, &f.note) {
+        (Some(l), Some(note)) => (l.name.clone(), note.clone()),
+        _ => (
+            format!("{} found", f.rule_name),
+            match f.encoding {
                 Encoding::Raw => format!("{} key {}", f.product, f.secret.display(redact)),
                 e => format!(
                     "{} key {}, {}-encoded",
@@ -122,7 +128,15 @@ fn diagnostic(id: usize, f: &Finding, redact: bool) -> Diagnostic<usize> {
                     f.secret.display(redact),
                     e.as_str()
                 ),
-            })])
+            },
+        ),
+    };
+    Diagnostic::new(severity)
+        .with_code(f.rule_id.clone())
+        .with_message(message)
+        .with_labels(vec![
+            Label::primary(id, f.snippet.key.clone()).with_message(label)
+        ])
         .with_notes(notes)
 }
 
@@ -137,6 +151,18 @@ fn describe_verification(v: &Verification) -> String {
         Verification::Unknown { reason } => format!("unknown ({reason})"),
         other => other.as_str().into(),
     }
+}
+
+/// The first step of a Markdown remediation, as plain text.
+fn first_step(markdown: &str) -> String {
+    let line = markdown
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    let line = line
+        .trim()
+        .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-' || c == ' ');
+    line.replace("**", "")
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -157,14 +183,25 @@ pub fn summary(report: &Report<'_>) -> String {
     let files: std::collections::BTreeSet<&str> =
         report.findings.iter().map(|f| f.path.as_str()).collect();
     let size = human_bytes(report.stats.bytes);
-    let mut line = if report.findings.is_empty() {
-        "no Misar keys found".to_string()
-    } else {
-        format!(
-            "{} found in {}",
-            plural(report.findings.len() as u64, "key", "keys"),
-            plural(files.len() as u64, "file", "files")
-        )
+    let lints = report
+        .findings
+        .iter()
+        .filter(|f| report.rules.lint(&f.rule_id).is_some())
+        .count() as u64;
+    let keys = report.findings.len() as u64 - lints;
+    let in_files = plural(files.len() as u64, "file", "files");
+    let mut line = match (keys, lints) {
+        (0, 0) => "no Misar keys found".to_string(),
+        (k, 0) => format!("{} found in {in_files}", plural(k, "key", "keys")),
+        (0, l) => format!(
+            "{} in {in_files}",
+            plural(l, "key-hygiene finding", "key-hygiene findings")
+        ),
+        (k, l) => format!(
+            "{} and {} in {in_files}",
+            plural(k, "key", "keys"),
+            plural(l, "key-hygiene finding", "key-hygiene findings")
+        ),
     };
     line.push_str(&format!(
         " (scanned {}, {size}",
@@ -192,13 +229,18 @@ pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
                 &mut buffer,
                 &config,
                 &files,
-                &diagnostic(i, f, report.redact),
+                &diagnostic(i, f, report.rules, report.redact),
             )?;
         }
         out.extend_from_slice(buffer.as_slice());
     } else {
         for (i, f) in report.findings.iter().enumerate() {
-            term::emit_to_io_write(&mut out, &config, &files, &diagnostic(i, f, report.redact))?;
+            term::emit_to_io_write(
+                &mut out,
+                &config,
+                &files,
+                &diagnostic(i, f, report.rules, report.redact),
+            )?;
         }
     }
     out.extend_from_slice(summary(report).as_bytes());

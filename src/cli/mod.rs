@@ -5,6 +5,7 @@
 
 #![allow(clippy::print_stderr)]
 
+pub mod install_hook;
 pub mod rules_cmd;
 pub mod scan;
 
@@ -20,8 +21,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     version,
     about,
     long_about = "Find leaked Misar API keys (msk_ Misar Mail, ask_ Assisters.io, mdk_ Misar Dev) \
-in files, before they are committed and wherever they escaped to.",
-    after_help = "Examples:\n  misar-scan scan                       scan the current directory\n  misar-scan scan -f sarif -o out.sarif  SARIF for GitHub code scanning\n  misar-scan scan --write-baseline b.json && misar-scan scan --baseline b.json\n\nExit codes: 0 nothing found, 1 findings, 2 usage or runtime error (including an incomplete scan)."
+in files and git history, before they are committed and wherever they escaped to.",
+    after_help = "Examples:\n  misar-scan scan                       scan the current directory\n  misar-scan scan -f sarif -o out.sarif  SARIF for GitHub code scanning\n  misar-scan scan --git                 every blob in the history of the repo at .\n  misar-scan scan --git --range origin/main..HEAD   what a pull request adds\n  misar-scan install-hook               block commits that stage a key\n  misar-scan scan --write-baseline b.json && misar-scan scan --baseline b.json\n\nExit codes: 0 nothing found, 1 findings, 2 usage or runtime error (including an incomplete scan)."
 )]
 pub struct Cli {
     /// What to do.
@@ -36,6 +37,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// List the rules in force or check them against their own examples.
     Rules(rules_cmd::RulesArgs),
+    /// Install a git pre-commit hook that runs `scan --staged`.
+    InstallHook(install_hook::InstallHookArgs),
 }
 
 /// When to colour human output.
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::InstallHook(args) => install_hook::run(args),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `misar-scan scan [PATH…]`: scan files for keys (SPEC §3).
+//! `misar-scan scan [PATH…]`: scan files, a git history (`--git`), a commit
+//! range (`--git --range`) or the staged content (`--staged`) for keys (SPEC §3).
 
 #![allow(clippy::print_stderr)]
 
@@ -15,15 +16,69 @@ use crate::finding::sort_and_dedup;
 use crate::report::{self, Format, Report};
 use crate::rules::RuleSet;
 use crate::source::fs::{scan_paths, WalkOptions};
+use crate::source::git_history::{scan_history, HistoryOptions};
+use crate::source::git_range::{scan_range, RangeSpec};
+use crate::source::staged::scan_staged;
 use crate::source::{ProblemKind, Problems, ScanContext};
 
 /// Options of `scan`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  misar-scan scan\n  misar-scan scan src config/.env\n  misar-scan scan -f json -o findings.json\n  misar-scan scan -f sarif -o misar.sarif\n  misar-scan scan --write-baseline .misar-baseline.json\n  misar-scan scan --baseline .misar-baseline.json")]
+#[command(
+    after_help = "Examples:\n  misar-scan scan\n  misar-scan scan src config/.env\n  misar-scan scan --git                          full history of the repo at .\n  misar-scan scan --git ../service.git --all-objects\n  misar-scan scan --git --range origin/main..HEAD -f sarif -o misar.sarif\n  misar-scan scan --staged                       what the next commit holds\n  misar-scan scan -f json -o findings.json\n  misar-scan scan -f sarif -o misar.sarif\n  misar-scan scan --write-baseline .misar-baseline.json\n  misar-scan scan --baseline .misar-baseline.json"
+)]
 pub struct ScanArgs {
-    /// Files or directories to scan [default: .]
+    /// Files or directories to scan, or with `--git` the repository [default: .]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Scan the git history of the repository at PATH: every blob reachable from any ref.
+    ///
+    /// Every branch, tag, remote-tracking ref, the stash and `HEAD`. Each
+    /// distinct blob is scanned once; a finding names the commit that
+    /// introduced the blob (id, author, date) and its path in the
+    /// repository. Works on bare repositories and shallow clones (only the
+    /// history they hold). Submodules are not followed: scan each on its own.
+    #[arg(long, help_heading = "Git")]
+    pub git: bool,
+
+    /// With `--git`: only what the commits in BASE..HEAD introduced (a pull request).
+    ///
+    /// The commits reachable from HEAD and not from BASE, each compared with
+    /// its parents; a finding is a key a commit adds to a file, attributed
+    /// to that commit. Keys that existed before BASE are not reported. A
+    /// merge commit is checked for what its resolution wrote itself.
+    /// `BASE...HEAD` means the same; a single `BASE` means `BASE..HEAD`.
+    #[arg(
+        long,
+        value_name = "BASE..HEAD",
+        requires = "git",
+        help_heading = "Git"
+    )]
+    pub range: Option<String>,
+
+    /// Scan only what is staged in the git index of the repository at `.` (pre-commit).
+    ///
+    /// The staged version of each added or modified file, not the working
+    /// file; a modified file reports only the keys it adds. Paths are
+    /// relative to the repository root.
+    #[arg(long, conflicts_with_all = ["git", "paths"], help_heading = "Git")]
+    pub staged: bool,
+
+    /// With `--git`: report every commit and path that introduced a key, not only the first.
+    ///
+    /// By default a blob with a key is reported once, at the first commit
+    /// that holds it (at each of its paths there). With this flag, each
+    /// commit that added the blob at a path (a rename, a copy, the same
+    /// file committed on another branch) is a finding of its own.
+    #[arg(long, requires = "git", conflicts_with = "range", help_heading = "Git")]
+    pub all_occurrences: bool,
+
+    /// With `--git`: also scan objects no ref reaches (deleted branches, amended commits).
+    ///
+    /// Unreachable commits are walked like refs; a dangling blob that no
+    /// commit reaches is reported at the path `<unreachable>/<blob id>`.
+    #[arg(long, requires = "git", conflicts_with = "range", help_heading = "Git")]
+    pub all_objects: bool,
 
     /// Report format.
     #[arg(short, long, value_enum, default_value_t = Format::Human)]
@@ -134,13 +189,33 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         redact,
         problems: &problems,
     };
-    let walk = WalkOptions {
-        no_ignore: args.no_ignore,
-        skip_hidden: args.skip_hidden,
-        follow: args.follow,
-        threads: args.threads,
+    if args.git && paths.len() > 1 {
+        anyhow::bail!(
+            "`--git` scans one repository, but {} paths were given",
+            paths.len()
+        );
+    }
+    let (mode, (mut findings, stats)) = if args.staged {
+        ("staged", scan_staged(&paths[0], &ctx)?)
+    } else if let Some(range) = &args.range {
+        let range = RangeSpec::parse(range)?;
+        ("range", scan_range(&paths[0], &range, args.threads, &ctx)?)
+    } else if args.git {
+        let opts = HistoryOptions {
+            all_occurrences: args.all_occurrences,
+            all_objects: args.all_objects,
+            threads: args.threads,
+        };
+        ("git", scan_history(&paths[0], &opts, &ctx)?)
+    } else {
+        let walk = WalkOptions {
+            no_ignore: args.no_ignore,
+            skip_hidden: args.skip_hidden,
+            follow: args.follow,
+            threads: args.threads,
+        };
+        ("fs", scan_paths(&paths, &walk, &ctx))
     };
-    let (mut findings, stats) = scan_paths(&paths, &walk, &ctx);
     sort_and_dedup(&mut findings);
     let incomplete = problems.incomplete();
 
@@ -153,7 +228,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
             incomplete,
             redact: true,
             color: false,
-            mode: "fs",
+            mode,
         };
         write_output(Some(path), &report::render(Format::Json, &report)?)?;
         eprintln!(
@@ -187,7 +262,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         incomplete,
         redact,
         color: args.format == Format::Human && use_color(args.color, args.output.is_none()),
-        mode: "fs",
+        mode,
     };
     let bytes = report::render(args.format, &report)?;
     write_output(args.output.as_ref(), &bytes).context("failed to write the report")?;

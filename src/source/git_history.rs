@@ -13,9 +13,11 @@
 //! 3. **Blobs** are scanned once each, in parallel, in the order the object
 //!    database lists them (pack order: sequential reads).
 //! 4. **Attribution** is computed only for blobs with findings: the paths of
-//!    the blob in its first commit. With `--all-occurrences`, every
-//!    (commit, path) that introduced it: commits whose tree holds the blob at
-//!    the path while none of their parents' trees do.
+//!    the blob in its first commit. A key is reported once per path, at the
+//!    first commit that put it there (later versions of the file that still
+//!    hold it are not new leaks). With `--all-occurrences`, every
+//!    (commit, path) that introduced a blob with the key: commits whose tree
+//!    holds the blob at the path while none of their parents' trees do.
 //!
 //! Gitlinks (submodule commits) are not followed: a submodule is another
 //! repository, scanned on its own. A commit or tree that cannot be read is
@@ -203,7 +205,36 @@ pub fn scan_history(
             }
         }
     }
+    if !opts.all_occurrences {
+        first_per_place(&mut findings, &walk.graph);
+    }
     Ok((findings, stats))
+}
+
+/// Keep one finding per (rule, path, key): the one from the earliest commit.
+/// Each edit of a file makes a new blob, and every version still holding an
+/// old key would otherwise report it again.
+fn first_per_place(findings: &mut Vec<Finding>, graph: &Graph) {
+    let mut position = vec![usize::MAX; graph.nodes.len()];
+    for (pos, &ix) in graph.order.iter().enumerate() {
+        position[ix as usize] = pos;
+    }
+    let rank = |f: &Finding| {
+        f.commit
+            .as_ref()
+            .and_then(|c| Oid::from_str(&c.id).ok())
+            .and_then(|id| graph.index.get(&id))
+            .map_or(usize::MAX, |&ix| position[ix as usize])
+    };
+    findings.sort_by_cached_key(|f| (rank(f), f.line, f.column));
+    let mut seen = HashSet::new();
+    findings.retain(|f| {
+        seen.insert((
+            f.rule_id.clone(),
+            f.path.clone(),
+            f.secret.sha256().to_string(),
+        ))
+    });
 }
 
 /// The commits at the edge of a shallow clone (their parents are not there).

@@ -1,5 +1,8 @@
 //! `install-hook` and the pre-commit framework (issue 3).
 
+// A skipped test says why on standard error.
+#![allow(clippy::print_stderr)]
+
 mod common_git;
 
 use std::path::Path;

@@ -320,3 +320,38 @@ fn history_skips_allowlisted_paths() {
     assert_eq!(run.places(), vec![at("src/real.env", 1, Some(&copied))]);
     assert_eq!(run.findings()[0]["rule_id"], MAIL_RULE);
 }
+
+#[test]
+fn history_with_thousands_of_refs_and_a_non_utf8_path() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 14);
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.env");
+        std::fs::write(repo.path.join(name), format!("KEY={k}\n")).unwrap();
+    }
+    #[cfg(not(unix))]
+    repo.write("caf\u{e9}.env", &format!("KEY={k}\n"));
+    let c = repo.commit("latin-1 file name");
+    // Written as a packed-refs file: `git update-ref` makes 3000 loose refs slowly.
+    let refs: String = (0..3000)
+        .map(|i| format!("{c} refs/tags/t{i:04}\n"))
+        .collect();
+    std::fs::write(
+        repo.path.join(".git/packed-refs"),
+        format!("# pack-refs with: peeled fully-peeled sorted \n{refs}"),
+    )
+    .unwrap();
+    assert_eq!(repo.git(&["tag", "--list"]).lines().count(), 3000);
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let expected = if cfg!(unix) {
+        "caf\u{fffd}.env"
+    } else {
+        "caf\u{e9}.env"
+    };
+    assert_eq!(run.places(), vec![at(expected, 1, Some(&c))]);
+}

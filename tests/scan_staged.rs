@@ -108,3 +108,18 @@ fn staged_scan_outside_a_repository_is_an_error() {
         run.stderr
     );
 }
+
+#[test]
+fn staged_scan_from_a_subfolder_uses_the_repository_configuration() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 36);
+    repo.write(".misar-scan.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n");
+    repo.write("fixtures/fake.env", &format!("KEY={k}\n"));
+    repo.write("src/real.env", &format!("KEY={k}\n"));
+    repo.git(&["add", "-A"]);
+
+    let run = sb.scan(&repo.path.join("src"), &["scan", "--staged", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("src/real.env", 1, None)]);
+}

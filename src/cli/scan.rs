@@ -168,10 +168,20 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     } else {
         args.paths.clone()
     };
+    // For git scans the configuration lives at the root of the work tree,
+    // wherever in it the command runs.
+    let config_root = if args.git || args.staged {
+        crate::source::git::open_repo(&paths[0])?
+            .workdir()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| paths[0].clone())
+    } else {
+        paths[0].clone()
+    };
     let config = if args.no_config {
         RepoConfig::empty()
     } else {
-        RepoConfig::discover(args.config.as_deref(), paths.first().map(PathBuf::as_path))?
+        RepoConfig::discover(args.config.as_deref(), Some(&config_root))?
     };
     let rules = load_rules(args.rules.as_ref(), &config)?;
     let baseline = args

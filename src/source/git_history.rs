@@ -33,8 +33,11 @@ use std::rc::Rc;
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository};
 
-use super::git::{commit_info, open_repo, provenance, repo_path, scan_blobs};
+use super::git::{
+    commit_info, open_repo, provenance, repo_path, scan_blobs, tune_libgit2_for_scanning,
+};
 use super::{ScanContext, Stats};
+use crate::engine::Hit;
 use crate::finding::{CommitInfo, Finding};
 
 /// How much of the object database to scan, and how to report.
@@ -92,11 +95,7 @@ pub fn scan_history(
     ctx: &ScanContext<'_>,
 ) -> Result<(Vec<Finding>, Stats)> {
     let repo = open_repo(path)?;
-    // Each tree and blob is read once: libgit2's object cache would only hold memory.
-    git2::opts::enable_caching(false);
-    // Re-hashing every object (SHA-1 with collision detection) took a third
-    // of the scan; zlib's checksum still catches a damaged object.
-    git2::opts::strict_hash_verification(false);
+    tune_libgit2_for_scanning();
     let shallow = shallow_boundary(&repo);
     if repo.is_shallow() {
         ctx.problems.warn(&format!(
@@ -135,6 +134,20 @@ pub fn scan_history(
     let (hits, mut stats) = scan_blobs(repo.path(), &order, opts.threads, ctx)?;
     drop(order);
 
+    let findings = attribute(&repo, &walk, &hits, opts, ctx, &mut stats);
+    Ok((findings, stats))
+}
+
+/// Findings for the blobs with hits, at the commit and path that introduced
+/// them (see the module docs). Allow-listed paths are counted in `stats`.
+fn attribute(
+    repo: &Repository,
+    walk: &Walk,
+    hits: &HashMap<Oid, Vec<Hit>>,
+    opts: &HistoryOptions,
+    ctx: &ScanContext<'_>,
+    stats: &mut Stats,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut later: HashSet<Oid> = HashSet::new();
     if opts.all_occurrences {
@@ -151,15 +164,15 @@ pub fn scan_history(
         for (ix, ids) in commits {
             if ix == NO_COMMIT {
                 for id in ids {
-                    let at = provenance(rootless_path(&walk, id), None);
+                    let at = provenance(rootless_path(walk, id), None);
                     ctx.findings(hits[&id].clone(), 0, &at, &mut findings);
                 }
                 continue;
             }
             let node = &walk.graph.nodes[ix as usize];
-            let info = commit_info_of(&repo, node.id, ctx);
+            let info = commit_info_of(repo, node.id, ctx);
             let mut paths: HashMap<Oid, Vec<Vec<u8>>> = HashMap::new();
-            find_paths(&repo, node.tree, &mut Vec::new(), &ids, &mut paths, ctx);
+            find_paths(repo, node.tree, &mut Vec::new(), &ids, &mut paths, ctx);
             for id in ids {
                 let mut reported = false;
                 for p in paths.get(&id).into_iter().flatten() {
@@ -185,7 +198,7 @@ pub fn scan_history(
     if !later.is_empty() {
         let mut first_only: HashSet<Oid> = HashSet::new();
         let mut infos: HashMap<NodeIx, Option<CommitInfo>> = HashMap::new();
-        for (ix, path, id) in introductions(&repo, &walk.graph, &later, ctx) {
+        for (ix, path, id) in introductions(repo, &walk.graph, &later, ctx) {
             let p = repo_path(&path);
             if ctx.config.repo_path_allowed(&p) {
                 stats.allowlisted += 1;
@@ -197,13 +210,13 @@ pub fn scan_history(
             let node = &walk.graph.nodes[ix as usize];
             let info = infos
                 .entry(ix)
-                .or_insert_with(|| commit_info_of(&repo, node.id, ctx))
+                .or_insert_with(|| commit_info_of(repo, node.id, ctx))
                 .clone();
             ctx.findings(hits[&id].clone(), 0, &provenance(p, info), &mut findings);
         }
         for id in later {
             if walk.blobs[&id] == NO_COMMIT && opts.all_occurrences {
-                let at = provenance(rootless_path(&walk, id), None);
+                let at = provenance(rootless_path(walk, id), None);
                 ctx.findings(hits[&id].clone(), 0, &at, &mut findings);
             }
         }
@@ -211,7 +224,7 @@ pub fn scan_history(
     if !opts.all_occurrences {
         first_per_place(&mut findings, &walk.graph);
     }
-    Ok((findings, stats))
+    findings
 }
 
 /// Keep one finding per (rule, path, key): the one from the earliest commit.

@@ -24,7 +24,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, FileMode, Oid, Repository, Sort};
 
-use super::git::{commit_info, open_repo, scan_changes, Change};
+use super::git::{commit_info, open_repo, scan_changes, tune_libgit2_for_scanning, Change};
 use super::{ScanContext, Stats};
 use crate::finding::Finding;
 
@@ -68,6 +68,7 @@ pub fn scan_range(
     threads: usize,
     ctx: &ScanContext<'_>,
 ) -> Result<(Vec<Finding>, Stats)> {
+    tune_libgit2_for_scanning();
     let repo = open_repo(path)?;
     if repo.is_shallow() {
         ctx.problems.warn(&format!(

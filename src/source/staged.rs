@@ -15,12 +15,13 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode};
 
-use super::git::{open_repo, scan_changes, Change};
+use super::git::{open_repo, scan_changes, tune_libgit2_for_scanning, Change};
 use super::{ScanContext, Stats};
 use crate::finding::Finding;
 
 /// Scan the content staged in the repository that holds `dir`.
 pub fn scan_staged(dir: &Path, ctx: &ScanContext<'_>) -> Result<(Vec<Finding>, Stats)> {
+    tune_libgit2_for_scanning();
     let repo = open_repo(dir)?;
     if repo.is_bare() {
         bail!(

@@ -121,6 +121,6 @@ fi
     echo "## scan --staged: $(git ls-files | wc -l) files in the index, $(git diff --cached --name-only | wc -l) staged changes"
     hyperfine -N --warmup 3 --runs 30 -i --export-json "$work/staged.json" \
         "'$bin' scan --staged -f json -o /dev/null" "git diff --cached --name-only" | sed -n '/Time/p'
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; [print(f"median {x[\"median\"]*1000:.1f} ms: {x[\"command\"]}") for x in r]' "$work/staged.json"
+    python3 -c "import json,sys; [print(\"median %.1f ms: %s\" % (x[\"median\"] * 1000, x[\"command\"])) for x in json.load(open(sys.argv[1]))[\"results\"]]" "$work/staged.json"
     git reset -q --hard main
 )

@@ -80,6 +80,31 @@ fn installed_hook_blocks_a_commit_with_a_staged_key_and_allows_it_once_removed()
     let (ok, output) = try_commit(&sb, &repo, "add deploy config");
     assert!(ok, "the commit must go through:\n{output}");
 
+    // `git commit -a` runs the hook on a temporary index ($GIT_INDEX_FILE):
+    // a key in a tracked file that was never `git add`ed is caught too.
+    repo.write("deploy.env", &format!("KEY=${{MISAR_KEY}}\nBACKUP={k}\n"));
+    let out = Command::new("git")
+        .current_dir(&repo.path)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", sb.home())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.com")
+        .env("GIT_COMMITTER_NAME", "Test Author")
+        .env("GIT_COMMITTER_EMAIL", "author@example.com")
+        .args(["commit", "-q", "-a", "-m", "backup key"])
+        .output()
+        .unwrap();
+    let output = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "`git commit -a` must be blocked:\n{output}"
+    );
+    assert!(output.contains("deploy.env:2:8"), "{output}");
+    assert_no_full_key(&output, &k);
+    assert_no_full_key(&String::from_utf8_lossy(&out.stdout), &k);
+
     // Installing again updates our own hook.
     let run = sb.scan(&repo.path, &["install-hook"], &[]);
     assert_eq!(run.code, 0);

@@ -6,7 +6,8 @@
 //! size of the change, not of the repository. Each added or modified entry's
 //! *staged* blob is scanned — never the working file: a key staged and then
 //! removed from the working file is still found, a key only in an unstaged
-//! edit is not. A modified file reports only the keys it adds (see
+//! edit is not. The index is `$GIT_INDEX_FILE` when set, as git does for
+//! hooks under `git commit -a`. A modified file reports only the keys it adds (see
 //! [`super::git`]). In a repository without commits everything staged is new.
 //! Paths are relative to the repository root.
 
@@ -19,6 +20,20 @@ use super::git::{open_repo, scan_changes, tune_libgit2_for_scanning, Change};
 use super::{ScanContext, Stats};
 use crate::finding::Finding;
 
+/// The index the next commit is made from: `$GIT_INDEX_FILE` when git set it
+/// (a hook run by `git commit -a` or `git commit PATH…` sees a temporary
+/// index there, not `.git/index`), else the repository's own.
+fn open_index(repo: &git2::Repository) -> Result<git2::Index> {
+    match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
+        Some(path) => {
+            let path = std::path::PathBuf::from(path);
+            git2::Index::open(&path)
+                .with_context(|| format!("failed to read the git index `{}`", path.display()))
+        }
+        None => repo.index().context("failed to read the git index"),
+    }
+}
+
 /// Scan the content staged in the repository that holds `dir`.
 pub fn scan_staged(dir: &Path, ctx: &ScanContext<'_>) -> Result<(Vec<Finding>, Stats)> {
     tune_libgit2_for_scanning();
@@ -29,7 +44,7 @@ pub fn scan_staged(dir: &Path, ctx: &ScanContext<'_>) -> Result<(Vec<Finding>, S
             repo.path().display()
         );
     }
-    let index = repo.index().context("failed to read the git index")?;
+    let index = open_index(&repo)?;
     let head_tree = match repo.head() {
         Ok(head) => Some(
             head.peel_to_tree()

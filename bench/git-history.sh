@@ -113,8 +113,8 @@ fi
 (
     cd "$big"
     git reset -q --hard main
-    echo "// edited" >>src/m001/d01/f00024.rs
-    echo 'const K: &str = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO";' >>src/m002/d02/f00025.rs
+    echo "// edited" >>src/m024/d01/f00024.rs
+    echo 'const K: &str = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO";' >>src/m025/d02/f00025.rs
     printf 'new file\n' >src/new.rs
     git add -A
     echo

@@ -114,12 +114,84 @@ fn staged_scan_from_a_subfolder_uses_the_repository_configuration() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
     let k = key("msk_", 36);
-    repo.write(".misar-scan.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n");
+    repo.write(
+        ".misar-scan.toml",
+        "[allowlist]\npaths = [\"fixtures/**\"]\n",
+    );
     repo.write("fixtures/fake.env", &format!("KEY={k}\n"));
     repo.write("src/real.env", &format!("KEY={k}\n"));
     repo.git(&["add", "-A"]);
 
-    let run = sb.scan(&repo.path.join("src"), &["scan", "--staged", "-f", "json"], &[&k]);
+    let run = sb.scan(
+        &repo.path.join("src"),
+        &["scan", "--staged", "-f", "json"],
+        &[&k],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.places(), vec![at("src/real.env", 1, None)]);
+}
+
+#[test]
+fn staged_scan_reads_index_versions_2_3_and_4_and_skips_intent_to_add() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let changed = key("msk_", 37);
+    let added = key("mdk_", 38);
+    let not_staged = key("msk_", 39);
+    for d in 0..20 {
+        for f in 0..5 {
+            repo.write(
+                &format!("src/d{d:02}/sub/f{f}.rs"),
+                &format!("// {d} {f}\n"),
+            );
+        }
+    }
+    repo.write("src/d07/sub/config.rs", "// nothing yet\n");
+    repo.commit("tree");
+    repo.write(
+        "src/d07/sub/config.rs",
+        &format!("// nothing yet\nconst K: &str = \"{changed}\";\n"),
+    );
+    repo.write("new/deep/dir/keys.env", &format!("\nKEY={added}\n"));
+    repo.write("src/d03/sub/f1.rs", "// edited, no key\n");
+    repo.git(&["add", "-A"]);
+    repo.write("later.env", &format!("KEY={not_staged}\n"));
+    repo.git(&["add", "-N", "later.env"]);
+    let keys = [changed.as_str(), added.as_str(), not_staged.as_str()];
+    for version in ["2", "3", "4"] {
+        repo.git(&["update-index", "--index-version", version]);
+        let run = sb.scan(&repo.path, &["scan", "--staged", "-f", "json"], &keys);
+        assert_eq!(run.code, 1, "index v{version}: {}", run.stderr);
+        let places: Vec<(String, u64)> = run.places().into_iter().map(|p| (p.0, p.1)).collect();
+        assert_eq!(
+            places,
+            vec![
+                ("new/deep/dir/keys.env".to_string(), 2),
+                ("src/d07/sub/config.rs".to_string(), 2)
+            ],
+            "index v{version}"
+        );
+    }
+}
+
+#[test]
+fn staged_scan_during_a_conflicted_merge_scans_the_merged_files() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 40);
+    repo.write("conflict.txt", "base\n");
+    repo.commit("init");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.write("conflict.txt", "side\n");
+    repo.write("side.env", &format!("KEY={k}\n"));
+    repo.commit("side");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("conflict.txt", "main\n");
+    repo.commit("main");
+    assert!(!repo.git_ok(&["merge", "-q", "side"]));
+
+    let run = sb.scan(&repo.path, &["scan", "--staged", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("side.env", 1, None)]);
+    assert!(run.stderr.contains("`conflict.txt`"), "{}", run.stderr);
 }

@@ -10,6 +10,7 @@
 pub mod fs;
 pub mod git;
 pub mod git_history;
+pub mod git_index;
 pub mod git_range;
 pub mod staged;
 

@@ -2,8 +2,10 @@
 //! contain, for the pre-commit hook.
 //!
 //! The index of the repository at `.` is compared with `HEAD`'s tree by blob
-//! id (libgit2's `diff_tree_to_index`, no blob read), so the cost follows the
-//! size of the change, not of the repository. Each added or modified entry's
+//! id, no blob read: with [`super::git_index`], which skips every folder the
+//! index's cache-tree shows unchanged, so the cost follows the size of the
+//! change, not of the repository (libgit2's `diff_tree_to_index` for an index
+//! that reader does not handle). Each added or modified entry's
 //! *staged* blob is scanned — never the working file: a key staged and then
 //! removed from the working file is still found, a key only in an unstaged
 //! edit is not. The index is `$GIT_INDEX_FILE` when set, as git does for
@@ -11,26 +13,23 @@
 //! [`super::git`]). In a repository without commits everything staged is new.
 //! Paths are relative to the repository root.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode};
 
 use super::git::{open_repo, scan_changes, tune_libgit2_for_scanning, Change};
+use super::git_index;
 use super::{ScanContext, Stats};
 use crate::finding::Finding;
 
-/// The index the next commit is made from: `$GIT_INDEX_FILE` when git set it
-/// (a hook run by `git commit -a` or `git commit PATH…` sees a temporary
-/// index there, not `.git/index`), else the repository's own.
-fn open_index(repo: &git2::Repository) -> Result<git2::Index> {
+/// The index file the next commit is made from: `$GIT_INDEX_FILE` when git
+/// set it (a hook run by `git commit -a` or `git commit PATH…` sees a
+/// temporary index there, not `.git/index`), else the repository's own.
+fn index_path(repo: &git2::Repository) -> PathBuf {
     match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
-        Some(path) => {
-            let path = std::path::PathBuf::from(path);
-            git2::Index::open(&path)
-                .with_context(|| format!("failed to read the git index `{}`", path.display()))
-        }
-        None => repo.index().context("failed to read the git index"),
+        Some(path) => PathBuf::from(path),
+        None => repo.path().join("index"),
     }
 }
 
@@ -44,7 +43,7 @@ pub fn scan_staged(dir: &Path, ctx: &ScanContext<'_>) -> Result<(Vec<Finding>, S
             repo.path().display()
         );
     }
-    let index = open_index(&repo)?;
+    let index_file = index_path(&repo);
     let head_tree = match repo.head() {
         Ok(head) => Some(
             head.peel_to_tree()
@@ -53,6 +52,13 @@ pub fn scan_staged(dir: &Path, ctx: &ScanContext<'_>) -> Result<(Vec<Finding>, S
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
         Err(e) => return Err(e).context("failed to read `HEAD`"),
     };
+    if let Some(index) = git_index::read(&index_file)? {
+        let changes = index.changes(&repo, head_tree.as_ref().map(git2::Tree::id))?;
+        return scan_changes(&repo, &changes, 0, ctx);
+    }
+    // An index our reader does not handle (split, sparse, with conflicts): libgit2.
+    let index = git2::Index::open(&index_file)
+        .with_context(|| format!("failed to read the git index `{}`", index_file.display()))?;
     let mut opts = DiffOptions::new();
     opts.include_typechange(true)
         .ignore_submodules(true)

@@ -355,3 +355,70 @@ fn history_with_thousands_of_refs_and_a_non_utf8_path() {
     };
     assert_eq!(run.places(), vec![at(expected, 1, Some(&c))]);
 }
+
+#[test]
+fn history_walked_in_parallel_slices_keeps_the_first_commit() {
+    // 600 commits (more than one walking slice), made with fast-import.
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let early = key("msk_", 15);
+    let late = key("msk_", 16);
+    let mut stream = String::new();
+    for i in 1..=600u32 {
+        let msg = format!("c{i}");
+        stream.push_str(&format!(
+            "commit refs/heads/main\nmark :{i}\ncommitter {AUTHOR} <{EMAIL}> {} +0000\ndata {}\n{msg}\n",
+            1_704_067_200 + i * 60,
+            msg.len()
+        ));
+        if i > 1 {
+            stream.push_str(&format!("from :{}\n", i - 1));
+        }
+        let counter = format!("{i}\n");
+        stream.push_str(&format!(
+            "M 100644 inline counter.txt\ndata {}\n{counter}\n",
+            counter.len()
+        ));
+        let file = match i {
+            10 => Some(("a.env", &early)),
+            400 => Some(("b.env", &late)),
+            _ => None,
+        };
+        if let Some((path, k)) = file {
+            let body = format!("KEY={k}\n");
+            stream.push_str(&format!(
+                "M 100644 inline {path}\ndata {}\n{body}\n",
+                body.len()
+            ));
+        }
+    }
+    let mut child = std::process::Command::new("git")
+        .current_dir(&repo.path)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", sb.home())
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let c10 = repo.rev(":/^c10$");
+    let c400 = repo.rev(":/^c400$");
+
+    let run = sb.scan(
+        &repo.path,
+        &["scan", "--git", "-j", "2", "-f", "json"],
+        &[&early, &late],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.places(),
+        vec![at("a.env", 1, Some(&c10)), at("b.env", 1, Some(&c400))]
+    );
+}

@@ -7,9 +7,10 @@
 //!    after them (dangling objects from deleted branches and amended commits).
 //! 2. **Commits** are collected and ordered parents-first (oldest first among
 //!    unrelated commits), then their trees are walked in that order, each
-//!    distinct tree once. The first commit in which a blob is seen is the one
-//!    that introduced it: none of its parents can hold the blob, since they
-//!    were walked before it.
+//!    distinct tree once (per worker: the order is cut into one slice per
+//!    core). The first commit in which a blob is seen is the one that
+//!    introduced it: none of its parents can hold the blob, since they were
+//!    walked before it.
 //! 3. **Blobs** are scanned once each, in parallel, in the order the object
 //!    database lists them (pack order: sequential reads).
 //! 4. **Attribution** is computed only for blobs with findings: the paths of
@@ -32,6 +33,7 @@ use std::rc::Rc;
 
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository};
+use rayon::prelude::*;
 
 use super::git::{
     commit_info, open_repo, provenance, repo_path, scan_blobs, tune_libgit2_for_scanning,
@@ -108,16 +110,16 @@ pub fn scan_history(
     let mut walk = Walk::default();
     let (commits, trees) = ref_roots(&repo, ctx, &mut walk);
     add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
+    walk_trees(&repo, 0, opts.threads, ctx, &mut walk)?;
     for (name, tree) in trees {
         walk_rootless(&repo, tree, &format!("{name}:"), ctx, &mut walk);
     }
-    walk_trees(&repo, 0, ctx, &mut walk);
 
     if opts.all_objects {
         let (commits, blobs) = unreachable_objects(&repo, &walk)?;
         let first_new = walk.graph.order.len();
         add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
-        walk_trees(&repo, first_new, ctx, &mut walk);
+        walk_trees(&repo, first_new, opts.threads, ctx, &mut walk)?;
         for blob in blobs {
             walk.blobs.entry(blob).or_insert(NO_COMMIT);
         }
@@ -404,16 +406,82 @@ fn add_commits(
     }
 }
 
+/// What one worker found walking a slice of the commit order.
+#[derive(Default)]
+struct Part {
+    trees: HashSet<Oid>,
+    blobs: HashMap<Oid, NodeIx>,
+    gitlinks: u64,
+}
+
 /// Walk the trees of the commits in `graph.order[from..]`, recording each
-/// blob's first commit; each distinct tree is read once.
-fn walk_trees(repo: &Repository, from: usize, ctx: &ScanContext<'_>, walk: &mut Walk) {
+/// blob's first commit; each distinct tree is read once per worker.
+///
+/// The order is cut into one contiguous slice per worker. A worker re-reads
+/// only the trees its first commit shares with the slice before it (about
+/// one snapshot), and since every slice comes after the one before, keeping
+/// the earlier slice's commit for a blob keeps its first commit overall.
+fn walk_trees(
+    repo: &Repository,
+    from: usize,
+    threads: usize,
+    ctx: &ScanContext<'_>,
+    walk: &mut Walk,
+) -> Result<()> {
+    let order = &walk.graph.order[from..];
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("failed to start the walking threads")?;
+    // Small histories are not worth a second snapshot read.
+    let slices = if order.len() < 512 {
+        1
+    } else {
+        pool.current_num_threads()
+    };
+    let size = order.len().div_ceil(slices).max(1);
+    let (nodes, known, git_dir) = (&walk.graph.nodes, &walk.trees, repo.path());
+    let parts: Vec<Part> = pool.install(|| {
+        order
+            .par_chunks(size)
+            .map(|slice| {
+                let mut part = Part::default();
+                match Repository::open(git_dir) {
+                    Ok(repo) => walk_slice(&repo, slice, nodes, known, ctx, &mut part),
+                    Err(e) => ctx.problems.unread(&format!(
+                        "could not open `{}`: {}",
+                        git_dir.display(),
+                        e.message()
+                    )),
+                }
+                part
+            })
+            .collect()
+    });
+    for part in parts {
+        walk.trees.extend(part.trees);
+        walk.gitlinks += part.gitlinks;
+        for (blob, ix) in part.blobs {
+            walk.blobs.entry(blob).or_insert(ix);
+        }
+    }
+    Ok(())
+}
+
+fn walk_slice(
+    repo: &Repository,
+    slice: &[NodeIx],
+    nodes: &[Node],
+    known: &HashSet<Oid>,
+    ctx: &ScanContext<'_>,
+    part: &mut Part,
+) {
     let mut stack: Vec<Oid> = Vec::new();
-    for k in from..walk.graph.order.len() {
-        let ix = walk.graph.order[k];
-        let node = &walk.graph.nodes[ix as usize];
+    for &ix in slice {
+        let node = &nodes[ix as usize];
         stack.push(node.tree);
         while let Some(tree_id) = stack.pop() {
-            if !walk.trees.insert(tree_id) {
+            if known.contains(&tree_id) || !part.trees.insert(tree_id) {
                 continue;
             }
             let tree = match repo.find_tree(tree_id) {
@@ -430,9 +498,9 @@ fn walk_trees(repo: &Repository, from: usize, ctx: &ScanContext<'_>, walk: &mut 
             for entry in tree.iter() {
                 match entry.filemode() {
                     MODE_TREE => stack.push(entry.id()),
-                    MODE_GITLINK => walk.gitlinks += 1,
+                    MODE_GITLINK => part.gitlinks += 1,
                     _ => {
-                        walk.blobs.entry(entry.id()).or_insert(ix);
+                        part.blobs.entry(entry.id()).or_insert(ix);
                     }
                 }
             }

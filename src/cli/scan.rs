@@ -66,10 +66,12 @@ pub struct ScanArgs {
 
     /// With `--git`: report every commit and path that introduced a key, not only the first.
     ///
-    /// By default a blob with a key is reported once, at the first commit
-    /// that holds it (at each of its paths there). With this flag, each
-    /// commit that added the blob at a path (a rename, a copy, the same
-    /// file committed on another branch) is a finding of its own.
+    /// By default a key is reported once per path, at the first commit that
+    /// put it there; later versions of the file that still hold it, and
+    /// renames or copies of the same content, are not reported again. With
+    /// this flag, each commit that added a blob holding the key at a path (a
+    /// rename, a copy, the same file committed on another branch, each new
+    /// version of the file) is a finding of its own.
     #[arg(long, requires = "git", conflicts_with = "range", help_heading = "Git")]
     pub all_occurrences: bool,
 

@@ -422,3 +422,33 @@ fn history_walked_in_parallel_slices_keeps_the_first_commit() {
         vec![at("a.env", 1, Some(&c10)), at("b.env", 1, Some(&c400))]
     );
 }
+
+#[test]
+fn history_does_not_follow_submodules_and_says_so() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 17);
+    repo.write("main.env", &format!("KEY={k}\n"));
+    // A gitlink: a commit id of another repository, which is not here.
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        "160000,1111111111111111111111111111111111111111,vendor/lib",
+    ]);
+    repo.git(&["add", "main.env"]);
+    let c = repo.commit_staged("with a submodule");
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(
+        run.code, 1,
+        "a gitlink is not an unreadable object: {}",
+        run.stderr
+    );
+    assert_eq!(run.places(), vec![at("main.env", 1, Some(&c))]);
+    assert!(
+        run.stderr.contains("skipped 1 submodule entry"),
+        "{}",
+        run.stderr
+    );
+}

@@ -66,7 +66,8 @@ pub fn hooks_dir(repo: &Repository) -> Result<PathBuf> {
     match config.get_path("core.hooksPath") {
         Ok(path) if path.is_absolute() => Ok(path),
         Ok(path) => Ok(repo.workdir().unwrap_or_else(|| repo.path()).join(path)),
-        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(repo.path().join("hooks")),
+        // Linked worktrees share the main repository's hooks.
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(repo.commondir().join("hooks")),
         Err(e) => Err(e).context("failed to read `core.hooksPath`"),
     }
 }

@@ -255,3 +255,20 @@ fn pre_commit_framework_blocks_the_commit_and_allows_it_once_the_key_is_removed(
     let (ok, output) = try_commit(&sb, &repo, "settings");
     assert!(ok, "the commit must go through:\n{output}");
 }
+
+#[test]
+fn install_hook_in_a_linked_worktree_uses_the_shared_hooks() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    repo.write("a", "a\n");
+    repo.commit("init");
+    repo.git(&["worktree", "add", "-q", "-b", "wt", "../wt"]);
+
+    let run = sb.scan(&sb.path("wt"), &["install-hook"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::read_to_string(repo.path.join(".git/hooks/pre-commit"))
+            .unwrap()
+            .contains(MARKER)
+    );
+}

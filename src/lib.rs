@@ -5,7 +5,9 @@
 //! # The pipeline
 //!
 //! The command line ([`cli`]) turns flags into plain settings and picks a
-//! **source** ([`source`]): a parallel, `.gitignore`-aware walk of files. A
+//! **source** ([`source`]): a parallel, `.gitignore`-aware walk of files, the
+//! blobs of a git history, of a commit range, or of the index ([`hook`]
+//! installs the pre-commit hook that scans the index). A
 //! source reads bytes and hands them to the **engine** ([`engine::Scanner`]),
 //! which knows nothing of files or networks: a literal prefilter over the
 //! rules' prefixes finds candidate positions, then the boundary rule, the body
@@ -32,6 +34,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod finding;
+pub mod hook;
 pub mod lint;
 pub mod recover;
 pub mod report;

@@ -5,6 +5,7 @@
 
 #![allow(clippy::print_stderr)]
 
+pub mod install_hook;
 pub mod revoke;
 pub mod rules_cmd;
 pub mod scan;
@@ -22,8 +23,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     version,
     about,
     long_about = "Find leaked Misar API keys (msk_ Misar Mail, ask_ Assisters.io, mdk_ Misar Dev) \
-in files, before they are committed and wherever they escaped to.",
-    after_help = "Examples:\n  misar-scan scan                       scan the current directory\n  misar-scan scan -f sarif -o out.sarif  SARIF for GitHub code scanning\n  misar-scan scan --write-baseline b.json && misar-scan scan --baseline b.json\n\nExit codes: 0 nothing found, 1 findings, 2 usage or runtime error (including an incomplete scan)."
+in files and git history, before they are committed and wherever they escaped to.",
+    after_help = "Examples:\n  misar-scan scan                       scan the current directory\n  misar-scan scan -f sarif -o out.sarif  SARIF for GitHub code scanning\n  misar-scan scan --git                 every blob in the history of the repo at .\n  misar-scan scan --git --range origin/main..HEAD   what a pull request adds\n  misar-scan install-hook               block commits that stage a key\n  misar-scan scan --write-baseline b.json && misar-scan scan --baseline b.json\n\nExit codes: 0 nothing found, 1 findings, 2 usage or runtime error (including an incomplete scan)."
 )]
 pub struct Cli {
     /// What to do.
@@ -42,6 +43,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Revoke live keys from a JSON report (or `--stdin`); dry run unless `--yes`.
     Revoke(revoke::RevokeArgs),
+    /// Install a git pre-commit hook that runs `scan --staged`.
+    InstallHook(install_hook::InstallHookArgs),
 }
 
 /// When to colour human output.
@@ -86,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Revoke(args) => revoke::run(args),
+        Command::InstallHook(args) => install_hook::run(args),
     }
 }
 

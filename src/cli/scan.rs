@@ -1,4 +1,5 @@
-//! `misar-scan scan [PATH…]`: scan files for keys (SPEC §3).
+//! `misar-scan scan [PATH…]`: scan files, a git history (`--git`), a commit
+//! range (`--git --range`) or the staged content (`--staged`) for keys (SPEC §3).
 
 #![allow(clippy::print_stderr)]
 
@@ -16,17 +17,71 @@ use crate::lint::{key_lints, ContentLinter, GitIndex};
 use crate::report::{self, Format, Report};
 use crate::rules::RuleSet;
 use crate::source::fs::{scan_paths, WalkOptions};
+use crate::source::git_history::{scan_history, HistoryOptions};
+use crate::source::git_range::{scan_range, RangeSpec};
+use crate::source::staged::scan_staged;
 use crate::source::{ProblemKind, Problems, ScanContext};
 
 /// Options of `scan`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  misar-scan scan\n  misar-scan scan src config/.env\n  misar-scan scan -f json -o findings.json\n  misar-scan scan -f sarif -o misar.sarif\n  misar-scan scan --write-baseline .misar-baseline.json\n  misar-scan scan --baseline .misar-baseline.json"
+    after_help = "Examples:\n  misar-scan scan\n  misar-scan scan src config/.env\n  misar-scan scan --git                          full history of the repo at .\n  misar-scan scan --git ../service.git --all-objects\n  misar-scan scan --git --range origin/main..HEAD -f sarif -o misar.sarif\n  misar-scan scan --staged                       what the next commit holds\n  misar-scan scan -f json -o findings.json\n  misar-scan scan -f sarif -o misar.sarif\n  misar-scan scan --write-baseline .misar-baseline.json\n  misar-scan scan --baseline .misar-baseline.json"
 )]
 pub struct ScanArgs {
-    /// Files or directories to scan [default: .]
+    /// Files or directories to scan, or with `--git` the repository [default: .]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Scan the git history of the repository at PATH: every blob reachable from any ref.
+    ///
+    /// Every branch, tag, remote-tracking ref, the stash and `HEAD`. Each
+    /// distinct blob is scanned once; a finding names the commit that
+    /// introduced the blob (id, author, date) and its path in the
+    /// repository. Works on bare repositories and shallow clones (only the
+    /// history they hold). Submodules are not followed: scan each on its own.
+    #[arg(long, help_heading = "Git")]
+    pub git: bool,
+
+    /// With `--git`: only what the commits in BASE..HEAD introduced (a pull request).
+    ///
+    /// The commits reachable from HEAD and not from BASE, each compared with
+    /// its parents; a finding is a key a commit adds to a file, attributed
+    /// to that commit. Keys that existed before BASE are not reported. A
+    /// merge commit is checked for what its resolution wrote itself.
+    /// `BASE...HEAD` means the same; a single `BASE` means `BASE..HEAD`.
+    #[arg(
+        long,
+        value_name = "BASE..HEAD",
+        requires = "git",
+        help_heading = "Git"
+    )]
+    pub range: Option<String>,
+
+    /// Scan only what is staged in the git index of the repository at `.` (pre-commit).
+    ///
+    /// The staged version of each added or modified file, not the working
+    /// file; a modified file reports only the keys it adds. Paths are
+    /// relative to the repository root.
+    #[arg(long, conflicts_with_all = ["git", "paths"], help_heading = "Git")]
+    pub staged: bool,
+
+    /// With `--git`: report every commit and path that introduced a key, not only the first.
+    ///
+    /// By default a key is reported once per path, at the first commit that
+    /// put it there; later versions of the file that still hold it, and
+    /// renames or copies of the same content, are not reported again. With
+    /// this flag, each commit that added a blob holding the key at a path (a
+    /// rename, a copy, the same file committed on another branch, each new
+    /// version of the file) is a finding of its own.
+    #[arg(long, requires = "git", conflicts_with = "range", help_heading = "Git")]
+    pub all_occurrences: bool,
+
+    /// With `--git`: also scan objects no ref reaches (deleted branches, amended commits).
+    ///
+    /// Unreachable commits are walked like refs; a dangling blob that no
+    /// commit reaches is reported at the path `<unreachable>/<blob id>`.
+    #[arg(long, requires = "git", conflicts_with = "range", help_heading = "Git")]
+    pub all_objects: bool,
 
     /// Report format.
     #[arg(short, long, value_enum, default_value_t = Format::Human)]
@@ -144,10 +199,20 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     } else {
         args.paths.clone()
     };
+    // For git scans the configuration lives at the root of the work tree,
+    // wherever in it the command runs.
+    let config_root = if args.git || args.staged {
+        crate::source::git::open_repo(&paths[0])?
+            .workdir()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| paths[0].clone())
+    } else {
+        paths[0].clone()
+    };
     let config = if args.no_config {
         RepoConfig::empty()
     } else {
-        RepoConfig::discover(args.config.as_deref(), paths.first().map(PathBuf::as_path))?
+        RepoConfig::discover(args.config.as_deref(), Some(&config_root))?
     };
     let rules = load_rules(args.rules.as_ref(), &config)?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
@@ -165,16 +230,39 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         problems: &problems,
         linter: linter.as_ref(),
     };
-    let walk = WalkOptions {
-        no_ignore: args.no_ignore,
-        skip_hidden: args.skip_hidden,
-        follow: args.follow,
-        threads: args.threads,
+    if args.git && paths.len() > 1 {
+        anyhow::bail!(
+            "`--git` scans one repository, but {} paths were given",
+            paths.len()
+        );
+    }
+    let (mode, (mut findings, stats)) = if args.staged {
+        ("staged", scan_staged(&paths[0], &ctx)?)
+    } else if let Some(range) = &args.range {
+        let range = RangeSpec::parse(range)?;
+        ("range", scan_range(&paths[0], &range, args.threads, &ctx)?)
+    } else if args.git {
+        let opts = HistoryOptions {
+            all_occurrences: args.all_occurrences,
+            all_objects: args.all_objects,
+            threads: args.threads,
+        };
+        ("git", scan_history(&paths[0], &opts, &ctx)?)
+    } else {
+        let walk = WalkOptions {
+            no_ignore: args.no_ignore,
+            skip_hidden: args.skip_hidden,
+            follow: args.follow,
+            threads: args.threads,
+        };
+        ("fs", scan_paths(&paths, &walk, &ctx))
     };
-    let (mut findings, stats) = scan_paths(&paths, &walk, &ctx);
+    // Key-hygiene lints over the keys found. A staged `.env` is about to be
+    // committed and a history finding was; a file on disk is committed when
+    // git's index holds it.
     let mut index = GitIndex::default();
     let lints = key_lints(&findings, &rules, &mut |f| {
-        index.tracked(std::path::Path::new(&f.path))
+        mode != "fs" || index.tracked(std::path::Path::new(&f.path))
     });
     findings.extend(lints);
     sort_and_dedup(&mut findings);
@@ -189,7 +277,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
             incomplete,
             redact: true,
             color: false,
-            mode: "fs",
+            mode,
         };
         write_output(Some(path), &report::render(Format::Json, &report)?)?;
         eprintln!(
@@ -226,7 +314,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         incomplete,
         redact,
         color: args.format == Format::Human && use_color(args.color, args.output.is_none()),
-        mode: "fs",
+        mode,
     };
     let bytes = report::render(args.format, &report)?;
     write_output(args.output.as_ref(), &bytes).context("failed to write the report")?;

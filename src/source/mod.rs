@@ -1,4 +1,5 @@
-//! Where bytes come from: the file system here, git history in later modules.
+//! Where bytes come from: files ([`fs`]), a git history ([`git_history`]),
+//! the commits of a range ([`git_range`]) or the git index ([`staged`]).
 //!
 //! A source reads bytes, hands them to the [`Scanner`], and turns the hits
 //! into [`Finding`]s with their provenance (path, and for git the commit).
@@ -8,6 +9,11 @@
 
 pub mod archive;
 pub mod fs;
+pub mod git;
+pub mod git_history;
+pub mod git_index;
+pub mod git_range;
+pub mod staged;
 pub mod stream;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

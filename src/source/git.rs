@@ -1,0 +1,305 @@
+//! What the three git sources share: opening a repository, describing a
+//! commit, reading and scanning blobs in parallel, and the "added keys" rule
+//! of the change-based modes (SPEC §3 `--range`, `--staged`).
+//!
+//! Blobs are read with one `git2::Repository` per rayon worker (a repository
+//! is `Send` but not `Sync`), in the order the caller gives: for history
+//! scans that is pack order, which keeps reads sequential.
+//!
+//! A *change* is a new version of a file (a blob at a path) and the versions
+//! it replaced (the same path in each parent, or in `HEAD` for staged
+//! content). A change reports only the keys its new version *adds*: a key
+//! already in any replaced version was there before and is not this
+//! change's doing. So editing a file that already holds a key does
+//! not report that key again, and moving a key within a file is not a new leak.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result};
+use git2::{Oid, Repository};
+use rayon::prelude::*;
+
+use super::{Provenance, ScanContext, Stats};
+use crate::engine::location::LinePos;
+use crate::engine::{Candidate, Hit};
+use crate::finding::{CommitInfo, Finding};
+
+/// Bytes of pack file libgit2 maps at a time, and in all. By default it maps
+/// windows of 1 GiB up to 8 GiB, so a history scan's resident memory grew
+/// with the size of the pack; with these limits it stays flat.
+const PACK_WINDOW: usize = 8 << 20;
+const PACK_MAPPED_LIMIT: usize = 48 << 20;
+
+/// Set libgit2's process-wide options for reading many objects once each:
+/// no object cache (nothing is read twice), no SHA-1 re-verification of each
+/// object read (a third of a history scan's time, while zlib's checksum
+/// still catches a damaged object), and bounded pack windows.
+///
+/// Call before any other thread uses libgit2.
+#[allow(unsafe_code)]
+pub fn tune_libgit2_for_scanning() {
+    git2::opts::enable_caching(false);
+    git2::opts::strict_hash_verification(false);
+    // SAFETY: libgit2 reads these globals without locking, so they must not
+    // change while another thread uses libgit2. The scanning threads are
+    // started after this call, and misar-scan runs one scan per process.
+    unsafe {
+        // Errors only mean the option is unknown to this libgit2: keep its default.
+        let _ = git2::opts::set_mwindow_size(PACK_WINDOW);
+        let _ = git2::opts::set_mwindow_mapped_limit(PACK_MAPPED_LIMIT);
+    }
+}
+
+/// Open the repository that holds `path` (a work tree, a `.git` folder or a
+/// bare repository), looking upwards like `git` does.
+pub fn open_repo(path: &Path) -> Result<Repository> {
+    Repository::discover(path)
+        .with_context(|| format!("failed to open a git repository at `{}`", path.display()))
+}
+
+/// The commit id, author and author date of `commit`.
+pub fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
+    let author = commit.author();
+    CommitInfo {
+        id: commit.id().to_string(),
+        author_name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        date: rfc3339(author.when()),
+    }
+}
+
+/// A git timestamp as RFC 3339 in the author's own offset, e.g.
+/// `2024-03-01T12:00:00+01:00`.
+pub fn rfc3339(time: git2::Time) -> String {
+    let offset = i64::from(time.offset_minutes());
+    let local = time.seconds() + offset * 60;
+    let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    let sign = if offset < 0 { '-' } else { '+' };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        offset.abs() / 60,
+        offset.abs() % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// A path inside a repository as shown in reports (`/`-separated; bytes that
+/// are not UTF-8 shown as U+FFFD).
+pub fn repo_path(path: &[u8]) -> String {
+    String::from_utf8_lossy(path).into_owned()
+}
+
+/// Provenance of a blob seen at `path` (inside the repository) in `commit`.
+pub fn provenance(path: String, commit: Option<CommitInfo>) -> Provenance {
+    Provenance {
+        uri: path.clone(),
+        path,
+        commit,
+    }
+}
+
+/// Scan whole in-memory blob contents.
+pub fn scan_bytes(ctx: &ScanContext<'_>, bytes: &[u8], scratch: &mut Vec<Candidate>) -> Vec<Hit> {
+    ctx.scanner
+        .hits(bytes, 0, bytes.len(), LinePos::START, ctx.redact, scratch)
+}
+
+/// The keys in `bytes`, as the engine would report them.
+pub fn keys_in(ctx: &ScanContext<'_>, bytes: &[u8]) -> HashSet<Vec<u8>> {
+    let mut found = Vec::new();
+    ctx.scanner.find(bytes, &mut found);
+    found.iter().map(|c| c.key.as_bytes().to_vec()).collect()
+}
+
+/// Read and scan each of `ids` on `threads` workers (0: one per core), each
+/// with its own `Repository` opened at `git_dir`. Returns the blobs that had
+/// hits, and how many blobs and bytes were scanned. A blob that cannot be
+/// read is reported as unread and skipped.
+pub fn scan_blobs(
+    git_dir: &Path,
+    ids: &[Oid],
+    threads: usize,
+    ctx: &ScanContext<'_>,
+) -> Result<(HashMap<Oid, Vec<Hit>>, Stats)> {
+    let files = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let scan_one = |repo: &mut Option<Repository>, scratch: &mut Vec<Candidate>, id: &Oid| {
+        let Some(repo) = repo.as_ref() else {
+            ctx.problems.unread(&format!(
+                "could not read blob {id}: the repository could not be opened"
+            ));
+            return None;
+        };
+        match repo.find_blob(*id) {
+            Ok(blob) => {
+                let content = blob.content();
+                files.fetch_add(1, Ordering::Relaxed);
+                bytes.fetch_add(content.len() as u64, Ordering::Relaxed);
+                let hits = scan_bytes(ctx, content, scratch);
+                (!hits.is_empty()).then_some((*id, hits))
+            }
+            Err(e) => {
+                ctx.problems
+                    .unread(&format!("could not read blob {id}: {}", e.message()));
+                None
+            }
+        }
+    };
+    let open = || {
+        let repo = Repository::open(git_dir);
+        if let Err(e) = &repo {
+            ctx.problems.unread(&format!(
+                "could not open `{}`: {}",
+                git_dir.display(),
+                e.message()
+            ));
+        }
+        (repo.ok(), Vec::new())
+    };
+    let found: HashMap<Oid, Vec<Hit>> = if ids.len() < 64 {
+        // Not worth a thread pool (the staged scan of a small commit).
+        let (mut repo, mut scratch) = open();
+        ids.iter()
+            .filter_map(|id| scan_one(&mut repo, &mut scratch, id))
+            .collect()
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .context("failed to start the scanning threads")?;
+        pool.install(|| {
+            ids.par_iter()
+                .with_min_len(16)
+                .map_init(open, |(repo, scratch), id| scan_one(repo, scratch, id))
+                .filter_map(std::convert::identity)
+                .collect()
+        })
+    };
+    let stats = Stats {
+        files: files.into_inner(),
+        bytes: bytes.into_inner(),
+        ..Stats::default()
+    };
+    Ok((found, stats))
+}
+
+/// A new version of a file and the versions it replaced.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The path inside the repository.
+    pub path: Vec<u8>,
+    /// The new blob.
+    pub new: Oid,
+    /// The blobs at this path before (one per parent that had the path).
+    pub olds: Vec<Oid>,
+    /// The commit that made the change (none for staged content).
+    pub commit: Option<CommitInfo>,
+}
+
+/// Scan `changes` and report the keys each one adds (see the module docs).
+/// Paths allow-listed in `.misar-scan.toml` are skipped.
+pub fn scan_changes(
+    repo: &Repository,
+    changes: &[Change],
+    threads: usize,
+    ctx: &ScanContext<'_>,
+) -> Result<(Vec<Finding>, Stats)> {
+    let mut allowlisted = 0;
+    let mut wanted: Vec<Oid> = Vec::new();
+    let mut seen = HashSet::new();
+    for change in changes {
+        if ctx.config.repo_path_allowed(&repo_path(&change.path)) {
+            allowlisted += 1;
+        } else if seen.insert(change.new) {
+            wanted.push(change.new);
+        }
+    }
+    let (hits, mut stats) = scan_blobs(repo.path(), &wanted, threads, ctx)?;
+    stats.allowlisted = allowlisted;
+    let mut old_keys: HashMap<Oid, HashSet<Vec<u8>>> = HashMap::new();
+    let mut findings = Vec::new();
+    for change in changes {
+        let Some(new_hits) = hits.get(&change.new) else {
+            continue;
+        };
+        let path = repo_path(&change.path);
+        if ctx.config.repo_path_allowed(&path) {
+            continue;
+        }
+        for old in &change.olds {
+            if !old_keys.contains_key(old) {
+                let keys = match repo.find_blob(*old) {
+                    Ok(blob) => keys_in(ctx, blob.content()),
+                    Err(e) => {
+                        ctx.problems.unread(&format!(
+                            "could not read blob {old} (the previous version of `{path}`): {}",
+                            e.message()
+                        ));
+                        HashSet::new()
+                    }
+                };
+                old_keys.insert(*old, keys);
+            }
+        }
+        let added: Vec<Hit> = new_hits
+            .iter()
+            .filter(|h| {
+                !change.olds.iter().any(|o| {
+                    old_keys
+                        .get(o)
+                        .is_some_and(|k| k.contains(h.key.as_bytes()))
+                })
+            })
+            .cloned()
+            .collect();
+        ctx.findings(
+            added,
+            0,
+            &provenance(path, change.commit.clone()),
+            &mut findings,
+        );
+    }
+    Ok((findings, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_uses_the_author_offset() {
+        assert_eq!(rfc3339(git2::Time::new(0, 0)), "1970-01-01T00:00:00+00:00");
+        assert_eq!(
+            rfc3339(git2::Time::new(1_709_294_400, 60)),
+            "2024-03-01T13:00:00+01:00"
+        );
+        assert_eq!(
+            rfc3339(git2::Time::new(1_709_294_400, -330)),
+            "2024-03-01T06:30:00-05:30"
+        );
+        assert_eq!(
+            rfc3339(git2::Time::new(951_782_400, 0)),
+            "2000-02-29T00:00:00+00:00"
+        );
+    }
+}

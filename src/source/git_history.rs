@@ -1,0 +1,734 @@
+//! The history source (SPEC §3 `scan --git`): every blob reachable from every
+//! ref, scanned once, attributed to the commit that introduced it.
+//!
+//! 1. **Roots**: every ref (branches, tags, remote-tracking refs, the stash,
+//!    notes) and `HEAD`, peeled through annotated tags. With `--all-objects`,
+//!    commits and blobs in the object database that no ref reaches are added
+//!    after them (dangling objects from deleted branches and amended commits).
+//! 2. **Commits** are collected and ordered parents-first (oldest first among
+//!    unrelated commits), then their trees are walked in that order, each
+//!    distinct tree once (per worker: the order is cut into one slice per
+//!    core). The first commit in which a blob is seen is the one that
+//!    introduced it: none of its parents can hold the blob, since they were
+//!    walked before it.
+//! 3. **Blobs** are scanned once each, in parallel, in the order the object
+//!    database lists them (pack order: sequential reads).
+//! 4. **Attribution** is computed only for blobs with findings: the paths of
+//!    the blob in its first commit. A key is reported once per path, at the
+//!    first commit that put it there (later versions of the file that still
+//!    hold it are not new leaks). With `--all-occurrences`, every
+//!    (commit, path) that introduced a blob with the key: commits whose tree
+//!    holds the blob at the path while none of their parents' trees do.
+//!
+//! Gitlinks (submodule commits) are not followed: a submodule is another
+//! repository, scanned on its own. A commit or tree that cannot be read is
+//! reported with its id (the scan is then incomplete) and the walk goes on.
+//! In a shallow clone the history stops at the shallow boundary, and the run
+//! says so.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::path::Path;
+use std::rc::Rc;
+
+use anyhow::{Context, Result};
+use git2::{ObjectType, Oid, Repository};
+use rayon::prelude::*;
+
+use super::git::{
+    commit_info, open_repo, provenance, repo_path, scan_blobs, tune_libgit2_for_scanning,
+};
+use super::{ScanContext, Stats};
+use crate::engine::Hit;
+use crate::finding::{CommitInfo, Finding};
+
+/// How much of the object database to scan, and how to report.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryOptions {
+    /// Report every commit and path that introduced a blob with a key, not only the first.
+    pub all_occurrences: bool,
+    /// Also scan objects no ref reaches (dangling commits and blobs).
+    pub all_objects: bool,
+    /// Worker threads; 0 picks one per core.
+    pub threads: usize,
+}
+
+/// Index into [`Graph::nodes`].
+type NodeIx = u32;
+
+/// Marks a blob seen without a commit (a ref to a tree or blob, or a dangling blob).
+const NO_COMMIT: NodeIx = NodeIx::MAX;
+
+/// Tree entry modes (git stores them in the tree; see `git_filemode_t`).
+const MODE_TREE: i32 = 0o040000;
+const MODE_GITLINK: i32 = 0o160000;
+
+struct Node {
+    id: Oid,
+    tree: Oid,
+    parents: Vec<NodeIx>,
+    time: i64,
+}
+
+/// Every commit read, in the order their trees are walked.
+#[derive(Default)]
+struct Graph {
+    nodes: Vec<Node>,
+    index: HashMap<Oid, NodeIx>,
+    order: Vec<NodeIx>,
+}
+
+/// Everything the walk found.
+#[derive(Default)]
+struct Walk {
+    graph: Graph,
+    trees: HashSet<Oid>,
+    /// Each reachable blob → the first commit it was seen in.
+    blobs: HashMap<Oid, NodeIx>,
+    /// Paths of blobs reached from a ref to a tree or a blob, not from a commit.
+    rootless: HashMap<Oid, String>,
+    gitlinks: u64,
+}
+
+/// Scan the history of the repository at `path`.
+pub fn scan_history(
+    path: &Path,
+    opts: &HistoryOptions,
+    ctx: &ScanContext<'_>,
+) -> Result<(Vec<Finding>, Stats)> {
+    let repo = open_repo(path)?;
+    tune_libgit2_for_scanning();
+    let shallow = shallow_boundary(&repo);
+    if repo.is_shallow() {
+        ctx.problems.warn(&format!(
+            "`{}` is a shallow clone: only the history it holds is scanned, not the commits before its {} shallow boundary commit(s)",
+            path.display(),
+            shallow.len()
+        ));
+    }
+
+    let mut walk = Walk::default();
+    let (commits, trees) = ref_roots(&repo, ctx, &mut walk);
+    add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
+    walk_trees(&repo, 0, opts.threads, ctx, &mut walk)?;
+    for (name, tree) in trees {
+        walk_rootless(&repo, tree, &format!("{name}:"), ctx, &mut walk);
+    }
+
+    if opts.all_objects {
+        let (commits, blobs) = unreachable_objects(&repo, &walk)?;
+        let first_new = walk.graph.order.len();
+        add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
+        walk_trees(&repo, first_new, opts.threads, ctx, &mut walk)?;
+        for blob in blobs {
+            walk.blobs.entry(blob).or_insert(NO_COMMIT);
+        }
+    }
+    if walk.gitlinks > 0 {
+        ctx.problems.warn(&format!(
+            "skipped {} submodule entr{} (gitlinks): scan each submodule's repository on its own",
+            walk.gitlinks,
+            if walk.gitlinks == 1 { "y" } else { "ies" }
+        ));
+    }
+
+    let order = pack_order(&repo, &walk.blobs, ctx)?;
+    let (hits, mut stats) = scan_blobs(repo.path(), &order, opts.threads, ctx)?;
+    drop(order);
+
+    let findings = attribute(&repo, &walk, &hits, opts, ctx, &mut stats);
+    Ok((findings, stats))
+}
+
+/// Findings for the blobs with hits, at the commit and path that introduced
+/// them (see the module docs). Allow-listed paths are counted in `stats`.
+fn attribute(
+    repo: &Repository,
+    walk: &Walk,
+    hits: &HashMap<Oid, Vec<Hit>>,
+    opts: &HistoryOptions,
+    ctx: &ScanContext<'_>,
+    stats: &mut Stats,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut later: HashSet<Oid> = HashSet::new();
+    if opts.all_occurrences {
+        later.extend(hits.keys().copied());
+    } else {
+        // The first commit's paths; blobs seen there only at allow-listed
+        // paths are looked for further on.
+        let mut by_commit: HashMap<NodeIx, HashSet<Oid>> = HashMap::new();
+        for id in hits.keys() {
+            by_commit.entry(walk.blobs[id]).or_default().insert(*id);
+        }
+        let mut commits: Vec<_> = by_commit.into_iter().collect();
+        commits.sort_by_key(|(ix, _)| *ix);
+        for (ix, ids) in commits {
+            if ix == NO_COMMIT {
+                for id in ids {
+                    let at = provenance(rootless_path(walk, id), None);
+                    ctx.findings(hits[&id].clone(), 0, &at, &mut findings);
+                }
+                continue;
+            }
+            let node = &walk.graph.nodes[ix as usize];
+            let info = commit_info_of(repo, node.id, ctx);
+            let mut paths: HashMap<Oid, Vec<Vec<u8>>> = HashMap::new();
+            find_paths(repo, node.tree, &mut Vec::new(), &ids, &mut paths, ctx);
+            for id in ids {
+                let mut reported = false;
+                for p in paths.get(&id).into_iter().flatten() {
+                    let p = repo_path(p);
+                    if ctx.config.repo_path_allowed(&p) {
+                        stats.allowlisted += 1;
+                        continue;
+                    }
+                    reported = true;
+                    ctx.findings(
+                        hits[&id].clone(),
+                        0,
+                        &provenance(p, info.clone()),
+                        &mut findings,
+                    );
+                }
+                if !reported {
+                    later.insert(id);
+                }
+            }
+        }
+    }
+    if !later.is_empty() {
+        let mut first_only: HashSet<Oid> = HashSet::new();
+        let mut infos: HashMap<NodeIx, Option<CommitInfo>> = HashMap::new();
+        for (ix, path, id) in introductions(repo, &walk.graph, &later, ctx) {
+            let p = repo_path(&path);
+            if ctx.config.repo_path_allowed(&p) {
+                stats.allowlisted += 1;
+                continue;
+            }
+            if !opts.all_occurrences && !first_only.insert(id) {
+                continue;
+            }
+            let node = &walk.graph.nodes[ix as usize];
+            let info = infos
+                .entry(ix)
+                .or_insert_with(|| commit_info_of(repo, node.id, ctx))
+                .clone();
+            ctx.findings(hits[&id].clone(), 0, &provenance(p, info), &mut findings);
+        }
+        for id in later {
+            if walk.blobs[&id] == NO_COMMIT && opts.all_occurrences {
+                let at = provenance(rootless_path(walk, id), None);
+                ctx.findings(hits[&id].clone(), 0, &at, &mut findings);
+            }
+        }
+    }
+    if !opts.all_occurrences {
+        first_per_place(&mut findings, &walk.graph);
+    }
+    findings
+}
+
+/// Keep one finding per (rule, path, key): the one from the earliest commit.
+/// Each edit of a file makes a new blob, and every version still holding an
+/// old key would otherwise report it again.
+fn first_per_place(findings: &mut Vec<Finding>, graph: &Graph) {
+    let mut position = vec![usize::MAX; graph.nodes.len()];
+    for (pos, &ix) in graph.order.iter().enumerate() {
+        position[ix as usize] = pos;
+    }
+    let rank = |f: &Finding| {
+        f.commit
+            .as_ref()
+            .and_then(|c| Oid::from_str(&c.id).ok())
+            .and_then(|id| graph.index.get(&id))
+            .map_or(usize::MAX, |&ix| position[ix as usize])
+    };
+    findings.sort_by_cached_key(|f| (rank(f), f.line, f.column));
+    let mut seen = HashSet::new();
+    findings.retain(|f| {
+        seen.insert((
+            f.rule_id.clone(),
+            f.path.clone(),
+            f.secret.sha256().to_string(),
+        ))
+    });
+}
+
+/// The commits at the edge of a shallow clone (their parents are not there).
+fn shallow_boundary(repo: &Repository) -> HashSet<Oid> {
+    std::fs::read_to_string(repo.path().join("shallow"))
+        .map(|text| {
+            text.lines()
+                .filter_map(|l| Oid::from_str(l.trim()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The commits named by refs and `HEAD`, and refs that name a tree or a blob.
+fn ref_roots(
+    repo: &Repository,
+    ctx: &ScanContext<'_>,
+    walk: &mut Walk,
+) -> (Vec<Oid>, Vec<(String, Oid)>) {
+    let mut commits = Vec::new();
+    let mut trees = Vec::new();
+    let mut targets: Vec<(String, Oid)> = Vec::new();
+    if let Ok(head) = repo.refname_to_id("HEAD") {
+        targets.push(("HEAD".to_string(), head));
+    }
+    match repo.references() {
+        Ok(refs) => {
+            for r in refs {
+                match r {
+                    Ok(r) => {
+                        let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+                        match r.resolve().ok().and_then(|r| r.target()) {
+                            Some(id) => targets.push((name, id)),
+                            None => ctx
+                                .problems
+                                .warn(&format!("skipped ref `{name}`: it points nowhere")),
+                        }
+                    }
+                    Err(e) => ctx
+                        .problems
+                        .unread(&format!("could not read a ref: {}", e.message())),
+                }
+            }
+        }
+        Err(e) => ctx
+            .problems
+            .unread(&format!("could not list refs: {}", e.message())),
+    }
+    for (name, id) in targets {
+        match peel_tags(repo, id) {
+            Ok(o) => match o.kind() {
+                Some(ObjectType::Commit) => commits.push(o.id()),
+                Some(ObjectType::Tree) => trees.push((name, o.id())),
+                Some(ObjectType::Blob) if !walk.blobs.contains_key(&o.id()) => {
+                    walk.blobs.insert(o.id(), NO_COMMIT);
+                    walk.rootless.insert(o.id(), name);
+                }
+                _ => {}
+            },
+            Err(e) => ctx.problems.unread(&format!(
+                "could not read object {id} named by ref `{name}`: {}",
+                e.message()
+            )),
+        }
+    }
+    (commits, trees)
+}
+
+/// The object `id` names, through any chain of annotated tags. (libgit2's
+/// `peel(Any)` would also peel a commit to its tree.)
+fn peel_tags(repo: &Repository, id: Oid) -> Result<git2::Object<'_>, git2::Error> {
+    let mut object = repo.find_object(id, None)?;
+    while let Some(tag) = object.as_tag() {
+        object = tag.target()?;
+    }
+    Ok(object)
+}
+
+/// Read every commit reachable from `roots` that is not in `graph` yet, and
+/// append them to `graph.order` parents-first.
+fn add_commits(
+    repo: &Repository,
+    roots: &[Oid],
+    shallow: &HashSet<Oid>,
+    ctx: &ScanContext<'_>,
+    graph: &mut Graph,
+) {
+    let first = graph.nodes.len();
+    let mut parent_ids: Vec<Vec<Oid>> = Vec::new();
+    let mut stack: Vec<Oid> = roots.to_vec();
+    let mut missing: HashSet<Oid> = HashSet::new();
+    while let Some(id) = stack.pop() {
+        if graph.index.contains_key(&id) || missing.contains(&id) {
+            continue;
+        }
+        let commit = match repo.find_commit(id) {
+            Ok(c) => c,
+            Err(e) => {
+                ctx.problems
+                    .unread(&format!("could not read commit {id}: {}", e.message()));
+                missing.insert(id);
+                continue;
+            }
+        };
+        let parents: Vec<Oid> = if shallow.contains(&id) {
+            Vec::new()
+        } else {
+            commit.parent_ids().collect()
+        };
+        stack.extend(parents.iter().copied());
+        graph.index.insert(id, graph.nodes.len() as NodeIx);
+        graph.nodes.push(Node {
+            id,
+            tree: commit.tree_id(),
+            parents: Vec::new(),
+            time: commit.time().seconds(),
+        });
+        parent_ids.push(parents);
+    }
+    // Kahn's algorithm over the new commits, oldest ready commit first.
+    let count = graph.nodes.len() - first;
+    let mut children: Vec<Vec<NodeIx>> = vec![Vec::new(); count];
+    let mut waiting: Vec<usize> = vec![0; count];
+    for (k, parents) in parent_ids.into_iter().enumerate() {
+        let ix = (first + k) as NodeIx;
+        let parents: Vec<NodeIx> = parents
+            .iter()
+            .filter_map(|p| graph.index.get(p).copied())
+            .collect();
+        for &p in &parents {
+            if p as usize >= first {
+                children[p as usize - first].push(ix);
+                waiting[k] += 1;
+            }
+        }
+        graph.nodes[ix as usize].parents = parents;
+    }
+    let mut ready: BinaryHeap<Reverse<(i64, NodeIx)>> = (0..count)
+        .filter(|&k| waiting[k] == 0)
+        .map(|k| Reverse((graph.nodes[first + k].time, (first + k) as NodeIx)))
+        .collect();
+    while let Some(Reverse((_, ix))) = ready.pop() {
+        graph.order.push(ix);
+        for &child in &children[ix as usize - first] {
+            let k = child as usize - first;
+            waiting[k] -= 1;
+            if waiting[k] == 0 {
+                ready.push(Reverse((graph.nodes[child as usize].time, child)));
+            }
+        }
+    }
+}
+
+/// What one worker found walking a slice of the commit order.
+#[derive(Default)]
+struct Part {
+    trees: HashSet<Oid>,
+    blobs: HashMap<Oid, NodeIx>,
+    gitlinks: u64,
+}
+
+/// Walk the trees of the commits in `graph.order[from..]`, recording each
+/// blob's first commit; each distinct tree is read once per worker.
+///
+/// The order is cut into one contiguous slice per worker. A worker re-reads
+/// only the trees its first commit shares with the slice before it (about
+/// one snapshot), and since every slice comes after the one before, keeping
+/// the earlier slice's commit for a blob keeps its first commit overall.
+fn walk_trees(
+    repo: &Repository,
+    from: usize,
+    threads: usize,
+    ctx: &ScanContext<'_>,
+    walk: &mut Walk,
+) -> Result<()> {
+    let order = &walk.graph.order[from..];
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("failed to start the walking threads")?;
+    // Small histories are not worth a second snapshot read.
+    let slices = if order.len() < 512 {
+        1
+    } else {
+        pool.current_num_threads()
+    };
+    let size = order.len().div_ceil(slices).max(1);
+    let (nodes, known, git_dir) = (&walk.graph.nodes, &walk.trees, repo.path());
+    let parts: Vec<Part> = pool.install(|| {
+        order
+            .par_chunks(size)
+            .map(|slice| {
+                let mut part = Part::default();
+                match Repository::open(git_dir) {
+                    Ok(repo) => walk_slice(&repo, slice, nodes, known, ctx, &mut part),
+                    Err(e) => ctx.problems.unread(&format!(
+                        "could not open `{}`: {}",
+                        git_dir.display(),
+                        e.message()
+                    )),
+                }
+                part
+            })
+            .collect()
+    });
+    for part in parts {
+        walk.trees.extend(part.trees);
+        walk.gitlinks += part.gitlinks;
+        for (blob, ix) in part.blobs {
+            walk.blobs.entry(blob).or_insert(ix);
+        }
+    }
+    Ok(())
+}
+
+fn walk_slice(
+    repo: &Repository,
+    slice: &[NodeIx],
+    nodes: &[Node],
+    known: &HashSet<Oid>,
+    ctx: &ScanContext<'_>,
+    part: &mut Part,
+) {
+    let mut stack: Vec<Oid> = Vec::new();
+    for &ix in slice {
+        let node = &nodes[ix as usize];
+        stack.push(node.tree);
+        while let Some(tree_id) = stack.pop() {
+            if known.contains(&tree_id) || !part.trees.insert(tree_id) {
+                continue;
+            }
+            let tree = match repo.find_tree(tree_id) {
+                Ok(t) => t,
+                Err(e) => {
+                    ctx.problems.unread(&format!(
+                        "could not read tree {tree_id} (in commit {}): {}",
+                        node.id,
+                        e.message()
+                    ));
+                    continue;
+                }
+            };
+            for entry in tree.iter() {
+                match entry.filemode() {
+                    MODE_TREE => stack.push(entry.id()),
+                    MODE_GITLINK => part.gitlinks += 1,
+                    _ => {
+                        part.blobs.entry(entry.id()).or_insert(ix);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Walk a tree named by a ref directly (not through a commit), keeping paths.
+fn walk_rootless(
+    repo: &Repository,
+    tree_id: Oid,
+    prefix: &str,
+    ctx: &ScanContext<'_>,
+    walk: &mut Walk,
+) {
+    if !walk.trees.insert(tree_id) {
+        return;
+    }
+    let tree = match repo.find_tree(tree_id) {
+        Ok(t) => t,
+        Err(e) => {
+            ctx.problems
+                .unread(&format!("could not read tree {tree_id}: {}", e.message()));
+            return;
+        }
+    };
+    for entry in tree.iter() {
+        let path = format!("{prefix}{}", repo_path(entry.name_bytes()));
+        match entry.filemode() {
+            MODE_TREE => walk_rootless(repo, entry.id(), &format!("{path}/"), ctx, walk),
+            MODE_GITLINK => walk.gitlinks += 1,
+            _ => {
+                if let std::collections::hash_map::Entry::Vacant(v) = walk.blobs.entry(entry.id()) {
+                    v.insert(NO_COMMIT);
+                    walk.rootless.insert(entry.id(), path);
+                }
+            }
+        }
+    }
+}
+
+/// Objects in the database that the walk did not reach: commits (to walk as
+/// further roots) and blobs.
+fn unreachable_objects(repo: &Repository, walk: &Walk) -> Result<(Vec<Oid>, Vec<Oid>)> {
+    let odb = repo.odb().context("failed to open the object database")?;
+    let mut unknown = Vec::new();
+    odb.foreach(|id| {
+        if !walk.blobs.contains_key(id)
+            && !walk.trees.contains(id)
+            && !walk.graph.index.contains_key(id)
+        {
+            unknown.push(*id);
+        }
+        true
+    })
+    .context("failed to list the object database")?;
+    let (mut commits, mut blobs) = (Vec::new(), Vec::new());
+    for id in unknown {
+        match odb.read_header(id) {
+            Ok((_, ObjectType::Commit)) => commits.push(id),
+            Ok((_, ObjectType::Blob)) => blobs.push(id),
+            _ => {}
+        }
+    }
+    commits.sort();
+    commits.dedup();
+    blobs.sort();
+    blobs.dedup();
+    Ok((commits, blobs))
+}
+
+/// The blobs of `blobs` in the order the object database lists them (pack
+/// order, far faster to read than id order). Blobs it does not hold are
+/// reported as unread.
+fn pack_order(
+    repo: &Repository,
+    blobs: &HashMap<Oid, NodeIx>,
+    ctx: &ScanContext<'_>,
+) -> Result<Vec<Oid>> {
+    let odb = repo.odb().context("failed to open the object database")?;
+    let mut queued: HashSet<Oid> = HashSet::with_capacity(blobs.len());
+    let mut order = Vec::with_capacity(blobs.len());
+    odb.foreach(|id| {
+        if blobs.contains_key(id) && queued.insert(*id) {
+            order.push(*id);
+        }
+        true
+    })
+    .context("failed to list the object database")?;
+    if order.len() < blobs.len() {
+        let mut missing: Vec<&Oid> = blobs.keys().filter(|id| !queued.contains(id)).collect();
+        missing.sort();
+        for id in missing {
+            ctx.problems.unread(&format!(
+                "could not read blob {id}: it is missing from the object database"
+            ));
+        }
+    }
+    Ok(order)
+}
+
+fn commit_info_of(repo: &Repository, id: Oid, ctx: &ScanContext<'_>) -> Option<CommitInfo> {
+    match repo.find_commit(id) {
+        Ok(c) => Some(commit_info(&c)),
+        Err(e) => {
+            ctx.problems
+                .unread(&format!("could not read commit {id}: {}", e.message()));
+            None
+        }
+    }
+}
+
+fn rootless_path(walk: &Walk, id: Oid) -> String {
+    walk.rootless
+        .get(&id)
+        .cloned()
+        .unwrap_or_else(|| format!("<unreachable>/{id}"))
+}
+
+/// Every path in `tree_id` (under `prefix`) holding one of `wanted`.
+fn find_paths(
+    repo: &Repository,
+    tree_id: Oid,
+    prefix: &mut Vec<u8>,
+    wanted: &HashSet<Oid>,
+    out: &mut HashMap<Oid, Vec<Vec<u8>>>,
+    ctx: &ScanContext<'_>,
+) {
+    let tree = match repo.find_tree(tree_id) {
+        Ok(t) => t,
+        Err(e) => {
+            ctx.problems
+                .unread(&format!("could not read tree {tree_id}: {}", e.message()));
+            return;
+        }
+    };
+    for entry in tree.iter() {
+        let len = prefix.len();
+        prefix.extend_from_slice(entry.name_bytes());
+        match entry.filemode() {
+            MODE_TREE => {
+                prefix.push(b'/');
+                find_paths(repo, entry.id(), prefix, wanted, out, ctx);
+            }
+            MODE_GITLINK => {}
+            _ if wanted.contains(&entry.id()) => {
+                out.entry(entry.id()).or_default().push(prefix.clone())
+            }
+            _ => {}
+        }
+        prefix.truncate(len);
+    }
+}
+
+/// (path, blob) pairs of `wanted` blobs in a tree, memoised per tree id.
+type Contents = Rc<Vec<(Vec<u8>, Oid)>>;
+
+/// Every (commit, path, blob) where a commit introduced one of `wanted` at a
+/// path: its tree holds the blob there and no parent's tree does. In walk
+/// order, so the first entry for a blob is its first introduction.
+fn introductions(
+    repo: &Repository,
+    graph: &Graph,
+    wanted: &HashSet<Oid>,
+    ctx: &ScanContext<'_>,
+) -> Vec<(NodeIx, Vec<u8>, Oid)> {
+    let mut memo: HashMap<Oid, Contents> = HashMap::new();
+    let mut out = Vec::new();
+    for &ix in &graph.order {
+        let node = &graph.nodes[ix as usize];
+        let here = contents(repo, node.tree, wanted, &mut memo, ctx);
+        if here.is_empty() {
+            continue;
+        }
+        let parents: Vec<Contents> = node
+            .parents
+            .iter()
+            .map(|&p| contents(repo, graph.nodes[p as usize].tree, wanted, &mut memo, ctx))
+            .collect();
+        for (path, id) in here.iter() {
+            if !parents
+                .iter()
+                .any(|pc| pc.iter().any(|(pp, pid)| pp == path && pid == id))
+            {
+                out.push((ix, path.clone(), *id));
+            }
+        }
+    }
+    out
+}
+
+fn contents(
+    repo: &Repository,
+    tree_id: Oid,
+    wanted: &HashSet<Oid>,
+    memo: &mut HashMap<Oid, Contents>,
+    ctx: &ScanContext<'_>,
+) -> Contents {
+    if let Some(c) = memo.get(&tree_id) {
+        return Rc::clone(c);
+    }
+    let mut found = Vec::new();
+    match repo.find_tree(tree_id) {
+        Ok(tree) => {
+            for entry in tree.iter() {
+                match entry.filemode() {
+                    MODE_TREE => {
+                        let sub = contents(repo, entry.id(), wanted, memo, ctx);
+                        for (path, id) in sub.iter() {
+                            let mut p = entry.name_bytes().to_vec();
+                            p.push(b'/');
+                            p.extend_from_slice(path);
+                            found.push((p, *id));
+                        }
+                    }
+                    MODE_GITLINK => {}
+                    _ if wanted.contains(&entry.id()) => {
+                        found.push((entry.name_bytes().to_vec(), entry.id()))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Err(e) => ctx
+            .problems
+            .unread(&format!("could not read tree {tree_id}: {}", e.message())),
+    }
+    let found = Rc::new(found);
+    memo.insert(tree_id, Rc::clone(&found));
+    found
+}

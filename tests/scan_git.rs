@@ -1,0 +1,454 @@
+//! `scan --git`: the whole history of a repository (issue 3).
+
+mod common_git;
+
+use common_git::{at, key, Sandbox, AUTHOR, EMAIL, MAIL_RULE};
+
+const DATE_1: &str = "2024-01-01T00:01:00+00:00";
+
+#[test]
+fn history_finds_key_added_then_deleted_later() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 1);
+    repo.write("README.md", "hello\n");
+    repo.write("config.env", &format!("USER=me\nMISAR_KEY={k}\n"));
+    let added = repo.commit("add config");
+    repo.write("config.env", "USER=me\n");
+    repo.commit("remove the key");
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("config.env", 2, Some(&added))]);
+    let f = &run.findings()[0];
+    assert_eq!(f["author"], format!("{AUTHOR} <{EMAIL}>"));
+    assert_eq!(f["date"], DATE_1);
+    assert_eq!(f["column"], 11);
+
+    // SARIF carries the same attribution in properties, and the URI is the path in the repository.
+    let sarif = sb.scan(&repo.path, &["scan", "--git", "-f", "sarif"], &[&k]);
+    assert_eq!(sarif.code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let result = &doc["runs"][0]["results"][0];
+    assert_eq!(result["properties"]["commit"], added.as_str());
+    assert_eq!(
+        result["properties"]["author"],
+        format!("{AUTHOR} <{EMAIL}>")
+    );
+    assert_eq!(result["properties"]["date"], DATE_1);
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "config.env"
+    );
+    assert_eq!(doc["runs"][0]["automationDetails"]["id"], "misar-scan/git/");
+
+    // The human report shows the commit and the source line from the blob, redacted.
+    let human = sb.scan(&repo.path, &["scan", "--git"], &[&k]);
+    assert_eq!(human.code, 1);
+    assert!(
+        human
+            .stdout
+            .contains(&format!("config.env @ {}", &added[..12])),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains(&format!(
+        "introduced in commit {added} by {AUTHOR} <{EMAIL}> on {DATE_1}"
+    )));
+    assert!(human.stdout.contains(&format!("MISAR_KEY={}…", &k[..8])));
+}
+
+#[test]
+fn history_finds_key_only_on_a_non_default_branch() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 2);
+    repo.write("app.py", "print('hi')\n");
+    repo.commit("init");
+    repo.git(&["checkout", "-q", "-b", "experiment"]);
+    repo.write("app.py", &format!("print('hi')\nKEY = '{k}'\n"));
+    let on_branch = repo.commit("try the api");
+    repo.git(&["checkout", "-q", "main"]);
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("app.py", 2, Some(&on_branch))]);
+}
+
+#[test]
+fn history_finds_key_only_reachable_from_a_tag() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 3);
+    repo.write("a.txt", "a\n");
+    repo.commit("init");
+    repo.git(&["checkout", "-q", "-b", "release"]);
+    repo.write("deploy/prod.env", &format!("\n\nKEY={k}\n"));
+    let tagged = repo.commit("release build");
+    repo.git(&["tag", "-a", "v1.0", "-m", "v1.0"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["branch", "-q", "-D", "release"]);
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("deploy/prod.env", 3, Some(&tagged))]);
+}
+
+#[test]
+fn history_attributes_key_written_by_a_merge_resolution_to_the_merge() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 4);
+    repo.write("settings.ini", "mode = a\n");
+    repo.commit("init");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.write("settings.ini", "mode = side\n");
+    repo.commit("side");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("settings.ini", "mode = main\n");
+    repo.commit("main");
+    // A conflicting merge, resolved by hand with a key in the resolution.
+    assert!(
+        !repo.git_ok(&["merge", "-q", "side"]),
+        "the merge should conflict"
+    );
+    repo.write("settings.ini", &format!("mode = both\nkey = {k}\n"));
+    repo.git(&["add", "settings.ini"]);
+    let merge = repo.git_commit(&["commit", "-q", "-m", "merge side"]);
+    assert_eq!(
+        repo.git(&["rev-list", "--parents", "-n1", "HEAD"])
+            .split(' ')
+            .count(),
+        3
+    );
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("settings.ini", 2, Some(&merge))]);
+}
+
+#[test]
+fn history_reports_a_renamed_file_once_at_its_first_path() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 5);
+    repo.write("old/name.env", &format!("KEY={k}\n"));
+    let first = repo.commit("add");
+    repo.git(&["mv", "old/name.env", "new.env"]);
+    let renamed = repo.commit_staged("rename");
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("old/name.env", 1, Some(&first))]);
+
+    // --all-occurrences: every commit that introduced the blob at a path.
+    let all = sb.scan(
+        &repo.path,
+        &["scan", "--git", "--all-occurrences", "-f", "json"],
+        &[&k],
+    );
+    assert_eq!(all.code, 1, "{}", all.stderr);
+    assert_eq!(
+        all.places(),
+        vec![
+            at("new.env", 1, Some(&renamed)),
+            at("old/name.env", 1, Some(&first))
+        ]
+    );
+}
+
+#[test]
+fn history_reports_the_same_key_in_two_files() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 6);
+    repo.write("a/app.ini", &format!("KEY={k}\n"));
+    repo.write("b/settings.json", &format!("{{\n  \"key\": \"{k}\"\n}}\n"));
+    let c = repo.commit("two copies");
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.places(),
+        vec![
+            at("a/app.ini", 1, Some(&c)),
+            at("b/settings.json", 2, Some(&c))
+        ]
+    );
+    let f = run.findings();
+    assert_eq!(f[0]["secret_sha256"], f[1]["secret_sha256"]);
+}
+
+#[test]
+fn history_with_all_objects_finds_unreachable_blobs_and_amended_commits() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let dangling_key = key("msk_", 7);
+    let amended_key = key("msk_", 8);
+    repo.write("a.txt", "a\n");
+    repo.commit("init");
+    // A blob written to the object database and never committed.
+    repo.write("scratch.txt", &format!("token {dangling_key}\n"));
+    let blob = repo.git(&["hash-object", "-w", "scratch.txt"]);
+    std::fs::remove_file(repo.path.join("scratch.txt")).unwrap();
+    // A commit replaced by `--amend`: unreachable once the reflog is gone.
+    repo.write("b.txt", &format!("KEY={amended_key}\n"));
+    let amended = repo.commit("oops");
+    repo.write("b.txt", "KEY=from-env\n");
+    repo.git(&["add", "-A"]);
+    repo.git_commit(&["commit", "-q", "--amend", "-m", "fixed"]);
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+    let keys = [dangling_key.as_str(), amended_key.as_str()];
+
+    let reachable = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &keys);
+    assert_eq!(reachable.code, 0, "{}", reachable.stderr);
+    assert_eq!(reachable.places(), vec![]);
+
+    let run = sb.scan(
+        &repo.path,
+        &["scan", "--git", "--all-objects", "-f", "json"],
+        &keys,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.places(),
+        vec![
+            at(&format!("<unreachable>/{blob}"), 1, None),
+            at("b.txt", 1, Some(&amended)),
+        ]
+    );
+}
+
+#[test]
+fn history_of_a_shallow_clone_scans_what_is_there_and_says_so() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("origin");
+    let old_key = key("msk_", 9);
+    let new_key = key("msk_", 10);
+    repo.write("old.env", &format!("KEY={old_key}\n"));
+    repo.commit("old");
+    repo.write("old.env", "KEY=\n");
+    repo.commit("clean up");
+    repo.write("new.env", &format!("KEY={new_key}\n"));
+    let tip = repo.commit("new");
+    let url = format!("file://{}", repo.path.display());
+    sb.git_in(
+        sb.dir.path(),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+    );
+
+    let run = sb.scan(
+        &sb.path("shallow"),
+        &["scan", "--git", "-f", "json"],
+        &[&old_key, &new_key],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("new.env", 1, Some(&tip))]);
+    assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
+}
+
+#[test]
+fn history_of_a_bare_repository() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("work");
+    let k = key("msk_", 11);
+    repo.write("src/main.rs", &format!("fn main() {{}}\n// {k}\n"));
+    let c = repo.commit("add");
+    let url = format!("file://{}", repo.path.display());
+    sb.git_in(sb.dir.path(), &["clone", "-q", "--bare", &url, "bare.git"]);
+
+    let run = sb.scan(
+        sb.dir.path(),
+        &["scan", "--git", "bare.git", "-f", "json"],
+        &[&k],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("src/main.rs", 2, Some(&c))]);
+}
+
+#[test]
+fn history_reports_a_missing_blob_with_its_id_and_still_reports_findings() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 12);
+    repo.write("key.env", &format!("KEY={k}\n"));
+    repo.write("other.txt", "nothing here\n");
+    let c = repo.commit("add");
+    let lost = repo.git(&["rev-parse", "HEAD:other.txt"]);
+    std::fs::remove_file(
+        repo.path
+            .join(".git/objects")
+            .join(&lost[..2])
+            .join(&lost[2..]),
+    )
+    .unwrap();
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(
+        run.code, 2,
+        "an incomplete scan is never clean: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(&lost), "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("key.env", 1, Some(&c))]);
+}
+
+#[test]
+fn history_skips_allowlisted_paths() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 13);
+    repo.write(
+        ".misar-scan.toml",
+        "[allowlist]\npaths = [\"fixtures/**\"]\n",
+    );
+    repo.write("fixtures/fake.env", &format!("KEY={k}\n"));
+    repo.commit("fixtures");
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.findings().is_empty());
+    // The same blob later copied to a path that is not allow-listed is reported there.
+    std::fs::create_dir_all(repo.path.join("src")).unwrap();
+    std::fs::copy(
+        repo.path.join("fixtures/fake.env"),
+        repo.path.join("src/real.env"),
+    )
+    .unwrap();
+    let copied = repo.commit("copy");
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.places(), vec![at("src/real.env", 1, Some(&copied))]);
+    assert_eq!(run.findings()[0]["rule_id"], MAIL_RULE);
+}
+
+#[test]
+fn history_with_thousands_of_refs_and_a_non_utf8_path() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 14);
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.env");
+        std::fs::write(repo.path.join(name), format!("KEY={k}\n")).unwrap();
+    }
+    #[cfg(not(unix))]
+    repo.write("caf\u{e9}.env", &format!("KEY={k}\n"));
+    let c = repo.commit("latin-1 file name");
+    // Written as a packed-refs file: `git update-ref` makes 3000 loose refs slowly.
+    let refs: String = (0..3000)
+        .map(|i| format!("{c} refs/tags/t{i:04}\n"))
+        .collect();
+    std::fs::write(
+        repo.path.join(".git/packed-refs"),
+        format!("# pack-refs with: peeled fully-peeled sorted \n{refs}"),
+    )
+    .unwrap();
+    assert_eq!(repo.git(&["tag", "--list"]).lines().count(), 3000);
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let expected = if cfg!(unix) {
+        "caf\u{fffd}.env"
+    } else {
+        "caf\u{e9}.env"
+    };
+    assert_eq!(run.places(), vec![at(expected, 1, Some(&c))]);
+}
+
+#[test]
+fn history_walked_in_parallel_slices_keeps_the_first_commit() {
+    // 600 commits (more than one walking slice), made with fast-import.
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let early = key("msk_", 15);
+    let late = key("msk_", 16);
+    let mut stream = String::new();
+    for i in 1..=600u32 {
+        let msg = format!("c{i}");
+        stream.push_str(&format!(
+            "commit refs/heads/main\nmark :{i}\ncommitter {AUTHOR} <{EMAIL}> {} +0000\ndata {}\n{msg}\n",
+            1_704_067_200 + i * 60,
+            msg.len()
+        ));
+        if i > 1 {
+            stream.push_str(&format!("from :{}\n", i - 1));
+        }
+        let counter = format!("{i}\n");
+        stream.push_str(&format!(
+            "M 100644 inline counter.txt\ndata {}\n{counter}\n",
+            counter.len()
+        ));
+        let file = match i {
+            10 => Some(("a.env", &early)),
+            400 => Some(("b.env", &late)),
+            _ => None,
+        };
+        if let Some((path, k)) = file {
+            let body = format!("KEY={k}\n");
+            stream.push_str(&format!(
+                "M 100644 inline {path}\ndata {}\n{body}\n",
+                body.len()
+            ));
+        }
+    }
+    let mut child = std::process::Command::new("git")
+        .current_dir(&repo.path)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", sb.home())
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let c10 = repo.rev(":/^c10$");
+    let c400 = repo.rev(":/^c400$");
+
+    let run = sb.scan(
+        &repo.path,
+        &["scan", "--git", "-j", "2", "-f", "json"],
+        &[&early, &late],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.places(),
+        vec![at("a.env", 1, Some(&c10)), at("b.env", 1, Some(&c400))]
+    );
+}
+
+#[test]
+fn history_does_not_follow_submodules_and_says_so() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 17);
+    repo.write("main.env", &format!("KEY={k}\n"));
+    // A gitlink: a commit id of another repository, which is not here.
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        "160000,1111111111111111111111111111111111111111,vendor/lib",
+    ]);
+    repo.git(&["add", "main.env"]);
+    let c = repo.commit_staged("with a submodule");
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(
+        run.code, 1,
+        "a gitlink is not an unreadable object: {}",
+        run.stderr
+    );
+    assert_eq!(run.places(), vec![at("main.env", 1, Some(&c))]);
+    assert!(
+        run.stderr.contains("skipped 1 submodule entry"),
+        "{}",
+        run.stderr
+    );
+}

@@ -39,4 +39,5 @@ pub mod revoke;
 pub mod rules;
 pub mod secret;
 pub mod source;
+pub mod timestamp;
 pub mod verify;

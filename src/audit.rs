@@ -378,7 +378,7 @@ pub fn audit(
             .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.check.cmp(&b.check)));
     }
     // Stable: ties keep the API's order.
-    keys.sort_by(|a, b| b.worst().cmp(&a.worst()));
+    keys.sort_by_key(|k| std::cmp::Reverse(k.worst()));
     Audit {
         keys,
         unmatched_report_keys,
@@ -429,8 +429,8 @@ fn leak_finding(rk: &ReportKey, entry: &KeyEntry, candidates: &[Candidate]) -> F
             Severity::Critical,
             format!(
                 "leaked: the report's key `{shown}` ({whence}) is this key: the full key, \
-                 read from the report, starts with its prefix `{}`. Revoke it now (`misar-scan \
-                 revoke REPORT --yes`) and check what it was used for",
+                 recovered from the report, starts with its prefix `{}` and no other key's. \
+                 Revoke it now (`misar-scan revoke REPORT --yes`) and check what it was used for",
                 entry.stem()
             ),
         )

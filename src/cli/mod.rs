@@ -5,6 +5,7 @@
 
 #![allow(clippy::print_stderr)]
 
+pub mod keys_audit;
 pub mod revoke;
 pub mod rules_cmd;
 pub mod scan;
@@ -42,6 +43,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Revoke live keys from a JSON report (or `--stdin`); dry run unless `--yes`.
     Revoke(revoke::RevokeArgs),
+    /// Key hygiene from the API with `MISAR_ADMIN_KEY` (`keys audit`).
+    Keys(keys_audit::KeysArgs),
 }
 
 /// When to colour human output.
@@ -86,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Revoke(args) => revoke::run(args),
+        Command::Keys(args) => keys_audit::run(args),
     }
 }
 

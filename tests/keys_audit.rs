@@ -567,6 +567,17 @@ fn an_echoed_admin_key_is_scrubbed_from_the_output() {
         "{}",
         run.stdout
     );
+    // ... or into a date, which then shows up in a warning.
+    acct.api
+        .set_key_info(&id, "k", Some(&acct.admin), "2026-10-01T00:00:00Z");
+    let run = acct.audit(&[], &[&key]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("`last_used_at` `{}…`", &acct.admin[..8])),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

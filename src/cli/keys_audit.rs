@@ -168,9 +168,14 @@ fn run_audit(args: AuditArgs) -> Result<Outcome> {
             shown(&admin)
         );
     }
+    // A hostile or broken server could echo a key back (in a name, a date):
+    // never print it.
+    let mut secrets = vec![admin.expose()];
+    secrets.extend(report_keys.iter().filter_map(|k| k.full.as_deref()));
     for k in &result.keys {
         for p in &k.problems {
-            eprintln!("warning: key `{}`: {}", sanitize(&k.id), sanitize(p));
+            let line = format!("warning: key `{}`: {}", sanitize(&k.id), sanitize(p));
+            eprintln!("{}", scrub(line, &secrets));
         }
     }
     let doc = Document {
@@ -195,9 +200,6 @@ fn run_audit(args: AuditArgs) -> Result<Outcome> {
             s
         }
     };
-    // A hostile or broken server could echo a key back in a name: never print it.
-    let mut secrets = vec![admin.expose()];
-    secrets.extend(report_keys.iter().filter_map(|k| k.full.as_deref()));
     let text = scrub(text, &secrets);
     write_output(args.output.as_ref(), text.as_bytes()).context("failed to write the audit")?;
     let incomplete = doc.summary.keys_with_problems > 0;
@@ -276,7 +278,8 @@ fn load_report(path: &Path, rules: &RuleSet) -> Result<Vec<ReportKey>> {
         let f = &l.finding;
         let mut location = format!("{}:{}", f.path, f.line);
         if let Some(c) = &f.commit {
-            location.push_str(&format!(" (commit {})", &c.id[..c.id.len().min(12)]));
+            let short: String = c.id.chars().take(12).collect();
+            location.push_str(&format!(" (commit {short})"));
         }
         let sha = f.secret.sha256().to_string();
         let i = *index.entry(sha.clone()).or_insert_with(|| {

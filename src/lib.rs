@@ -23,12 +23,15 @@
 //! With `--verify` (and in `misar-scan verify` and `revoke`), each distinct
 //! key is checked once against the Misar keys API ([`verify`], through the one
 //! HTTP client in [`api`]); [`revoke`] plans revocations as a pure function of
-//! the key, its verification and the key list.
+//! the key, its verification and the key list. `keys audit` judges the
+//! account's key list itself ([`audit`]): over-broad scopes, unused, old and
+//! leaked keys.
 //!
 //! Rules ([`rules`]) are TOML files embedded at build time; each carries
 //! examples and negative examples that the test suite runs.
 
 pub mod api;
+pub mod audit;
 pub mod baseline;
 pub mod cli;
 pub mod config;
@@ -42,4 +45,5 @@ pub mod revoke;
 pub mod rules;
 pub mod secret;
 pub mod source;
+pub mod timestamp;
 pub mod verify;

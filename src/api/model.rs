@@ -47,6 +47,13 @@ impl KeyEntry {
             _ => return None,
         };
         let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
+        // A date that is not a string (an epoch number, an object) is kept as
+        // its JSON text, so the audit reports it instead of reading `never`.
+        let date = |k: &str| match obj.get(k) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        };
         Some(Self {
             id,
             name: text("name"),
@@ -61,8 +68,8 @@ impl KeyEntry {
                         .collect()
                 })
                 .unwrap_or_default(),
-            last_used_at: text("last_used_at"),
-            created_at: text("created_at"),
+            last_used_at: date("last_used_at"),
+            created_at: date("created_at"),
         })
     }
 }
@@ -144,6 +151,13 @@ mod tests {
         assert_eq!(entries[0].id, "7");
         assert_eq!(entries[0].stem(), "msk_AbCd");
         assert_eq!(entries[0].last_used_at, None);
+        let odd = br#"{"success":true,"data":[{"id":"a","prefix":"msk_AbCd...","last_used_at":1767225600}]}"#;
+        assert_eq!(
+            parse_list(odd).expect("a Misar list")[0]
+                .last_used_at
+                .as_deref(),
+            Some("1767225600")
+        );
         assert!(parse_list(br#"{"success":true,"data":{}}"#).is_none());
         assert!(parse_list(br#"{"success":true}"#).is_none());
         assert!(parse_list(br#"{"data":[]}"#).is_none());

@@ -6,6 +6,7 @@
 #![allow(clippy::print_stderr)]
 
 pub mod install_hook;
+pub mod keys_audit;
 pub mod revoke;
 pub mod rules_cmd;
 pub mod scan;
@@ -45,6 +46,8 @@ pub enum Command {
     Revoke(revoke::RevokeArgs),
     /// Install a git pre-commit hook that runs `scan --staged`.
     InstallHook(install_hook::InstallHookArgs),
+    /// Key hygiene from the API with `MISAR_ADMIN_KEY` (`keys audit`).
+    Keys(keys_audit::KeysArgs),
 }
 
 /// When to colour human output.
@@ -90,6 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => verify::run(args),
         Command::Revoke(args) => revoke::run(args),
         Command::InstallHook(args) => install_hook::run(args),
+        Command::Keys(args) => keys_audit::run(args),
     }
 }
 

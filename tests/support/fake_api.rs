@@ -6,7 +6,8 @@
 //! shows the caller's account only), `400 VALIDATION_ERROR`, `401
 //! UNAUTHORIZED` (missing, unknown or revoked key), `403 FORBIDDEN` (no
 //! `keys:manage`), `404 NOT_FOUND`, each with
-//! `{"success":false,"error":{"code","message"}}`.
+//! `{"success":false,"error":{"code","message"}}`. Each key has a name,
+//! `last_used_at` (`null`: never used) and `created_at`, settable per key.
 //!
 //! Faults are injected per bearer key ([`Fault`]), once (queued) or always.
 //! Every request is recorded with the bearer key's SHA-256 and stem — never
@@ -84,7 +85,11 @@ struct KeyRec {
     revoked: bool,
     shown_prefix: Option<String>,
     last_used_at: Option<String>,
+    created_at: String,
 }
+
+/// `created_at` of keys whose creation date a test did not set.
+pub const DEFAULT_CREATED_AT: &str = "2026-01-01T00:00:00Z";
 
 #[derive(Debug, Default)]
 struct State {
@@ -170,8 +175,24 @@ impl FakeApi {
             revoked: false,
             shown_prefix: None,
             last_used_at: Some("2026-11-01T12:00:00Z".into()),
+            created_at: DEFAULT_CREATED_AT.into(),
         });
         id
+    }
+
+    /// Change the key with `id`: its name, when it was last used (`None`:
+    /// never) and when it was created (RFC 3339 text, as the API writes it;
+    /// tests may pass text that is not a date).
+    pub fn set_key_info(&self, id: &str, name: &str, last_used_at: Option<&str>, created_at: &str) {
+        let mut s = self.lock();
+        let k = s
+            .keys
+            .iter_mut()
+            .find(|k| k.id == id)
+            .expect("set_key_info: no key with this id");
+        k.name = name.to_string();
+        k.last_used_at = last_used_at.map(str::to_string);
+        k.created_at = created_at.to_string();
     }
 
     /// Show `prefix` for the key with `id` instead of its real stem (a
@@ -454,7 +475,7 @@ fn route(req: &Request, state: &Mutex<State>) -> Answer {
                         "prefix": k.shown_prefix.clone().unwrap_or_else(|| format!("{}...", stem(&k.key))),
                         "scopes": k.scopes,
                         "last_used_at": k.last_used_at,
-                        "created_at": "2026-01-01T00:00:00Z",
+                        "created_at": k.created_at,
                     })
                 })
                 .collect();
@@ -493,10 +514,11 @@ fn route(req: &Request, state: &Mutex<State>) -> Answer {
                         revoked: false,
                         shown_prefix: None,
                         last_used_at: None,
+                        created_at: DEFAULT_CREATED_AT.into(),
                     });
                     Answer::json(
                         201,
-                        serde_json::json!({"success": true, "data": {"id": id, "name": name, "key": key, "prefix": format!("{}...", stem(&key)), "scopes": scopes, "created_at": "2026-01-01T00:00:00Z"}}).to_string(),
+                        serde_json::json!({"success": true, "data": {"id": id, "name": name, "key": key, "prefix": format!("{}...", stem(&key)), "scopes": scopes, "created_at": DEFAULT_CREATED_AT}}).to_string(),
                     )
                 }
                 _ => Answer::error(

@@ -452,3 +452,45 @@ fn history_does_not_follow_submodules_and_says_so() {
         run.stderr
     );
 }
+
+#[test]
+fn history_opens_archives_and_applies_webhook_lints_by_path() {
+    use std::io::Write;
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("ask_", 40);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("conf/app.ini", opts).unwrap();
+    zip.write_all(format!("[misar]\nkey = {k}\n").as_bytes())
+        .unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
+    std::fs::create_dir_all(repo.path.join("dist")).unwrap();
+    std::fs::write(repo.path.join("dist/bundle.zip"), bytes).unwrap();
+    let code = "const e = createHmac('sha256', s).digest('hex');\nif (signature === e) ok();\n";
+    repo.write("hook.js", code);
+    repo.write("notes.txt", code);
+    let c = repo.commit("archive and webhook handler");
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.places(),
+        vec![
+            (
+                "dist/bundle.zip!conf/app.ini".to_string(),
+                2,
+                "assisters-api-key".to_string(),
+                Some(c.clone())
+            ),
+            (
+                "hook.js".to_string(),
+                2,
+                "misar-webhook-signature-timing-unsafe".to_string(),
+                Some(c)
+            ),
+        ],
+        "the lint applies to the .js path only, the archive is opened by its path"
+    );
+}

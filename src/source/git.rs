@@ -21,10 +21,12 @@ use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 
+use super::archive::ArchiveKind;
 use super::{Provenance, ScanContext, Stats};
 use crate::engine::location::LinePos;
 use crate::engine::{Candidate, Hit};
 use crate::finding::{CommitInfo, Finding};
+use crate::lint::LintHit;
 
 /// Bytes of pack file libgit2 maps at a time, and in all. By default it maps
 /// windows of 1 GiB up to 8 GiB, so a history scan's resident memory grew
@@ -118,17 +120,106 @@ pub fn provenance(path: String, commit: Option<CommitInfo>) -> Provenance {
     }
 }
 
-/// Scan whole in-memory blob contents.
-pub fn scan_bytes(ctx: &ScanContext<'_>, bytes: &[u8], scratch: &mut Vec<Candidate>) -> Vec<Hit> {
-    ctx.scanner
-        .hits(bytes, 0, bytes.len(), LinePos::START, ctx.redact, scratch)
+/// What one blob holds, found before its path is known: keys, webhook-lint
+/// hits (which apply only where the path is a source file the lints read),
+/// and whether it looks like an archive (opened once its path names one).
+#[derive(Debug, Clone, Default)]
+pub struct BlobHits {
+    keys: Vec<Hit>,
+    lints: Vec<LintHit>,
+    archive: bool,
 }
 
-/// The keys in `bytes`, as the engine would report them.
-pub fn keys_in(ctx: &ScanContext<'_>, bytes: &[u8]) -> HashSet<Vec<u8>> {
+impl BlobHits {
+    /// Whether there is nothing to attribute.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.lints.is_empty() && !self.archive
+    }
+
+    /// The findings of blob `id` seen at `at`: its keys, its lint hits when
+    /// the path is one the lints read, and, when the path names an archive,
+    /// the keys in its members (the blob is read again for that).
+    pub fn findings(
+        &self,
+        repo: &Repository,
+        id: Oid,
+        ctx: &ScanContext<'_>,
+        at: &Provenance,
+        out: &mut Vec<Finding>,
+    ) {
+        let raw_from = out.len();
+        ctx.findings(self.keys.clone(), 0, at, out);
+        if ctx.linter.is_some_and(|l| l.wants(&at.path)) {
+            crate::lint::hits_to_findings(self.lints.clone(), ctx.rules, 0, at, out);
+        }
+        if !self.archive || !ctx.archives {
+            return;
+        }
+        let Some(kind) = ArchiveKind::of(&at.path) else {
+            return;
+        };
+        match repo.find_blob(id) {
+            Ok(blob) => {
+                let members_from = out.len();
+                let mut buf = vec![0; super::stream::CHUNK];
+                let mut scratch = Vec::new();
+                super::archive::scan_archive_bytes(
+                    kind,
+                    blob.content(),
+                    at,
+                    ctx,
+                    &mut buf,
+                    &mut scratch,
+                    out,
+                );
+                super::archive::prefer_members(out, raw_from, members_from);
+            }
+            Err(e) => ctx.problems.unread(&format!(
+                "could not read blob {id} (`{}`) again to open it as an archive: {}",
+                at.path,
+                e.message()
+            )),
+        }
+    }
+}
+
+/// Scan whole in-memory blob contents.
+pub fn scan_blob(ctx: &ScanContext<'_>, bytes: &[u8], scratch: &mut Vec<Candidate>) -> BlobHits {
+    let keys = ctx
+        .scanner
+        .hits(bytes, 0, bytes.len(), LinePos::START, ctx.redact, scratch);
+    let lints = ctx.linter.map_or_else(Vec::new, |l| {
+        l.scan(bytes, 0, bytes.len(), LinePos::START, ctx.redact)
+    });
+    BlobHits {
+        keys,
+        lints,
+        archive: ctx.archives && looks_like_archive(bytes),
+    }
+}
+
+/// Zip, gzip or tar, by their magic bytes.
+fn looks_like_archive(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+        || bytes.starts_with(b"\x1f\x8b")
+        || bytes.get(257..262) == Some(b"ustar")
+}
+
+/// The (rule id, key hash) of every finding blob `id` (`bytes`) gives at
+/// `at`: what a replaced version already held.
+fn identities(
+    ctx: &ScanContext<'_>,
+    repo: &Repository,
+    id: Oid,
+    bytes: &[u8],
+    at: &Provenance,
+) -> HashSet<(String, String)> {
     let mut found = Vec::new();
-    ctx.scanner.find(bytes, &mut found);
-    found.iter().map(|c| c.key.as_bytes().to_vec()).collect()
+    scan_blob(ctx, bytes, &mut Vec::new()).findings(repo, id, ctx, at, &mut found);
+    found
+        .into_iter()
+        .map(|f| (f.rule_id, f.secret.sha256().to_string()))
+        .collect()
 }
 
 /// Read and scan each of `ids` on `threads` workers (0: one per core), each
@@ -140,7 +231,7 @@ pub fn scan_blobs(
     ids: &[Oid],
     threads: usize,
     ctx: &ScanContext<'_>,
-) -> Result<(HashMap<Oid, Vec<Hit>>, Stats)> {
+) -> Result<(HashMap<Oid, BlobHits>, Stats)> {
     let files = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let scan_one = |repo: &mut Option<Repository>, scratch: &mut Vec<Candidate>, id: &Oid| {
@@ -155,7 +246,7 @@ pub fn scan_blobs(
                 let content = blob.content();
                 files.fetch_add(1, Ordering::Relaxed);
                 bytes.fetch_add(content.len() as u64, Ordering::Relaxed);
-                let hits = scan_bytes(ctx, content, scratch);
+                let hits = scan_blob(ctx, content, scratch);
                 (!hits.is_empty()).then_some((*id, hits))
             }
             Err(e) => {
@@ -176,7 +267,7 @@ pub fn scan_blobs(
         }
         (repo.ok(), Vec::new())
     };
-    let found: HashMap<Oid, Vec<Hit>> = if ids.len() < 64 {
+    let found: HashMap<Oid, BlobHits> = if ids.len() < 64 {
         // Not worth a thread pool (the staged scan of a small commit).
         let (mut repo, mut scratch) = open();
         ids.iter()
@@ -236,7 +327,6 @@ pub fn scan_changes(
     }
     let (hits, mut stats) = scan_blobs(repo.path(), &wanted, threads, ctx)?;
     stats.allowlisted = allowlisted;
-    let mut old_keys: HashMap<Oid, HashSet<Vec<u8>>> = HashMap::new();
     let mut findings = Vec::new();
     for change in changes {
         let Some(new_hits) = hits.get(&change.new) else {
@@ -246,37 +336,24 @@ pub fn scan_changes(
         if ctx.config.repo_path_allowed(&path) {
             continue;
         }
+        let at = provenance(path.clone(), change.commit.clone());
+        // What the replaced versions already held, at the same path: keys,
+        // lint hits and archive members alike are reported only when new.
+        let mut before: HashSet<(String, String)> = HashSet::new();
         for old in &change.olds {
-            if !old_keys.contains_key(old) {
-                let keys = match repo.find_blob(*old) {
-                    Ok(blob) => keys_in(ctx, blob.content()),
-                    Err(e) => {
-                        ctx.problems.unread(&format!(
-                            "could not read blob {old} (the previous version of `{path}`): {}",
-                            e.message()
-                        ));
-                        HashSet::new()
-                    }
-                };
-                old_keys.insert(*old, keys);
+            match repo.find_blob(*old) {
+                Ok(blob) => before.extend(identities(ctx, repo, *old, blob.content(), &at)),
+                Err(e) => ctx.problems.unread(&format!(
+                    "could not read blob {old} (the previous version of `{path}`): {}",
+                    e.message()
+                )),
             }
         }
-        let added: Vec<Hit> = new_hits
-            .iter()
-            .filter(|h| {
-                !change.olds.iter().any(|o| {
-                    old_keys
-                        .get(o)
-                        .is_some_and(|k| k.contains(h.key.as_bytes()))
-                })
-            })
-            .cloned()
-            .collect();
-        ctx.findings(
-            added,
-            0,
-            &provenance(path, change.commit.clone()),
-            &mut findings,
+        let mut new = Vec::new();
+        new_hits.findings(repo, change.new, ctx, &at, &mut new);
+        findings.extend(
+            new.into_iter()
+                .filter(|f| !before.contains(&(f.rule_id.clone(), f.secret.sha256().to_string()))),
         );
     }
     Ok((findings, stats))

@@ -35,11 +35,11 @@ use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository};
 use rayon::prelude::*;
 
+use super::git::BlobHits;
 use super::git::{
     commit_info, open_repo, provenance, repo_path, scan_blobs, tune_libgit2_for_scanning,
 };
 use super::{ScanContext, Stats};
-use crate::engine::Hit;
 use crate::finding::{CommitInfo, Finding};
 
 /// How much of the object database to scan, and how to report.
@@ -145,7 +145,7 @@ pub fn scan_history(
 fn attribute(
     repo: &Repository,
     walk: &Walk,
-    hits: &HashMap<Oid, Vec<Hit>>,
+    hits: &HashMap<Oid, BlobHits>,
     opts: &HistoryOptions,
     ctx: &ScanContext<'_>,
     stats: &mut Stats,
@@ -167,7 +167,7 @@ fn attribute(
             if ix == NO_COMMIT {
                 for id in ids {
                     let at = provenance(rootless_path(walk, id), None);
-                    ctx.findings(hits[&id].clone(), 0, &at, &mut findings);
+                    hits[&id].findings(repo, id, ctx, &at, &mut findings);
                 }
                 continue;
             }
@@ -184,12 +184,7 @@ fn attribute(
                         continue;
                     }
                     reported = true;
-                    ctx.findings(
-                        hits[&id].clone(),
-                        0,
-                        &provenance(p, info.clone()),
-                        &mut findings,
-                    );
+                    hits[&id].findings(repo, id, ctx, &provenance(p, info.clone()), &mut findings);
                 }
                 if !reported {
                     later.insert(id);
@@ -214,12 +209,12 @@ fn attribute(
                 .entry(ix)
                 .or_insert_with(|| commit_info_of(repo, node.id, ctx))
                 .clone();
-            ctx.findings(hits[&id].clone(), 0, &provenance(p, info), &mut findings);
+            hits[&id].findings(repo, id, ctx, &provenance(p, info), &mut findings);
         }
         for id in later {
             if walk.blobs[&id] == NO_COMMIT && opts.all_occurrences {
                 let at = provenance(rootless_path(walk, id), None);
-                ctx.findings(hits[&id].clone(), 0, &at, &mut findings);
+                hits[&id].findings(repo, id, ctx, &at, &mut findings);
             }
         }
     }

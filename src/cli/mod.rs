@@ -5,6 +5,8 @@
 
 #![allow(clippy::print_stderr)]
 
+pub mod ci;
+pub mod docs;
 pub mod install_hook;
 pub mod keys_audit;
 pub mod revoke;
@@ -21,11 +23,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "misar-scan",
-    version,
+    version = env!("MISAR_SCAN_VERSION"),
     about,
     long_about = "Find leaked Misar API keys (msk_ Misar Mail, ask_ Assisters.io, mdk_ Misar Dev) \
-in files and git history, before they are committed and wherever they escaped to.",
-    after_help = "Examples:\n  misar-scan scan                       scan the current directory\n  misar-scan scan -f sarif -o out.sarif  SARIF for GitHub code scanning\n  misar-scan scan --git                 every blob in the history of the repo at .\n  misar-scan scan --git --range origin/main..HEAD   what a pull request adds\n  misar-scan install-hook               block commits that stage a key\n  misar-scan scan --write-baseline b.json && misar-scan scan --baseline b.json\n\nExit codes: 0 nothing found, 1 findings, 2 usage or runtime error (including an incomplete scan)."
+in files and git history, before they are committed and wherever they escaped to.\n\n\
+Reports redact every key to its first 8 characters (`msk_AbCd…`) and carry its SHA-256, \
+so they are safe to keep in CI logs. Start with `misar-scan scan`; `misar-scan <COMMAND> --help` \
+explains each command with examples.",
+    after_help = "Examples:\n  misar-scan scan                       scan the current directory\n  misar-scan scan -f sarif -o out.sarif  SARIF for GitHub code scanning\n  misar-scan scan --git                 every blob in the history of the repo at .\n  misar-scan scan --git --range origin/main..HEAD   what a pull request adds\n  misar-scan scan --verify              also ask the Misar API which keys are live\n  misar-scan install-hook               block commits that stage a key\n  misar-scan scan --write-baseline b.json && misar-scan scan --baseline b.json\n  misar-scan completions bash > ~/.local/share/bash-completion/completions/misar-scan\n\nExit codes: 0 nothing found, 1 findings, 2 usage or runtime error (including an incomplete scan).\nEnvironment: MISAR_API_URL (API base URL), MISAR_ADMIN_KEY (lists and revokes keys), NO_COLOR."
 )]
 pub struct Cli {
     /// What to do.
@@ -48,6 +53,12 @@ pub enum Command {
     InstallHook(install_hook::InstallHookArgs),
     /// Key hygiene from the API with `MISAR_ADMIN_KEY` (`keys audit`).
     Keys(keys_audit::KeysArgs),
+    /// Run inside a CI system: scan what the event brings, annotate, summarise.
+    Ci(ci::CiArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff) on standard output.
+    Man(docs::ManArgs),
 }
 
 /// When to colour human output.
@@ -94,6 +105,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Revoke(args) => revoke::run(args),
         Command::InstallHook(args) => install_hook::run(args),
         Command::Keys(args) => keys_audit::run(args),
+        Command::Ci(args) => ci::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     }
 }
 
@@ -113,10 +127,58 @@ pub fn sanitize(message: &str) -> String {
         .collect()
 }
 
-/// Print an error chain on one line after `error:`.
+/// What to do next about an error, attached with [`HintExt::hint`] and
+/// printed by [`print_error`] as a `hint:` line under the error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint(pub String);
+
+impl std::fmt::Display for Hint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Attach a [`Hint`] to an error.
+pub trait HintExt<T> {
+    /// Add `hint` (what the user should do next) to the error, if any.
+    fn hint(self, hint: impl Into<String>) -> anyhow::Result<T>;
+}
+
+impl<T, E> HintExt<T> for Result<T, E>
+where
+    E: Into<anyhow::Error>,
+{
+    fn hint(self, hint: impl Into<String>) -> anyhow::Result<T> {
+        self.map_err(|e| e.into().context(Hint(hint.into())))
+    }
+}
+
+/// An error with a hint, for `bail!`-like early returns.
+pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::msg(message.into()).context(Hint(hint.into()))
+}
+
+/// The error line (the chain on one line after `error:`) and the `hint:`
+/// line, if the error carries a [`Hint`].
+pub fn error_lines(err: &anyhow::Error) -> Vec<String> {
+    let hint = err.downcast_ref::<Hint>().map(|h| h.0.clone());
+    let chain: Vec<String> = err
+        .chain()
+        .map(|e| e.to_string())
+        .filter(|m| Some(m) != hint.as_ref())
+        .collect();
+    let mut lines = vec![format!("error: {}", sanitize(&chain.join(": ")))];
+    if let Some(hint) = hint {
+        lines.push(format!("hint: {}", sanitize(&hint)));
+    }
+    lines
+}
+
+/// Print an error chain on one line after `error:`, then its `hint:` line.
 pub fn print_error(err: &anyhow::Error) {
-    let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
-    eprintln!("error: {}", sanitize(&chain.join(": ")));
+    for line in error_lines(err) {
+        eprintln!("{line}");
+    }
 }
 
 /// Whether `err` is a closed stdout (e.g. piped into `head`): a normal exit.
@@ -153,5 +215,31 @@ pub fn use_color(choice: ColorChoice, to_stdout: bool) -> bool {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_print_on_their_own_line() {
+        let err: anyhow::Result<()> = Err(anyhow::anyhow!("inner"));
+        let err = err
+            .map_err(|e| e.context("outer"))
+            .hint("do `this`")
+            .unwrap_err();
+        assert_eq!(
+            error_lines(&err),
+            ["error: outer: inner", "hint: do `this`"]
+        );
+        let plain = anyhow::anyhow!("no hint");
+        assert_eq!(error_lines(&plain), ["error: no hint"]);
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
     }
 }

@@ -14,6 +14,12 @@ use crate::engine::check_rule_examples;
 
 /// Options of `rules`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The shipped rules (one TOML file per product in `rules/`) are built in. \
+`--rules DIR` adds every `*.toml` in DIR; a rule with a built-in id replaces it. Every rule \
+carries examples that must each yield one finding, and negative examples that must yield none.\n\n\
+Examples:\n  misar-scan rules list\n  misar-scan rules list --rules my-rules/\n  misar-scan rules check --rules my-rules/   run each rule against its examples (exit 1 on a failure)"
+)]
 pub struct RulesArgs {
     /// What to do with the rules.
     #[command(subcommand)]

@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{sanitize, use_color, write_output, ColorChoice, Outcome};
-use crate::baseline::Baseline;
+use super::{hinted, sanitize, use_color, write_output, ColorChoice, HintExt, Outcome};
+use crate::baseline::{Baseline, BaselineEntry};
 use crate::config::RepoConfig;
 use crate::engine::Scanner;
-use crate::finding::sort_and_dedup;
+use crate::finding::{sort_and_dedup, Finding};
 use crate::lint::{key_lints, ContentLinter, GitIndex};
 use crate::report::{self, Format, Report};
 use crate::rules::RuleSet;
@@ -20,7 +20,7 @@ use crate::source::fs::{scan_paths, WalkOptions};
 use crate::source::git_history::{scan_history, HistoryOptions};
 use crate::source::git_range::{scan_range, RangeSpec};
 use crate::source::staged::scan_staged;
-use crate::source::{ProblemKind, Problems, ScanContext};
+use crate::source::{ProblemKind, Problems, ScanContext, Stats};
 
 /// Options of `scan`.
 #[derive(Debug, Args)]
@@ -49,12 +49,7 @@ pub struct ScanArgs {
     /// to that commit. Keys that existed before BASE are not reported. A
     /// merge commit is checked for what its resolution wrote itself.
     /// `BASE...HEAD` means the same; a single `BASE` means `BASE..HEAD`.
-    #[arg(
-        long,
-        value_name = "BASE..HEAD",
-        requires = "git",
-        help_heading = "Git"
-    )]
+    #[arg(long, value_name = "BASE..HEAD", help_heading = "Git")]
     pub range: Option<String>,
 
     /// Scan only what is staged in the git index of the repository at `.` (pre-commit).
@@ -192,8 +187,77 @@ pub fn stderr_problems() -> Problems {
     }))
 }
 
+/// What a scan found, after allow-lists, lints, the baseline and
+/// `--verify`, ready to render.
+#[derive(Debug)]
+pub struct Scanned {
+    /// Findings, sorted and de-duplicated.
+    pub findings: Vec<Finding>,
+    /// The rules in force.
+    pub rules: RuleSet,
+    /// Baseline entries that matched nothing.
+    pub stale: Vec<BaselineEntry>,
+    /// Totals.
+    pub stats: Stats,
+    /// Whether something could not be read.
+    pub incomplete: bool,
+    /// `fs`, `git`, `range` or `staged` (SARIF `automationDetails.id`).
+    pub mode: &'static str,
+    /// Whether keys are shown redacted.
+    pub redact: bool,
+}
+
+impl Scanned {
+    /// The report of this scan.
+    pub fn report(&self, color: bool) -> Report<'_> {
+        Report {
+            findings: &self.findings,
+            rules: &self.rules,
+            stale_baseline: &self.stale,
+            stats: self.stats,
+            incomplete: self.incomplete,
+            redact: self.redact,
+            color,
+            mode: self.mode,
+        }
+    }
+}
+
 /// Run `scan`.
 pub fn run(args: ScanArgs) -> Result<Outcome> {
+    let scanned = collect(&args)?;
+    if let Some(path) = &args.write_baseline {
+        let mut report = scanned.report(false);
+        report.redact = true;
+        write_output(Some(path), &report::render(Format::Json, &report)?)?;
+        eprintln!(
+            "wrote a baseline of {} finding(s) to `{}`",
+            scanned.findings.len(),
+            path.display()
+        );
+        return Ok(Outcome {
+            findings: 0,
+            incomplete: scanned.incomplete,
+        });
+    }
+    let color = args.format == Format::Human && use_color(args.color, args.output.is_none());
+    let bytes = report::render(args.format, &scanned.report(color))?;
+    write_output(args.output.as_ref(), &bytes).context("failed to write the report")?;
+    Ok(Outcome {
+        findings: scanned.findings.len(),
+        incomplete: scanned.incomplete,
+    })
+}
+
+/// Scan as `args` say and return the findings without rendering them (the
+/// baseline and `--verify` are applied unless `--write-baseline` is given).
+pub fn collect(args: &ScanArgs) -> Result<Scanned> {
+    if args.range.is_some() && !args.git {
+        return Err(hinted(
+            "`--range` selects commits, so it needs `--git`",
+            "run `misar-scan scan --git --range BASE..HEAD` (add the repository path after `--git` if it is not `.`)",
+        ));
+    }
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -202,7 +266,11 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     // For git scans the configuration lives at the root of the work tree,
     // wherever in it the command runs.
     let config_root = if args.git || args.staged {
-        crate::source::git::open_repo(&paths[0])?
+        let flag = if args.staged { "--staged" } else { "--git" };
+        crate::source::git::open_repo(&paths[0])
+            .hint(format!(
+                "`{flag}` reads a git repository: run it inside a clone, name one (`misar-scan scan --git path/to/repo`), or drop `{flag}` to scan the files"
+            ))?
             .workdir()
             .map(PathBuf::from)
             .unwrap_or_else(|| paths[0].clone())
@@ -231,10 +299,13 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         linter: linter.as_ref(),
     };
     if args.git && paths.len() > 1 {
-        anyhow::bail!(
-            "`--git` scans one repository, but {} paths were given",
-            paths.len()
-        );
+        return Err(hinted(
+            format!(
+                "`--git` scans one repository, but {} paths were given",
+                paths.len()
+            ),
+            "scan each repository on its own, or use `misar-scan sweep DIR` for every repository under a folder",
+        ));
     }
     let (mode, (mut findings, stats)) = if args.staged {
         ("staged", scan_staged(&paths[0], &ctx)?)
@@ -255,7 +326,21 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
             follow: args.follow,
             threads: args.threads,
         };
-        ("fs", scan_paths(&paths, &walk, &ctx))
+        let found = scan_paths(&paths, &walk, &ctx);
+        let missing: Vec<&PathBuf> = paths
+            .iter()
+            .filter(|p| {
+                p.symlink_metadata()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            })
+            .collect();
+        if let Some(first) = missing.first() {
+            eprintln!(
+                "hint: `{}` does not exist: check the spelling (relative paths start from the current directory)",
+                sanitize(&first.display().to_string())
+            );
+        }
+        ("fs", found)
     };
     // Key-hygiene lints over the keys found. A staged `.env` is about to be
     // committed and a history finding was; a file on disk is committed when
@@ -268,58 +353,31 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     sort_and_dedup(&mut findings);
     let incomplete = problems.incomplete();
 
-    if let Some(path) = &args.write_baseline {
-        let report = Report {
-            findings: &findings,
-            rules: &rules,
-            stale_baseline: &[],
-            stats,
-            incomplete,
-            redact: true,
-            color: false,
-            mode,
+    let mut stale = Vec::new();
+    if args.write_baseline.is_none() {
+        stale = match &baseline {
+            Some(b) => b.apply(&mut findings),
+            None => Vec::new(),
         };
-        write_output(Some(path), &report::render(Format::Json, &report)?)?;
-        eprintln!(
-            "wrote a baseline of {} finding(s) to `{}`",
-            findings.len(),
-            path.display()
-        );
-        return Ok(Outcome {
-            findings: 0,
-            incomplete,
-        });
+        for entry in &stale {
+            eprintln!(
+                "warning: stale baseline entry: {} in `{}` (secret_sha256 {}) matched nothing",
+                entry.rule_id,
+                sanitize(&entry.path),
+                entry.secret_sha256
+            );
+        }
+        if args.verify {
+            super::verify::verify_findings(&mut findings, &rules, &args.api)?;
+        }
     }
-
-    let stale = match &baseline {
-        Some(b) => b.apply(&mut findings),
-        None => Vec::new(),
-    };
-    for entry in &stale {
-        eprintln!(
-            "warning: stale baseline entry: {} in `{}` (secret_sha256 {}) matched nothing",
-            entry.rule_id,
-            sanitize(&entry.path),
-            entry.secret_sha256
-        );
-    }
-    if args.verify {
-        super::verify::verify_findings(&mut findings, &rules, &args.api)?;
-    }
-    let report = Report {
-        findings: &findings,
-        rules: &rules,
-        stale_baseline: &stale,
+    Ok(Scanned {
+        findings,
+        rules,
+        stale,
         stats,
         incomplete,
-        redact,
-        color: args.format == Format::Human && use_color(args.color, args.output.is_none()),
         mode,
-    };
-    let bytes = report::render(args.format, &report)?;
-    write_output(args.output.as_ref(), &bytes).context("failed to write the report")?;
-    Ok(Outcome {
-        findings: findings.len(),
-        incomplete,
+        redact,
     })
 }

@@ -42,4 +42,5 @@ pub mod revoke;
 pub mod rules;
 pub mod secret;
 pub mod source;
+pub mod sweep;
 pub mod verify;

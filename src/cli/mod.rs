@@ -6,9 +6,11 @@
 #![allow(clippy::print_stderr)]
 
 pub mod install_hook;
+pub mod report_cmd;
 pub mod revoke;
 pub mod rules_cmd;
 pub mod scan;
+pub mod sweep;
 pub mod verify;
 
 use std::io::Write;
@@ -45,6 +47,10 @@ pub enum Command {
     Revoke(revoke::RevokeArgs),
     /// Install a git pre-commit hook that runs `scan --staged`.
     InstallHook(install_hook::InstallHookArgs),
+    /// Incident response: every repository under PATH, full history, verify, optional revoke.
+    Sweep(sweep::SweepArgs),
+    /// Work with report folders (`report merge` combines sharded sweeps).
+    Report(report_cmd::ReportArgs),
 }
 
 /// When to colour human output.
@@ -90,6 +96,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => verify::run(args),
         Command::Revoke(args) => revoke::run(args),
         Command::InstallHook(args) => install_hook::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Report(args) => report_cmd::run(args),
     }
 }
 

@@ -400,6 +400,65 @@ fn a_killed_sweep_resumes_and_sends_each_delete_once() {
 }
 
 #[test]
+fn a_delete_whose_answer_was_lost_is_not_sent_again() {
+    let w = world();
+    let api = FakeApi::start();
+    register(&w, &api);
+    let args = ["sweep", "org", "--revoke", "--yes", "--report-dir", "out"];
+    let first = run(&w, &api, &args);
+    assert_eq!(first.code, 2, "{first:?}");
+    assert_eq!(api.count_method("DELETE"), 2);
+    // As if the run had died between sending the DELETE and recording its answer.
+    let state_path = w.root().join("out/sweep-state.json");
+    let mut state = json(&state_path);
+    let rec = &mut state["keys"][sha256_hex(&w.self_managed).as_str()];
+    rec["action"] = "none".into();
+    rec["detail"] = "".into();
+    rec["delete_pending"] = true.into();
+    std::fs::write(&state_path, state.to_string()).unwrap();
+
+    let resumed = run(&w, &api, &args);
+    assert_eq!(resumed.code, 2, "{resumed:?}");
+    assert_eq!(api.count_method("DELETE"), 2);
+    let report = json(&w.root().join("out/report.json"));
+    assert_eq!(action_of(&report, &w.self_managed), "revoked");
+    assert!(report.to_string().contains("revoked by an interrupted run"));
+}
+
+#[test]
+fn sweep_sarif_is_valid_sarif_2_1_0() {
+    let w = world();
+    let api = FakeApi::start();
+    register(&w, &api);
+    let out = run(&w, &api, &["sweep", "org", "--report-dir", "out"]);
+    // The unknown key needs a person.
+    assert_eq!(out.code, 2, "{out:?}");
+    let schema: Value =
+        serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let sarif = json(&w.root().join("out/report.sarif"));
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let fingerprints: BTreeSet<&str> = results
+        .iter()
+        .map(|r| {
+            r["partialFingerprints"]["misarScanSecret/v1"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        fingerprints.len(),
+        results.len(),
+        "one alert per repository and place"
+    );
+}
+
+#[test]
 fn two_shards_and_merge_equal_one_unsharded_sweep() {
     let w = world();
     // Both shards must get work for the test to mean something.

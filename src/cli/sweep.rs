@@ -367,7 +367,12 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
             continue;
         };
         let now = Status::of(&checked.verification);
-        if record.status_before.is_none() {
+        // The first answer, unless it was no answer and nothing was done since.
+        if record
+            .status_before
+            .as_ref()
+            .is_none_or(|s| s.state == "unknown" && !record.action.is_final())
+        {
             record.status_before = Some(now.clone());
         }
         record.status_after = Some(now);
@@ -381,6 +386,17 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
                 }),
                 &verification_text(&checked.verification),
             )?;
+        }
+        if record.action == Action::Discrepancy {
+            // An earlier run revoked a different key for this one: never
+            // again automatically; a person must look first.
+            stopped = true;
+            eprintln!(
+                "error: {}… had a discrepancy in an earlier run (see `{}`); no further keys will be revoked",
+                record.stem,
+                AUDIT_FILE
+            );
+            continue;
         }
         let base = base_for(&rules, &record.rule_id, &env);
         let prefix = rules.get(&record.rule_id).map_or("", |r| r.prefix.as_str());

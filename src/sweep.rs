@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::secret::sha256_hex;
+use crate::secret::{sha256_hex, Secret};
 
 /// The state file's name inside the report folder.
 pub const STATE_FILE: &str = "sweep-state.json";
@@ -78,10 +78,11 @@ pub fn discover(roots: &[PathBuf], problems: &mut Vec<String>) -> Vec<FoundRepo>
             if !seen_dirs.insert(canonical.clone()) {
                 continue;
             }
-            let name = if rel == "." {
-                root.display().to_string()
-            } else {
-                format!("{}/{rel}", root.display().to_string().trim_end_matches('/'))
+            let root_name = root.display().to_string();
+            let name = match (root_name.as_str(), rel.as_str()) {
+                (_, ".") => root_name.clone(),
+                (".", rel) => rel.to_string(),
+                (root, rel) => format!("{}/{rel}", root.trim_end_matches('/')),
             };
             let dot_git = dir.join(".git");
             if dot_git.exists() {
@@ -397,6 +398,49 @@ impl SweepState {
         let mut bytes = serde_json::to_vec_pretty(self)?;
         bytes.push(b'\n');
         write_atomic(&dir.join(STATE_FILE), &bytes)
+    }
+
+    /// Add the key of a finding (a JSON report object) to the state, once.
+    pub fn add_key(&mut self, f: &serde_json::Value) {
+        let Some(sha) = f["secret_sha256"].as_str() else {
+            return;
+        };
+        self.keys
+            .entry(sha.to_string())
+            .or_insert_with(|| KeyRecord {
+                stem: f["secret"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_end_matches('…')
+                    .chars()
+                    .take(crate::secret::STEM_LEN)
+                    .collect(),
+                secret_sha256: sha.to_string(),
+                rule_id: f["rule_id"].as_str().unwrap_or_default().to_string(),
+                product: f["product"].as_str().unwrap_or_default().to_string(),
+                ..KeyRecord::default()
+            });
+    }
+
+    /// Read a key recorded by an earlier run back from a blob it was found
+    /// in (`commit:path`), checked against its SHA-256.
+    pub fn recover_key(&self, sha: &str, scanner: &crate::engine::Scanner) -> Option<Secret> {
+        for repo in self.repos.values() {
+            let Ok(git) = git2::Repository::open(&repo.path) else {
+                continue;
+            };
+            for f in repo.findings.iter().filter(|f| f["secret_sha256"] == sha) {
+                let (Some(commit), Some(path)) = (f["commit"].as_str(), f["path"].as_str()) else {
+                    continue;
+                };
+                let offset = f["offset"].as_u64();
+                let found = crate::recover::key_from_blob(&git, commit, path, offset, sha, scanner);
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+        None
     }
 
     /// Every finding, in repository order.

@@ -52,7 +52,7 @@ use crate::secret::Secret;
 use crate::source::git_history::{scan_history, HistoryOptions};
 use crate::source::{ProblemKind, Problems, ScanContext};
 use crate::sweep::{
-    discover, Action, FoundRepo, KeyRecord, RepoRecord, Shard, Status, SweepState, AUDIT_FILE,
+    discover, Action, FoundRepo, RepoRecord, Shard, Status, SweepState, AUDIT_FILE,
 };
 use crate::verify::{Checked, Job, Verifier};
 
@@ -301,7 +301,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
             &mut secrets,
         );
         for f in &record.findings {
-            add_key(&mut state, f);
+            state.add_key(f);
         }
         let text = if record.incomplete {
             format!("{} findings, INCOMPLETE", record.findings.len())
@@ -322,7 +322,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         .cloned()
         .collect();
     for sha in missing {
-        if let Some(secret) = recover_key(&state, &sha, &scanner) {
+        if let Some(secret) = state.recover_key(&sha, &scanner) {
             secrets.insert(sha, secret);
         }
     }
@@ -723,51 +723,6 @@ fn scan_repo(
             .drain(..),
     );
     record
-}
-
-/// Add the key of a finding to the state, once.
-fn add_key(state: &mut SweepState, f: &serde_json::Value) {
-    let Some(sha) = f["secret_sha256"].as_str() else {
-        return;
-    };
-    state
-        .keys
-        .entry(sha.to_string())
-        .or_insert_with(|| KeyRecord {
-            stem: f["secret"]
-                .as_str()
-                .unwrap_or_default()
-                .trim_end_matches('…')
-                .chars()
-                .take(crate::secret::STEM_LEN)
-                .collect(),
-            secret_sha256: sha.to_string(),
-            rule_id: f["rule_id"].as_str().unwrap_or_default().to_string(),
-            product: f["product"].as_str().unwrap_or_default().to_string(),
-            ..KeyRecord::default()
-        });
-}
-
-/// Read a key recorded by an earlier run back from a blob it was found in,
-/// checked against its SHA-256.
-fn recover_key(state: &SweepState, sha: &str, scanner: &Scanner) -> Option<Secret> {
-    for repo in state.repos.values() {
-        let Ok(git) = git2::Repository::open(&repo.path) else {
-            continue;
-        };
-        for f in repo.findings.iter().filter(|f| f["secret_sha256"] == sha) {
-            let (Some(commit), Some(path)) = (f["commit"].as_str(), f["path"].as_str()) else {
-                continue;
-            };
-            let offset = f["offset"].as_u64();
-            if let Some(secret) =
-                crate::recover::key_from_blob(&git, commit, path, offset, sha, scanner)
-            {
-                return Some(secret);
-            }
-        }
-    }
-    None
 }
 
 /// Ask on the terminal before revoking.

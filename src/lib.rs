@@ -45,5 +45,6 @@ pub mod revoke;
 pub mod rules;
 pub mod secret;
 pub mod source;
+pub mod sweep;
 pub mod timestamp;
 pub mod verify;

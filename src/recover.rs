@@ -136,6 +136,54 @@ fn load_one(
         secret.unwrap_or_else(|| Secret::unrecovered(rf.secret.trim_end_matches('…'), &sha));
     let snippet =
         snippet.unwrap_or_else(|| redact_snippet(&rf.snippet, &secret, scanner, redact_output));
+    let finding = build_finding(rf, secret, snippet, problem.as_deref(), rules);
+    Loaded { finding, problem }
+}
+
+/// A finding of a JSON report (one object of its `findings` array) as a
+/// [`Finding`], without reading the key back: its secret is the report's
+/// redacted stem and `secret_sha256` ([`Secret::unrecovered`]), its snippet
+/// the report's. For re-rendering reports (`report merge`), never for the API.
+pub fn finding_from_json(
+    value: &serde_json::Value,
+    rules: &RuleSet,
+    scanner: &Scanner,
+) -> Result<Finding> {
+    let rf: ReportFinding = serde_json::from_value(value.clone())
+        .context("invalid finding: expected an object of a misar-scan JSON report")?;
+    let sha = rf.secret_sha256.to_ascii_lowercase();
+    // Keep only the stem even if the report was made with `--no-redact`.
+    let secret = Secret::unrecovered(rf.secret.trim_end_matches('…'), &sha);
+    let snippet = redact_snippet(&rf.snippet, &secret, scanner, true);
+    Ok(build_finding(rf, secret, snippet, None, rules))
+}
+
+/// Read the key with SHA-256 `sha` back from the blob `commit:path` of
+/// `repo` (at byte `offset` first, else anywhere in the blob). `None` when
+/// the blob is gone or holds no such key.
+pub fn key_from_blob(
+    repo: &git2::Repository,
+    commit: &str,
+    path: &str,
+    offset: Option<u64>,
+    sha: &str,
+    scanner: &Scanner,
+) -> Option<Secret> {
+    let blob = repo
+        .revparse_single(&format!("{commit}:{path}"))
+        .and_then(|o| o.peel_to_blob())
+        .ok()?;
+    find_in(blob.content(), offset, sha, scanner, true).map(|(secret, _)| secret)
+}
+
+/// The [`Finding`] for a report entry whose key is `secret`.
+fn build_finding(
+    rf: ReportFinding,
+    secret: Secret,
+    snippet: Snippet,
+    problem: Option<&str>,
+    rules: &RuleSet,
+) -> Finding {
     let rule = rules
         .get(&rf.rule_id)
         .or_else(|| rule_for(rules, secret.expose()));
@@ -148,7 +196,7 @@ fn load_one(
             date: rf.date.clone().unwrap_or_default(),
         }
     });
-    let finding = Finding {
+    Finding {
         rule_name: rf
             .rule_name
             .or_else(|| rule.map(|r| r.name.clone()))
@@ -175,15 +223,14 @@ fn load_one(
         commit,
         note: None,
         related: Vec::new(),
-        verification: match &problem {
+        verification: match problem {
             Some(reason) => Verification::Unknown {
-                reason: reason.clone(),
+                reason: reason.to_string(),
             },
             None => Verification::Unverified,
         },
         key: None,
-    };
-    Loaded { finding, problem }
+    }
 }
 
 /// `Name <email>` → (name, email).

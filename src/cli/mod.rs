@@ -9,9 +9,11 @@ pub mod ci;
 pub mod docs;
 pub mod install_hook;
 pub mod keys_audit;
+pub mod report_cmd;
 pub mod revoke;
 pub mod rules_cmd;
 pub mod scan;
+pub mod sweep;
 pub mod verify;
 
 use std::io::Write;
@@ -59,6 +61,10 @@ pub enum Command {
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) on standard output.
     Man(docs::ManArgs),
+    /// Incident response: every repository under PATH, full history, verify, optional revoke.
+    Sweep(sweep::SweepArgs),
+    /// Work with report folders (`report merge` combines sharded sweeps).
+    Report(report_cmd::ReportArgs),
 }
 
 /// When to colour human output.
@@ -108,6 +114,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Ci(args) => ci::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Report(args) => report_cmd::run(args),
     }
 }
 

@@ -98,14 +98,30 @@ struct AuditRecord<'a> {
     outcome: &'a str,
 }
 
-struct Audit {
+/// The audit log: one JSON line per API action, appended and flushed as it happens.
+pub(crate) struct Audit {
     file: File,
     path: PathBuf,
     dry_run: bool,
 }
 
 impl Audit {
-    fn record(
+    /// Open (create or append to) the audit log at `path`.
+    pub(crate) fn open(path: &std::path::Path, dry_run: bool) -> Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("failed to open audit log `{}`", path.display()))?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            dry_run,
+        })
+    }
+
+    /// Append one action.
+    pub(crate) fn record(
         &mut self,
         secret: &Secret,
         key_id: Option<&str>,
@@ -160,16 +176,7 @@ pub fn run(args: RevokeArgs) -> Result<Outcome> {
     let rules = load_rules(args.rules.as_ref(), &RepoConfig::empty())?;
     let scanner = Scanner::new(&rules, &[]);
     let (loaded, input_incomplete) = args.source.load(&rules, &scanner, true)?;
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&args.audit_log)
-        .with_context(|| format!("failed to open audit log `{}`", args.audit_log.display()))?;
-    let mut audit = Audit {
-        file,
-        path: args.audit_log.clone(),
-        dry_run: !args.yes,
-    };
+    let mut audit = Audit::open(&args.audit_log, !args.yes)?;
 
     // One entry per distinct key, in report order.
     let mut seen = std::collections::HashSet::new();
@@ -316,14 +323,15 @@ pub fn run(args: RevokeArgs) -> Result<Outcome> {
     })
 }
 
-const NOT_ATTEMPTED: &str = "not attempted: stopped after a revocation that did not take";
+pub(crate) const NOT_ATTEMPTED: &str =
+    "not attempted: stopped after a revocation that did not take";
 
 const NO_ADMIN_KEY: &str = "the key lacks `keys:manage` and `MISAR_ADMIN_KEY` is not set; \
      hint: set it to a key of the same account that holds `keys:manage`";
 
 /// The list to plan with: the key's own (it holds `keys:manage`), else the
 /// admin key's (listed once per API base), else why there is none.
-fn listing_for<'a>(
+pub(crate) fn listing_for<'a>(
     checked: &'a Checked,
     base: &Result<BaseUrl, String>,
     env: &ApiEnv,
@@ -401,16 +409,26 @@ fn admin_list(client: &ApiClient, base: &BaseUrl, admin: &Secret) -> Result<Vec<
     }
 }
 
-struct Executed {
-    deleted: bool,
-    outcome: String,
-    live_left: bool,
-    problem: bool,
-    stop: bool,
+/// What one executed revocation did.
+pub(crate) struct Executed {
+    /// The `DELETE` was answered 200 or 404 (the entry is gone).
+    pub(crate) deleted: bool,
+    /// The `DELETE` was answered 404: someone revoked it before us.
+    pub(crate) already_revoked: bool,
+    /// What happened, for the output.
+    pub(crate) outcome: String,
+    /// The key is still live afterwards.
+    pub(crate) live_left: bool,
+    /// Failed, unconfirmed or discrepant.
+    pub(crate) problem: bool,
+    /// A different key was revoked: stop revoking.
+    pub(crate) stop: bool,
+    /// The re-verification after the `DELETE`.
+    pub(crate) after: Verification,
 }
 
 /// `DELETE` once, then re-verify the leaked key.
-fn execute(
+pub(crate) fn execute(
     client: &ApiClient,
     base: &BaseUrl,
     leaked: &Secret,
@@ -475,14 +493,16 @@ fn execute(
     audit.record(leaked, Some(id), action, Some(&leaked_credential), &outcome)?;
     Ok(Executed {
         deleted,
+        already_revoked: deleted && delete_text != "revoked",
         outcome,
         live_left,
         problem,
         stop,
+        after: after.verification,
     })
 }
 
-fn verification_text(v: &Verification) -> String {
+pub(crate) fn verification_text(v: &Verification) -> String {
     match v {
         Verification::Live {
             can_manage_keys: true,
@@ -554,7 +574,7 @@ fn human(reports: &[KeyReport], acting: bool) -> String {
 }
 
 /// The current time as RFC 3339 UTC, to the second.
-fn rfc3339_now() -> String {
+pub(crate) fn rfc3339_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -6,6 +6,7 @@
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod sweep;
 
 use crate::baseline::BaselineEntry;
 use crate::finding::Finding;

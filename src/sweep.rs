@@ -1,0 +1,577 @@
+//! The incident-response sweep (SPEC §3 `misar-scan sweep PATH…`): find every
+//! git repository under some paths, take a deterministic shard of them, and
+//! keep the resumable state of a sweep.
+//!
+//! This module holds the parts without network or terminal I/O:
+//!
+//! - [`discover`]: every git repository under the roots — work trees (a
+//!   `.git` folder or file) and bare repositories, nested ones too — without
+//!   descending into `.git` folders or bare repositories, and without
+//!   looping on symbolic links (each directory is visited once, by its
+//!   canonical path).
+//! - [`Shard`]: `--shard K/N`. A repository belongs to shard
+//!   `sha256(path relative to its root) mod N`, so adding repositories never
+//!   moves the existing ones between shards.
+//! - [`SweepState`]: what `sweep-state.json` in the report folder records —
+//!   repositories done (with their redacted findings), each distinct key
+//!   (stem and SHA-256, never the key), its status before and after, and the
+//!   action taken. It is written atomically (temporary file + rename) after
+//!   each repository and each API action, so a sweep killed at any point and
+//!   run again with the same report folder picks up where it stopped and
+//!   never revokes a key twice. [`SweepState::merge`] combines the states of
+//!   several shards (`misar-scan report merge`).
+//!
+//! The command (`cli/sweep.rs`) drives scanning, verification and revocation;
+//! `report/sweep.rs` renders the report folder from a [`SweepState`].
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::secret::{sha256_hex, Secret};
+
+/// The state file's name inside the report folder.
+pub const STATE_FILE: &str = "sweep-state.json";
+/// The audit log's name inside the report folder.
+pub const AUDIT_FILE: &str = "audit.jsonl";
+/// Version of the state file layout.
+pub const STATE_VERSION: u32 = 1;
+
+/// A git repository found under a sweep root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRepo {
+    /// Where to open it (the work tree, or the bare repository's folder).
+    pub path: PathBuf,
+    /// How reports name it: the root as given, joined with `rel`.
+    pub name: String,
+    /// Its path relative to the root it was found under (`.` for the root
+    /// itself), with `/` separators: the input of the shard hash.
+    pub rel: String,
+    /// A bare repository.
+    pub bare: bool,
+}
+
+/// Whether `dir` is a bare repository: `HEAD`, `objects/` and `refs/`.
+fn is_bare_repo(dir: &Path) -> bool {
+    dir.join("HEAD").is_file() && dir.join("objects").is_dir() && dir.join("refs").is_dir()
+}
+
+/// Every git repository under `roots`, sorted by name; `problems` collects
+/// folders that could not be read (the sweep is then incomplete).
+pub fn discover(roots: &[PathBuf], problems: &mut Vec<String>) -> Vec<FoundRepo> {
+    let mut seen_dirs = HashSet::new();
+    let mut seen_repos = HashSet::new();
+    let mut out = Vec::new();
+    for root in roots {
+        let mut stack = vec![(root.clone(), String::from("."))];
+        while let Some((dir, rel)) = stack.pop() {
+            let canonical = match dir.canonicalize() {
+                Ok(c) => c,
+                Err(e) => {
+                    problems.push(format!("cannot read `{}`: {e}", dir.display()));
+                    continue;
+                }
+            };
+            // A symbolic link back up the tree, or two links to one folder.
+            if !seen_dirs.insert(canonical.clone()) {
+                continue;
+            }
+            let root_name = root.display().to_string();
+            let name = match (root_name.as_str(), rel.as_str()) {
+                (_, ".") => root_name.clone(),
+                (".", rel) => rel.to_string(),
+                (root, rel) => format!("{}/{rel}", root.trim_end_matches('/')),
+            };
+            let dot_git = dir.join(".git");
+            if dot_git.exists() {
+                if seen_repos.insert(canonical.clone()) {
+                    out.push(FoundRepo {
+                        path: dir.clone(),
+                        name,
+                        rel: rel.clone(),
+                        bare: false,
+                    });
+                }
+            } else if is_bare_repo(&dir) {
+                if seen_repos.insert(canonical) {
+                    out.push(FoundRepo {
+                        path: dir.clone(),
+                        name,
+                        rel,
+                        bare: true,
+                    });
+                }
+                // A bare repository's folders are git's own: nothing nested.
+                continue;
+            }
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) => {
+                    problems.push(format!("cannot read `{}`: {e}", dir.display()));
+                    continue;
+                }
+            };
+            let mut children = Vec::new();
+            for entry in entries.flatten() {
+                let file_name = entry.file_name();
+                if file_name == ".git" {
+                    continue;
+                }
+                let path = entry.path();
+                // `is_dir` follows symbolic links; loops are cut by `seen_dirs`.
+                if path.is_dir() {
+                    let child = file_name.to_string_lossy().into_owned();
+                    let child_rel = if rel == "." {
+                        child
+                    } else {
+                        format!("{rel}/{child}")
+                    };
+                    children.push((path, child_rel));
+                }
+            }
+            // Depth-first, in name order (reversed for the stack).
+            children.sort();
+            children.reverse();
+            stack.extend(children);
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// `--shard K/N`: this run takes shard K (1-based) of N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based index.
+    pub k: u32,
+    /// Number of shards.
+    pub n: u32,
+}
+
+impl Shard {
+    /// Parse `K/N` with `1 <= K <= N`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let (k, n) = text
+            .split_once('/')
+            .with_context(|| format!("invalid shard `{text}`: expected K/N, e.g. `1/4`"))?;
+        let k: u32 = k
+            .trim()
+            .parse()
+            .with_context(|| format!("invalid shard `{text}`: K is not a number"))?;
+        let n: u32 = n
+            .trim()
+            .parse()
+            .with_context(|| format!("invalid shard `{text}`: N is not a number"))?;
+        if n == 0 || k == 0 || k > n {
+            bail!("invalid shard `{text}`: need 1 <= K <= N (K is 1-based)");
+        }
+        Ok(Self { k, n })
+    }
+
+    /// The shard (1-based) a repository at `rel` belongs to among `n`.
+    pub fn of(rel: &str, n: u32) -> u32 {
+        let digest = sha256_hex(rel.as_bytes());
+        // The first 16 hex digits are 64 bits of the hash.
+        let x = u64::from_str_radix(&digest[..16], 16).unwrap_or_default();
+        (x % u64::from(n.max(1))) as u32 + 1
+    }
+
+    /// Whether this shard takes the repository at `rel`.
+    pub fn takes(&self, rel: &str) -> bool {
+        Self::of(rel, self.n) == self.k
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+/// A key's state as verified: `live`, `not_live` or `unknown`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// `live`, `not_live`, `unknown` or `unverified`.
+    pub state: String,
+    /// For live keys: holds `keys:manage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub can_manage_keys: Option<bool>,
+    /// For unknown: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Status {
+    /// The status for a verification result.
+    pub fn of(v: &crate::finding::Verification) -> Self {
+        use crate::finding::Verification;
+        Self {
+            state: v.as_str().to_string(),
+            can_manage_keys: match v {
+                Verification::Live { can_manage_keys } => Some(*can_manage_keys),
+                _ => None,
+            },
+            reason: v.reason().map(str::to_string),
+        }
+    }
+
+    /// `live`, `not live`, `unknown (reason)` for people.
+    pub fn describe(&self) -> String {
+        match (self.state.as_str(), &self.reason) {
+            ("live", _) => match self.can_manage_keys {
+                Some(true) => "live (holds keys:manage)".into(),
+                _ => "live".into(),
+            },
+            ("not_live", _) => "not live (401)".into(),
+            (_, Some(reason)) => format!("{} ({reason})", self.state),
+            (state, None) => state.to_string(),
+        }
+    }
+}
+
+/// What the sweep did about a key. Serialized in `snake_case`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Nothing yet (no `--revoke`, or not reached).
+    #[default]
+    None,
+    /// Not live when verified (already revoked — by another shard, an earlier
+    /// run or someone else — or never valid): nothing to do.
+    NotLive,
+    /// Verification gave no answer: left alone.
+    LeftAloneUnknown,
+    /// Live, but `--revoke` was not confirmed (no `--yes`, no terminal).
+    NotConfirmed,
+    /// Live, but revoking was refused (ambiguous or no match, no admin key…).
+    Refused,
+    /// A `DELETE` or its confirmation failed.
+    Failed,
+    /// After a `DELETE` the key was still live: a different key was revoked.
+    Discrepancy,
+    /// `DELETE` answered 404 and the key now gets 401.
+    AlreadyRevoked,
+    /// Revoked by this sweep and confirmed with 401.
+    Revoked,
+}
+
+impl Action {
+    /// The name used in reports (`revoked`, `already_revoked`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::NotLive => "not_live",
+            Self::LeftAloneUnknown => "left_alone_unknown",
+            Self::NotConfirmed => "not_confirmed",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+            Self::Discrepancy => "discrepancy",
+            Self::AlreadyRevoked => "already_revoked",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    /// Whether the key's entry is gone for good (no `DELETE` ever again).
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Revoked | Self::AlreadyRevoked)
+    }
+
+    /// Whether it leaves the incident open in a way a person must look at.
+    pub fn is_problem(self) -> bool {
+        matches!(
+            self,
+            Self::LeftAloneUnknown
+                | Self::NotConfirmed
+                | Self::Refused
+                | Self::Failed
+                | Self::Discrepancy
+        )
+    }
+}
+
+/// One repository scanned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RepoRecord {
+    /// Path relative to the sweep root (the shard hash input).
+    pub rel: String,
+    /// Where it was opened (to read keys back after a restart).
+    pub path: PathBuf,
+    /// A bare repository.
+    pub bare: bool,
+    /// Its findings: JSON report objects (redacted), each with a `repo` field.
+    pub findings: Vec<serde_json::Value>,
+    /// Something in it could not be read.
+    pub incomplete: bool,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+/// One distinct key, by SHA-256. Never the key itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// The first 8 characters (the API's `prefix` stem).
+    pub stem: String,
+    /// Lowercase hex SHA-256 of the key.
+    pub secret_sha256: String,
+    /// The rule that found it.
+    pub rule_id: String,
+    /// Its product.
+    pub product: String,
+    /// The first verification (before any action).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_before: Option<Status>,
+    /// The latest verification (after the action).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_after: Option<Status>,
+    /// What was done.
+    #[serde(default)]
+    pub action: Action,
+    /// Why, or what the API said.
+    #[serde(default)]
+    pub detail: String,
+    /// The entry revoked (or planned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// A `DELETE` was about to be sent: if the run died before recording its
+    /// answer, the next run re-verifies instead of sending another.
+    #[serde(default)]
+    pub delete_pending: bool,
+    /// Which shard acted (`K/N`), for merged reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+}
+
+/// The whole state of a sweep: `sweep-state.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SweepState {
+    /// Layout version ([`STATE_VERSION`]).
+    pub version: u32,
+    /// `K/N` when sharded; several when merged.
+    #[serde(default)]
+    pub shards: Vec<String>,
+    /// Repositories scanned, by name.
+    pub repos: BTreeMap<String, RepoRecord>,
+    /// Keys, by SHA-256.
+    pub keys: BTreeMap<String, KeyRecord>,
+    /// Runs of the sweep over this state (a resumed sweep adds one).
+    #[serde(default)]
+    pub runs: u32,
+}
+
+impl SweepState {
+    /// An empty state.
+    pub fn new(shard: Option<Shard>) -> Self {
+        Self {
+            version: STATE_VERSION,
+            shards: shard.map(|s| s.to_string()).into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Load `dir/sweep-state.json`, or `None` when there is none.
+    pub fn load(dir: &Path) -> Result<Option<Self>> {
+        let path = dir.join(STATE_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(e).with_context(|| format!("failed to read `{}`", path.display()))
+            }
+        };
+        let state: Self = serde_json::from_str(&text)
+            .with_context(|| format!("invalid sweep state `{}`", path.display()))?;
+        if state.version != STATE_VERSION {
+            bail!(
+                "sweep state `{}` has version {}, this misar-scan reads {STATE_VERSION}",
+                path.display(),
+                state.version
+            );
+        }
+        Ok(Some(state))
+    }
+
+    /// Write `dir/sweep-state.json` atomically: a temporary file, synced, renamed.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(self)?;
+        bytes.push(b'\n');
+        write_atomic(&dir.join(STATE_FILE), &bytes)
+    }
+
+    /// Add the key of a finding (a JSON report object) to the state, once.
+    pub fn add_key(&mut self, f: &serde_json::Value) {
+        let Some(sha) = f["secret_sha256"].as_str() else {
+            return;
+        };
+        self.keys
+            .entry(sha.to_string())
+            .or_insert_with(|| KeyRecord {
+                stem: f["secret"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_end_matches('…')
+                    .chars()
+                    .take(crate::secret::STEM_LEN)
+                    .collect(),
+                secret_sha256: sha.to_string(),
+                rule_id: f["rule_id"].as_str().unwrap_or_default().to_string(),
+                product: f["product"].as_str().unwrap_or_default().to_string(),
+                ..KeyRecord::default()
+            });
+    }
+
+    /// Read a key recorded by an earlier run back from a blob it was found
+    /// in (`commit:path`), checked against its SHA-256.
+    pub fn recover_key(&self, sha: &str, scanner: &crate::engine::Scanner) -> Option<Secret> {
+        for repo in self.repos.values() {
+            let Ok(git) = git2::Repository::open(&repo.path) else {
+                continue;
+            };
+            for f in repo.findings.iter().filter(|f| f["secret_sha256"] == sha) {
+                let (Some(commit), Some(path)) = (f["commit"].as_str(), f["path"].as_str()) else {
+                    continue;
+                };
+                let offset = f["offset"].as_u64();
+                let found = crate::recover::key_from_blob(&git, commit, path, offset, sha, scanner);
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+        None
+    }
+
+    /// Every finding, in repository order.
+    pub fn findings(&self) -> impl Iterator<Item = &serde_json::Value> {
+        self.repos.values().flat_map(|r| r.findings.iter())
+    }
+
+    /// Combine shard states: repositories by name, keys by SHA-256 keeping
+    /// the record whose action went furthest (a key revoked by one shard and
+    /// found dead by another is revoked).
+    pub fn merge(states: Vec<Self>) -> Self {
+        let mut out = Self::new(None);
+        for state in states {
+            for shard in state.shards {
+                if !out.shards.contains(&shard) {
+                    out.shards.push(shard);
+                }
+            }
+            out.runs += state.runs;
+            for (name, repo) in state.repos {
+                out.repos.entry(name).or_insert(repo);
+            }
+            for (sha, key) in state.keys {
+                match out.keys.get_mut(&sha) {
+                    Some(have) if rank(&key) > rank(have) => *have = key,
+                    Some(_) => {}
+                    None => {
+                        out.keys.insert(sha, key);
+                    }
+                }
+            }
+        }
+        out.shards.sort();
+        out
+    }
+}
+
+/// How far a record went: the action, then a live first verification.
+fn rank(k: &KeyRecord) -> (Action, bool) {
+    (
+        k.action,
+        k.status_before.as_ref().is_some_and(|s| s.state == "live"),
+    )
+}
+
+/// Write `path` atomically: `path.tmp`, fsync, rename over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut file = std::fs::File::create(&tmp)
+        .with_context(|| format!("failed to write `{}`", tmp.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("failed to write `{}`", tmp.display()))?;
+    drop(file);
+    std::fs::rename(&tmp, path).with_context(|| {
+        format!(
+            "failed to rename `{}` to `{}`",
+            tmp.display(),
+            path.display()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_parse_and_bounds() {
+        assert_eq!(Shard::parse("2/3").unwrap(), Shard { k: 2, n: 3 });
+        for bad in ["0/3", "4/3", "1/0", "x/2", "3"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards_partition_and_are_stable() {
+        let rels: Vec<String> = (0..200).map(|i| format!("org/repo-{i}")).collect();
+        for rel in &rels {
+            let owners: Vec<u32> = (1..=4).filter(|&k| Shard { k, n: 4 }.takes(rel)).collect();
+            assert_eq!(owners.len(), 1, "{rel}");
+            // The assignment depends on the path only.
+            assert_eq!(Shard::of(rel, 4), Shard::of(rel, 4));
+        }
+        let counts: Vec<usize> = (1..=4)
+            .map(|k| rels.iter().filter(|r| Shard::of(r, 4) == k).count())
+            .collect();
+        assert!(counts.iter().all(|&c| c > 20), "{counts:?}");
+    }
+
+    #[test]
+    fn merge_keeps_the_furthest_action() {
+        let rec = |action, state: &str| KeyRecord {
+            stem: "msk_AAAA".into(),
+            secret_sha256: "ab".into(),
+            action,
+            status_before: Some(Status {
+                state: state.into(),
+                can_manage_keys: None,
+                reason: None,
+            }),
+            ..KeyRecord::default()
+        };
+        let mut a = SweepState::new(Some(Shard { k: 1, n: 2 }));
+        a.keys.insert("ab".into(), rec(Action::NotLive, "not_live"));
+        let mut b = SweepState::new(Some(Shard { k: 2, n: 2 }));
+        b.keys.insert("ab".into(), rec(Action::Revoked, "live"));
+        let m = SweepState::merge(vec![a, b]);
+        assert_eq!(m.keys["ab"].action, Action::Revoked);
+        assert_eq!(m.shards, ["1/2", "2/2"]);
+    }
+
+    #[test]
+    fn discovery_finds_nested_and_bare_repos_and_survives_loops() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/.git")).unwrap();
+        std::fs::create_dir_all(root.join("a/vendor/b/.git")).unwrap();
+        for d in ["c.git/objects", "c.git/refs"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        std::fs::write(root.join("c.git/HEAD"), "ref: refs/heads/main\n").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(root, root.join("a/vendor/loop")).unwrap();
+        let mut problems = Vec::new();
+        let found = discover(&[root.to_path_buf()], &mut problems);
+        let rels: Vec<(&str, bool)> = found.iter().map(|r| (r.rel.as_str(), r.bare)).collect();
+        assert_eq!(rels, [("a", false), ("a/vendor/b", false), ("c.git", true)]);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+}

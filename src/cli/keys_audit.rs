@@ -6,7 +6,7 @@
 //! never from a flag — optionally reads a scan report (`--report`, keys read
 //! back with [`crate::recover`]), hands both to the pure [`crate::audit`] and
 //! renders the result as a list grouped by key (`-f human`) or a JSON document
-//! (`-f json`, described in `docs/keys-audit.md`).
+//! (`-f json`, described in the README, "Key hygiene").
 //!
 //! Exit code: 0 nothing flagged; 1 something flagged; 2 an error (no admin
 //! key, `403` lacks `keys:manage`, `401` invalid or revoked, no usable answer
@@ -62,7 +62,7 @@ pub enum KeysCommand {
 pub enum AuditFormat {
     /// A list grouped by key, then a summary line.
     Human,
-    /// One JSON document (see `docs/keys-audit.md`).
+    /// One JSON document (described in the README, "Key hygiene").
     Json,
 }
 
@@ -321,7 +321,7 @@ fn scrub(mut text: String, secrets: &[&str]) -> String {
     text
 }
 
-/// The JSON document (`docs/keys-audit.md`); the human output shows the same.
+/// The JSON document (described in the README); the human output shows the same.
 #[derive(Debug, Serialize)]
 struct Document<'a> {
     version: u32,

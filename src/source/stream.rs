@@ -40,7 +40,9 @@ pub fn scan_stream(
 ) -> std::io::Result<u64> {
     let overlap = ctx.scanner.overlap();
     let lookbehind = ctx.scanner.lookbehind();
-    debug_assert!(buf.len() > 2 * overlap && buf.len().is_multiple_of(2) && overlap.is_multiple_of(2));
+    debug_assert!(
+        buf.len() > 2 * overlap && buf.len().is_multiple_of(2) && overlap.is_multiple_of(2)
+    );
     let mut carried = 0; // bytes at the front of `buf` kept from the previous chunk
     let mut base: u64 = 0; // stream offset of buf[0]; always even, for UTF-16
     let mut pos = LinePos::START;

@@ -292,7 +292,7 @@ fn read_back(
 }
 
 fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
+    crate::secret::clip(commit, 12)
 }
 
 /// The key with hash `sha` in `bytes`: at `offset` first, else anywhere.

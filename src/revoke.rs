@@ -158,14 +158,20 @@ pub fn plan(
                 return RevocationStep::Refuse {
                     reason: format!(
                         "the only matching entry (id `{}`) shows prefix `{}`, which identifies nothing; only the key itself could revoke on it",
-                        one.id, one.prefix
+                        one.id,
+                        crate::secret::clip(&one.prefix, crate::secret::STEM_LEN + 3)
                     ),
                 };
             }
             RevocationStep::Revoke {
                 id: one.id.clone(),
                 name: one.name.clone(),
-                prefix: one.prefix.clone(),
+                // The server's prefix, clipped like a key: a lying server could
+                // echo the whole key there.
+                prefix: format!(
+                    "{}...",
+                    crate::secret::clip(one.stem(), crate::secret::STEM_LEN)
+                ),
                 credential,
             }
         }

@@ -78,6 +78,13 @@ pub fn redact(value: &str) -> String {
     format!("{stem}…")
 }
 
+/// The first `n` characters of `s` (all of it when shorter), cut on a
+/// character boundary: for commit ids and hashes read from reports, which may
+/// hold anything.
+pub fn clip(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -109,6 +116,13 @@ mod tests {
         assert!(!format!("{s:?}{s}").contains(KEY));
         assert_eq!(s.stem(), "msk_u8jz");
         assert_eq!(s.expose(), KEY);
+    }
+
+    #[test]
+    fn clip_cuts_on_character_boundaries() {
+        assert_eq!(clip("abcdef", 3), "abc");
+        assert_eq!(clip("ab", 3), "ab");
+        assert_eq!(clip("a€€€€", 3), "a€€");
     }
 
     #[test]

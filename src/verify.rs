@@ -171,12 +171,17 @@ pub fn verify_one(client: &ApiClient, base: &BaseUrl, secret: &Secret) -> Checke
             entries,
         }) => {
             let key = match matching_entries(secret.expose(), &entries).as_slice() {
-                [one] => Some(KeyInfo {
-                    id: one.id.clone(),
-                    name: one.name.clone(),
-                    scopes: one.scopes.clone(),
-                    last_used_at: one.last_used_at.clone(),
-                }),
+                // What the server says lands in every report: a lying server
+                // could echo the key in any field, so it is scrubbed here.
+                [one] => {
+                    let scrub = |s: &str| s.replace(secret.expose(), &secret.redacted());
+                    Some(KeyInfo {
+                        id: scrub(&one.id),
+                        name: one.name.as_deref().map(scrub),
+                        scopes: one.scopes.iter().map(|s| scrub(s)).collect(),
+                        last_used_at: one.last_used_at.as_deref().map(scrub),
+                    })
+                }
                 _ => None,
             };
             Checked {

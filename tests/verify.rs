@@ -483,3 +483,17 @@ fn verify_reads_history_findings_back_from_their_commit() {
     assert_eq!(json["findings"][0]["verification"], "live");
     assert_eq!(json["findings"][0]["commit"], commit.to_string().as_str());
 }
+
+#[test]
+fn verify_survives_a_hostile_retry_after_and_reports_unknown() {
+    // A review found that `Retry-After: 18446744073709551615` overflowed the
+    // deadline arithmetic and panicked.
+    let api = FakeApi::start();
+    let key = key_from_seed("msk_", 70);
+    api.add_key(&key, 1, &["send"]);
+    api.fault_always(&key, Fault::RateLimited(u64::MAX));
+    let (run, json) = verify_stdin(&api.url(), &[&key], &[]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(status(&json).0, "unknown");
+    assert!(!run.stderr.contains("panicked"), "{run:?}");
+}

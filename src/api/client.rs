@@ -110,8 +110,21 @@ pub struct BaseUrl(Url);
 impl BaseUrl {
     /// Validate `url` against the base-URL policy.
     pub fn parse(url: &str) -> Result<Self, ApiError> {
+        // Only the scheme, host and port are shown: a key may hide in the
+        // credentials, the path or the query of a mistyped URL.
+        let shown = Url::parse(url.trim())
+            .ok()
+            .map(|u| {
+                let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+                format!(
+                    "{}://{}{port}",
+                    u.scheme(),
+                    u.host_str().unwrap_or_default()
+                )
+            })
+            .unwrap_or_else(|| "(unparseable)".to_string());
         let invalid = |reason: &str| ApiError::InvalidUrl {
-            url: url.split('@').next_back().unwrap_or_default().to_string(),
+            url: shown.clone(),
             reason: reason.to_string(),
         };
         let parsed = Url::parse(url.trim()).map_err(|e| invalid(&e.to_string()))?;
@@ -211,7 +224,9 @@ impl ApiClient {
             .map_err(|e| ApiError::Transport(format!("cannot set up HTTP: {}", error_chain(&e))))?;
         Ok(Self {
             http,
-            deadline: Instant::now() + opts.deadline,
+            deadline: Instant::now()
+                .checked_add(opts.deadline)
+                .ok_or_else(|| ApiError::Transport("the deadline is too far away".into()))?,
             opts,
             jitter_seed: RandomState::new().build_hasher().finish(),
             jitter_counter: AtomicU64::new(0),
@@ -286,7 +301,8 @@ impl ApiClient {
                 break;
             }
             let wait = self.backoff(attempt).max(retry_after.unwrap_or_default());
-            if Instant::now() + wait >= self.deadline {
+            // Saturating: a hostile `Retry-After: 18446744073709551615` must not overflow.
+            if wait >= self.deadline.saturating_duration_since(Instant::now()) {
                 return Err(ApiError::GaveUp {
                     attempts: attempt + 1,
                     last: format!("{last}; the next attempt would pass the deadline"),

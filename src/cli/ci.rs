@@ -366,7 +366,7 @@ pub fn annotation(f: &Finding, prefix: &str, redact: bool) -> String {
     if let Some(c) = &f.commit {
         message.push_str(&format!(
             " in commit {} by {}",
-            &c.id[..c.id.len().min(12)],
+            crate::secret::clip(&c.id, 12),
             c.author_name
         ));
     }
@@ -411,7 +411,7 @@ pub fn summary(scanned: &Scanned, what: &str, sarif: &Path) -> String {
             let commit = f
                 .commit
                 .as_ref()
-                .map(|c| cell_code(&c.id[..c.id.len().min(12)]))
+                .map(|c| cell_code(crate::secret::clip(&c.id, 12)))
                 .unwrap_or_default();
             md.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} |\n",
@@ -632,8 +632,8 @@ fn run_plan(
             ensure_range(repo, &args.remote, &base, &head, args.fetch_depth)?;
             let what = format!(
                 "`{}..{}`",
-                &base[..base.len().min(12)],
-                &head[..head.len().min(12)]
+                crate::secret::clip(&base, 12),
+                crate::secret::clip(&head, 12)
             );
             (Some(format!("{base}..{head}")), what)
         }
@@ -647,7 +647,7 @@ fn run_plan(
                 ensure_range(repo, &args.remote, &base, &head, args.fetch_depth)?;
                 let what = format!(
                     "the new branch (what `{}` adds to `{branch}`)",
-                    &head[..head.len().min(12)]
+                    crate::secret::clip(&head, 12)
                 );
                 (Some(format!("{base}..{head}")), what)
             }

@@ -526,7 +526,7 @@ fn human(reports: &[KeyReport], acting: bool) -> String {
         out.push_str(&format!(
             "{}  sha256 {}  {}\n",
             r.key,
-            &r.secret_sha256[..16.min(r.secret_sha256.len())],
+            crate::secret::clip(&r.secret_sha256, 16),
             verification
         ));
         match &r.plan {

@@ -788,7 +788,7 @@ fn print_summary(state: &SweepState) {
             "{}  {}  sha256 {}  before: {}  after: {}  action: {}  ({} location(s), first {})",
             v.key,
             r.product,
-            &r.secret_sha256[..r.secret_sha256.len().min(16)],
+            crate::secret::clip(&r.secret_sha256, 16),
             status(&r.status_before),
             status(&r.status_after),
             r.action.as_str(),

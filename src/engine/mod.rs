@@ -228,6 +228,26 @@ impl Scanner {
     /// before `from` are context (the byte before a key, escapes, base64
     /// quanta); offset 0 is the start of the input.
     pub fn find_in(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Candidate>) {
+        let first = out.len();
+        self.find_raw(hay, from, to, out);
+        // An encoded key can sit inside another key's body (a base64 image of
+        // a prefix made only of base62 characters): keep candidates in order
+        // of their start and drop any that overlaps one kept before it.
+        let found = &mut out[first..];
+        found.sort_by_key(|c| c.start);
+        let mut end = 0;
+        let mut kept = first;
+        for i in first..out.len() {
+            if out[i].start >= end || kept == first {
+                end = out[i].end;
+                out.swap(kept, i);
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
+    }
+
+    fn find_raw(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Candidate>) {
         let limit = (to + self.longest_literal).min(hay.len());
         let mut at = from;
         while at < to {
@@ -638,6 +658,45 @@ mod tests {
         let shown = format!("{hits:?}{found:?}");
         assert!(!shown.contains(KEY), "{shown}");
         assert!(shown.contains("msk_u8jz…"));
+    }
+
+    #[test]
+    fn a_base64_key_inside_another_key_is_not_reported_twice_and_never_panics() {
+        use base64::Engine as _;
+        // Find a body whose base64 image is pure base62, so it can sit inside
+        // a raw key's body (a review found this panicked with --no-redact).
+        let mut x: u64 = 0x9E37_79B9;
+        let inner = loop {
+            let body: String = (0..20)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    char::from(
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                            [(x % 62) as usize],
+                    )
+                })
+                .collect();
+            let enc = base64::engine::general_purpose::STANDARD.encode(format!("msk_{body}"));
+            if enc.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                break enc;
+            }
+        };
+        let hay = format!("x msk_AAAA{inner}Zq8Lp2Xv end");
+        let s = scanner();
+        for redact in [true, false] {
+            let hits = s.hits(
+                hay.as_bytes(),
+                0,
+                hay.len(),
+                LinePos::START,
+                redact,
+                &mut Vec::new(),
+            );
+            assert_eq!(hits.len(), 1, "{hits:?}");
+            assert_eq!(hits[0].start, 2);
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ impl<'a> Files<'a> for Snippets<'a> {
     fn name(&'a self, id: usize) -> Result<String, FilesError> {
         let f = self.get(id)?;
         Ok(match &f.commit {
-            Some(c) => format!("{} @ {}", f.path, &c.id[..c.id.len().min(12)]),
+            Some(c) => format!("{} @ {}", f.path, crate::secret::clip(&c.id, 12)),
             None => f.path.clone(),
         })
     }
@@ -92,22 +92,34 @@ fn diagnostic(id: usize, f: &Finding, rules: &RuleSet, redact: bool) -> Diagnost
         ));
     }
     if let Some(k) = &f.key {
+        // Fields from the API: a lying server could echo the key or send
+        // terminal escapes in them.
+        let shown = |s: &str| {
+            let key = f.secret.expose();
+            let s = if key.len() >= 8 {
+                s.replace(key, &f.secret.redacted())
+            } else {
+                s.to_string()
+            };
+            crate::cli::sanitize(&s)
+        };
         notes.push(format!(
             "key id {}{}, scopes [{}], last used {}",
-            k.id,
+            shown(&k.id),
             k.name
                 .as_deref()
-                .map(|n| format!(" \"{n}\""))
+                .map(|n| format!(" \"{}\"", shown(n)))
                 .unwrap_or_default(),
-            k.scopes.join(", "),
-            k.last_used_at.as_deref().unwrap_or("never")
+            shown(&k.scopes.join(", ")),
+            shown(k.last_used_at.as_deref().unwrap_or("never"))
         ));
     }
     if let Some(c) = &f.commit {
-        notes.push(format!(
+        // Author names come from the repository, which may be hostile.
+        notes.push(crate::cli::sanitize(&format!(
             "introduced in commit {} by {} <{}> on {}",
             c.id, c.author_name, c.author_email, c.date
-        ));
+        )));
     }
     notes.push(match rules.lint(&f.rule_id) {
         Some(lint) => format!("help: {}", first_step(&lint.remediation)),

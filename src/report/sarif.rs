@@ -187,7 +187,7 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
     if let Some(c) = &f.commit {
         text.push_str(&format!(
             " (commit {} by {})",
-            &c.id[..c.id.len().min(12)],
+            crate::secret::clip(&c.id, 12),
             c.author_name
         ));
     }

@@ -47,7 +47,7 @@ impl Place {
     /// `repo:path@commit12`.
     pub fn describe(&self) -> String {
         match &self.commit {
-            Some(c) => format!("{}:{}@{}", self.repo, self.path, &c[..c.len().min(12)]),
+            Some(c) => format!("{}:{}@{}", self.repo, self.path, crate::secret::clip(c, 12)),
             None => format!("{}:{}", self.repo, self.path),
         }
     }
@@ -545,7 +545,7 @@ pub fn render_html(state: &SweepState, incomplete: bool) -> String {
             "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{first}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             html_escape(&v.key),
             html_escape(&r.product),
-            html_escape(&r.secret_sha256[..r.secret_sha256.len().min(16)]),
+            html_escape(crate::secret::clip(&r.secret_sha256, 16)),
             status_cell(&r.status_before),
             status_cell(&r.status_after),
             action_cell(r),

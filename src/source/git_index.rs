@@ -78,7 +78,9 @@ fn parse(data: &[u8]) -> Option<IndexFile> {
     let count = be32(data, 8)? as usize;
     let end = data.len().checked_sub(HASH_LEN)?;
     let mut pos = 12;
-    let mut entries = Vec::with_capacity(count);
+    // An index entry takes at least 62 bytes: a corrupt count must not make
+    // us reserve gigabytes.
+    let mut entries = Vec::with_capacity(count.min(data.len() / 62));
     let mut name: Vec<u8> = Vec::new();
     for _ in 0..count {
         let start = pos;
@@ -130,7 +132,7 @@ fn parse(data: &[u8]) -> Option<IndexFile> {
         if signature == b"TREE" {
             let mut at = 0;
             while at < body.len() {
-                cache_tree(body, &mut at, Vec::new(), &mut cached_trees)?;
+                cache_tree(body, &mut at, Vec::new(), &mut cached_trees, 0)?;
             }
         } else if !signature[0].is_ascii_uppercase() {
             return None; // a required extension (split or sparse index)
@@ -157,13 +159,21 @@ fn varint(data: &[u8]) -> Option<(usize, usize)> {
     Some((value, used))
 }
 
+/// Folder depth past which a cache-tree extension is taken for corrupt.
+const MAX_TREE_DEPTH: usize = 4096;
+
 /// One cache-tree node and its subtrees: `name NUL count SP subtrees LF [id]`.
 fn cache_tree(
     body: &[u8],
     at: &mut usize,
     prefix: Vec<u8>,
     out: &mut HashMap<Vec<u8>, Oid>,
+    depth: usize,
 ) -> Option<()> {
+    // Deeper than any real tree: a corrupt extension must not overflow the stack.
+    if depth > MAX_TREE_DEPTH {
+        return None;
+    }
     let rest = body.get(*at..)?;
     let nul = memchr::memchr(0, rest)?;
     let sp = nul + 1 + memchr::memchr(b' ', &rest[nul + 1..])?;
@@ -182,7 +192,7 @@ fn cache_tree(
         out.insert(path.clone(), id);
     }
     for _ in 0..subtrees {
-        cache_tree(body, at, path.clone(), out)?;
+        cache_tree(body, at, path.clone(), out, depth + 1)?;
     }
     Some(())
 }

@@ -550,3 +550,79 @@ fn the_admin_key_never_appears_anywhere() {
     let audit = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
     assert!(audit.contains(&format!("\"credential_stem\":\"{}\"", &w.admin[..8])));
 }
+
+/// Run a sweep on a pseudo-terminal (util-linux `script`), typing `answer`
+/// at the confirmation prompt. Returns (exit code, everything the terminal showed).
+/// `None` when `script` is not installed.
+fn sweep_on_a_terminal(w: &World, api: &FakeApi, answer: &str) -> Option<(i32, String)> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    if Command::new("script").arg("--version").output().is_err() {
+        return None;
+    }
+    let mut line = format!(
+        "{} sweep org --revoke --report-dir out",
+        env!("CARGO_BIN_EXE_misar-scan")
+    );
+    for flag in FAST {
+        line.push(' ');
+        line.push_str(flag);
+    }
+    // The keys travel in the environment, never on the command line.
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(w.root())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.root())
+        .env("TERM", "dumb")
+        .env("NO_COLOR", "1")
+        .env("MISAR_API_URL", api.url())
+        .env("MISAR_ADMIN_KEY", &w.admin)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let shown =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    support::assert_no_full_key("terminal", &shown, &w.leaked());
+    Some((out.status.code().unwrap_or(-1), shown))
+}
+
+#[test]
+fn on_a_terminal_the_sweep_asks_before_revoking_and_no_means_no() {
+    let w = world();
+    let api = FakeApi::start();
+    register(&w, &api);
+    let Some((code, shown)) = sweep_on_a_terminal(&w, &api, "n\n") else {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    };
+    assert!(shown.contains("revoke them now? [y/N]"), "{shown}");
+    assert!(shown.contains("declined"), "{shown}");
+    assert_eq!(api.count_method("DELETE"), 0);
+    assert_eq!(code, 2, "{shown}");
+}
+
+#[test]
+fn on_a_terminal_yes_at_the_prompt_revokes() {
+    let w = world();
+    let api = FakeApi::start();
+    register(&w, &api);
+    let Some((_, shown)) = sweep_on_a_terminal(&w, &api, "y\n") else {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    };
+    assert!(shown.contains("revoke them now? [y/N]"), "{shown}");
+    assert!(api.is_revoked(&w.self_managed), "{shown}");
+    assert_eq!(api.count("DELETE", &w.self_managed), 1);
+    assert_dir_redacted(&w, &w.root().join("out"));
+}

@@ -4,6 +4,8 @@
 //! live and unambiguous keys, refusals, consent, resuming after a kill,
 //! sharding + merge, and redaction of every file in the report folder.
 
+#![allow(clippy::print_stderr)] // skip messages
+
 mod common_git;
 mod support;
 

@@ -155,8 +155,9 @@ pub struct ReportKey {
     /// The report's `secret_sha256`.
     pub sha256: String,
     /// The full key, when the report held it or it was read back and its
-    /// SHA-256 checked. Used only to compare with listed prefixes, never shown.
-    pub full: Option<String>,
+    /// SHA-256 checked. Used only to compare with listed prefixes, never shown
+    /// (a `Secret`, so `Debug` prints it redacted).
+    pub full: Option<crate::secret::Secret>,
     /// Where the report found it (`path:line`, with the commit for history).
     pub locations: Vec<String>,
 }
@@ -392,7 +393,7 @@ fn leak_candidates(rk: &ReportKey, entries: &[KeyEntry], product_prefixes: &[&st
         .enumerate()
         .filter(|(_, e)| identifies(e.stem(), product_prefixes))
         .filter(|(_, e)| match &rk.full {
-            Some(key) => key.starts_with(e.stem()),
+            Some(key) => key.expose().starts_with(e.stem()),
             None => {
                 identifies(&rk.stem, product_prefixes)
                     && (e.stem().starts_with(&rk.stem) || rk.stem.starts_with(e.stem()))
@@ -816,7 +817,7 @@ mod tests {
         ReportKey {
             stem: stem.into(),
             sha256: "ab".repeat(32),
-            full: full.map(str::to_string),
+            full: full.map(crate::secret::Secret::new),
             locations: vec!["src/app.js:3".into()],
         }
     }

@@ -171,7 +171,11 @@ fn run_audit(args: AuditArgs) -> Result<Outcome> {
     // A hostile or broken server could echo a key back (in a name, a date):
     // never print it.
     let mut secrets = vec![admin.expose()];
-    secrets.extend(report_keys.iter().filter_map(|k| k.full.as_deref()));
+    secrets.extend(
+        report_keys
+            .iter()
+            .filter_map(|k| k.full.as_ref().map(crate::secret::Secret::expose)),
+    );
     for k in &result.keys {
         for p in &k.problems {
             let line = format!("warning: key `{}`: {}", sanitize(&k.id), sanitize(p));
@@ -293,7 +297,7 @@ fn load_report(path: &Path, rules: &RuleSet) -> Result<Vec<ReportKey>> {
         });
         let key = &mut keys[i];
         if key.full.is_none() && l.problem.is_none() {
-            key.full = Some(f.secret.expose().to_string());
+            key.full = Some(f.secret.clone());
         }
         if !key.locations.contains(&location) {
             key.locations.push(location);

@@ -2,9 +2,13 @@
 //! commit, reading and scanning blobs in parallel, and the "added keys" rule
 //! of the change-based modes (SPEC §3 `--range`, `--staged`).
 //!
-//! Blobs are read with one `git2::Repository` per rayon worker (a repository
-//! is `Send` but not `Sync`), in the order the caller gives: for history
-//! scans that is pack order, which keeps reads sequential.
+//! Many blobs (a history) are first read pack by pack, each pack's delta
+//! chains rebuilt once from their bases ([`super::pack`]); what the packs do
+//! not deliver (loose objects, alternates, damaged entries), and the few
+//! blobs of a range or staged scan, are read with one `git2::Repository` per
+//! rayon worker (a repository is `Send` but not `Sync`), in the order the
+//! caller gives: for history scans that is pack order, which keeps reads
+//! sequential.
 //!
 //! A *change* is a new version of a file (a blob at a path) and the versions
 //! it replaced (the same path in each parent, or in `HEAD` for staged
@@ -22,6 +26,7 @@ use git2::{Oid, Repository};
 use rayon::prelude::*;
 
 use super::archive::ArchiveKind;
+use super::pack::{pack_indexes, Pack};
 use super::{Provenance, ScanContext, Stats};
 use crate::engine::location::LinePos;
 use crate::engine::{Candidate, Hit};
@@ -209,6 +214,46 @@ fn identities(
         .collect()
 }
 
+/// From how many blobs a scan reads them pack by pack ([`super::pack`])
+/// before reading what is left one by one with libgit2. Reading a pack this
+/// way first reads every entry header of the pack: worth it for a history,
+/// not for a pull request's few files.
+const PACK_PASS_MIN: usize = 2048;
+
+/// Scan the blobs of `ids` that the packs under `objects` hold, each pack
+/// decoded once; returns the ids still to read (loose objects, objects in
+/// an alternate's packs, and any the packs could not decode).
+fn scan_packs(
+    objects: &Path,
+    mut rest: Vec<Oid>,
+    ctx: &ScanContext<'_>,
+    files: &AtomicU64,
+    bytes: &AtomicU64,
+    found: &mut HashMap<Oid, BlobHits>,
+) -> Vec<Oid> {
+    for idx in pack_indexes(objects) {
+        if rest.is_empty() {
+            break;
+        }
+        // An unreadable pack is left to libgit2, which reports it.
+        let Ok(pack) = Pack::open(&idx) else { continue };
+        let wanted: HashSet<Oid> = rest.iter().copied().collect();
+        let read = pack.for_each_blob(
+            |id| wanted.contains(id),
+            Vec::new,
+            |scratch, _, content| {
+                files.fetch_add(1, Ordering::Relaxed);
+                bytes.fetch_add(content.len() as u64, Ordering::Relaxed);
+                scan_blob(ctx, content, scratch)
+            },
+        );
+        let done: HashSet<Oid> = read.iter().map(|(id, _)| *id).collect();
+        found.extend(read.into_iter().filter(|(_, hits)| !hits.is_empty()));
+        rest.retain(|id| !done.contains(id));
+    }
+    rest
+}
+
 /// Read and scan each of `ids` on `threads` workers (0: one per core), each
 /// with its own `Repository` opened at `git_dir`. Returns the blobs that had
 /// hits, and how many blobs and bytes were scanned. A blob that cannot be
@@ -266,11 +311,22 @@ pub fn scan_blobs(
             .build()
             .context("failed to start the scanning threads")?;
         pool.install(|| {
-            ids.par_iter()
-                .with_min_len(16)
-                .map_init(open, |(repo, scratch), id| scan_one(repo, scratch, id))
-                .filter_map(std::convert::identity)
-                .collect()
+            let mut found = HashMap::new();
+            let mut rest = ids.to_vec();
+            if ids.len() >= PACK_PASS_MIN {
+                let objects = Repository::open(git_dir)
+                    .map(|r| r.commondir().join("objects"))
+                    .unwrap_or_else(|_| git_dir.join("objects"));
+                rest = scan_packs(&objects, rest, ctx, &files, &bytes, &mut found);
+            }
+            found.extend(
+                rest.par_iter()
+                    .with_min_len(16)
+                    .map_init(open, |(repo, scratch), id| scan_one(repo, scratch, id))
+                    .filter_map(std::convert::identity)
+                    .collect::<Vec<_>>(),
+            );
+            found
         })
     };
     let stats = Stats {

@@ -11,8 +11,10 @@
 //!    core). The first commit in which a blob is seen is the one that
 //!    introduced it: none of its parents can hold the blob, since they were
 //!    walked before it.
-//! 3. **Blobs** are scanned once each, in parallel, in the order the object
-//!    database lists them (pack order: sequential reads).
+//! 3. **Blobs** are scanned once each, in parallel: pack by pack, each delta
+//!    chain rebuilt once, then any left (loose objects) in the order the
+//!    object database lists them. The trees for step 2 are read the same
+//!    way before the walk, into a compact graph ([`super::git_trees`]).
 //! 4. **Attribution** is computed only for blobs with findings: the paths of
 //!    the blob in its first commit. A key is reported once per path, at the
 //!    first commit that put it there (later versions of the file that still
@@ -39,6 +41,8 @@ use super::git::BlobHits;
 use super::git::{
     commit_info, open_repo, provenance, repo_path, scan_blobs, tune_libgit2_for_scanning,
 };
+use super::git_trees::{EntryKind, PackedTrees};
+use super::pack::open_packs;
 use super::{ScanContext, Stats};
 use crate::finding::{CommitInfo, Finding};
 
@@ -107,10 +111,20 @@ pub fn scan_history(
         ));
     }
 
+    let objects = repo.commondir().join("objects");
+    let (packs, packed) = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .context("failed to start the reading threads")?
+        .install(|| {
+            let packs = open_packs(&objects);
+            let trees = PackedTrees::read(&packs);
+            (packs, trees)
+        });
     let mut walk = Walk::default();
     let (commits, trees) = ref_roots(&repo, ctx, &mut walk);
     add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
-    walk_trees(&repo, 0, opts.threads, ctx, &mut walk)?;
+    walk_trees(&repo, &packed, 0, opts.threads, ctx, &mut walk)?;
     for (name, tree) in trees {
         walk_rootless(&repo, tree, &format!("{name}:"), ctx, &mut walk);
     }
@@ -119,7 +133,7 @@ pub fn scan_history(
         let (commits, blobs) = unreachable_objects(&repo, &walk)?;
         let first_new = walk.graph.order.len();
         add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
-        walk_trees(&repo, first_new, opts.threads, ctx, &mut walk)?;
+        walk_trees(&repo, &packed, first_new, opts.threads, ctx, &mut walk)?;
         for blob in blobs {
             walk.blobs.entry(blob).or_insert(NO_COMMIT);
         }
@@ -132,11 +146,12 @@ pub fn scan_history(
         ));
     }
 
-    let order = pack_order(&repo, &walk.blobs, ctx)?;
-    let (hits, mut stats) = scan_blobs(repo.path(), &order, opts.threads, ctx)?;
-    drop(order);
+    let ids: Vec<Oid> = walk.blobs.keys().copied().collect();
+    let (hits, mut stats) = scan_blobs(repo.path(), &ids, Some(&packs), opts.threads, ctx)?;
+    drop(packs);
+    drop(ids);
 
-    let findings = attribute(&repo, &walk, &hits, opts, ctx, &mut stats);
+    let findings = attribute(&repo, &walk, &packed, &hits, opts, ctx, &mut stats);
     Ok((findings, stats))
 }
 
@@ -145,6 +160,7 @@ pub fn scan_history(
 fn attribute(
     repo: &Repository,
     walk: &Walk,
+    packed: &PackedTrees,
     hits: &HashMap<Oid, BlobHits>,
     opts: &HistoryOptions,
     ctx: &ScanContext<'_>,
@@ -152,6 +168,12 @@ fn attribute(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut later: HashSet<Oid> = HashSet::new();
+    let with_hits: HashSet<Oid> = hits.keys().copied().collect();
+    let mut holds = Holds {
+        packed,
+        wanted: &with_hits,
+        memo: HashMap::new(),
+    };
     if opts.all_occurrences {
         later.extend(hits.keys().copied());
     } else {
@@ -174,7 +196,15 @@ fn attribute(
             let node = &walk.graph.nodes[ix as usize];
             let info = commit_info_of(repo, node.id, ctx);
             let mut paths: HashMap<Oid, Vec<Vec<u8>>> = HashMap::new();
-            find_paths(repo, node.tree, &mut Vec::new(), &ids, &mut paths, ctx);
+            find_paths(
+                repo,
+                node.tree,
+                &mut Vec::new(),
+                &ids,
+                &mut holds,
+                &mut paths,
+                ctx,
+            );
             for id in ids {
                 let mut reported = false;
                 for p in paths.get(&id).into_iter().flatten() {
@@ -195,7 +225,7 @@ fn attribute(
     if !later.is_empty() {
         let mut first_only: HashSet<Oid> = HashSet::new();
         let mut infos: HashMap<NodeIx, Option<CommitInfo>> = HashMap::new();
-        for (ix, path, id) in introductions(repo, &walk.graph, &later, ctx) {
+        for (ix, path, id) in introductions(repo, &walk.graph, &later, &mut holds, ctx) {
             let p = repo_path(&path);
             if ctx.config.repo_path_allowed(&p) {
                 stats.allowlisted += 1;
@@ -418,6 +448,7 @@ struct Part {
 /// the earlier slice's commit for a blob keeps its first commit overall.
 fn walk_trees(
     repo: &Repository,
+    packed: &PackedTrees,
     from: usize,
     threads: usize,
     ctx: &ScanContext<'_>,
@@ -442,7 +473,7 @@ fn walk_trees(
             .map(|slice| {
                 let mut part = Part::default();
                 match Repository::open(git_dir) {
-                    Ok(repo) => walk_slice(&repo, slice, nodes, known, ctx, &mut part),
+                    Ok(repo) => walk_slice(&repo, packed, slice, nodes, known, ctx, &mut part),
                     Err(e) => ctx.problems.unread(&format!(
                         "could not open `{}`: {}",
                         git_dir.display(),
@@ -465,6 +496,7 @@ fn walk_trees(
 
 fn walk_slice(
     repo: &Repository,
+    packed: &PackedTrees,
     slice: &[NodeIx],
     nodes: &[Node],
     known: &HashSet<Oid>,
@@ -472,6 +504,7 @@ fn walk_slice(
     part: &mut Part,
 ) {
     let mut stack: Vec<Oid> = Vec::new();
+    let mut entries: Vec<(Oid, EntryKind)> = Vec::new();
     for &ix in slice {
         let node = &nodes[ix as usize];
         stack.push(node.tree);
@@ -479,23 +512,35 @@ fn walk_slice(
             if known.contains(&tree_id) || !part.trees.insert(tree_id) {
                 continue;
             }
-            let tree = match repo.find_tree(tree_id) {
-                Ok(t) => t,
-                Err(e) => {
-                    ctx.problems.unread(&format!(
-                        "could not read tree {tree_id} (in commit {}): {}",
-                        node.id,
-                        e.message()
-                    ));
-                    continue;
+            entries.clear();
+            if let Some(packed) = packed.entries(&tree_id) {
+                entries.extend(packed);
+            } else {
+                match repo.find_tree(tree_id) {
+                    Ok(tree) => entries.extend(tree.iter().map(|e| {
+                        let kind = match e.filemode() {
+                            MODE_TREE => EntryKind::Tree,
+                            MODE_GITLINK => EntryKind::Gitlink,
+                            _ => EntryKind::Blob,
+                        };
+                        (e.id(), kind)
+                    })),
+                    Err(e) => {
+                        ctx.problems.unread(&format!(
+                            "could not read tree {tree_id} (in commit {}): {}",
+                            node.id,
+                            e.message()
+                        ));
+                        continue;
+                    }
                 }
-            };
-            for entry in tree.iter() {
-                match entry.filemode() {
-                    MODE_TREE => stack.push(entry.id()),
-                    MODE_GITLINK => part.gitlinks += 1,
-                    _ => {
-                        part.blobs.entry(entry.id()).or_insert(ix);
+            }
+            for &(id, kind) in &entries {
+                match kind {
+                    EntryKind::Tree => stack.push(id),
+                    EntryKind::Gitlink => part.gitlinks += 1,
+                    EntryKind::Blob => {
+                        part.blobs.entry(id).or_insert(ix);
                     }
                 }
             }
@@ -567,36 +612,6 @@ fn unreachable_objects(repo: &Repository, walk: &Walk) -> Result<(Vec<Oid>, Vec<
     Ok((commits, blobs))
 }
 
-/// The blobs of `blobs` in the order the object database lists them (pack
-/// order, far faster to read than id order). Blobs it does not hold are
-/// reported as unread.
-fn pack_order(
-    repo: &Repository,
-    blobs: &HashMap<Oid, NodeIx>,
-    ctx: &ScanContext<'_>,
-) -> Result<Vec<Oid>> {
-    let odb = repo.odb().context("failed to open the object database")?;
-    let mut queued: HashSet<Oid> = HashSet::with_capacity(blobs.len());
-    let mut order = Vec::with_capacity(blobs.len());
-    odb.foreach(|id| {
-        if blobs.contains_key(id) && queued.insert(*id) {
-            order.push(*id);
-        }
-        true
-    })
-    .context("failed to list the object database")?;
-    if order.len() < blobs.len() {
-        let mut missing: Vec<&Oid> = blobs.keys().filter(|id| !queued.contains(id)).collect();
-        missing.sort();
-        for id in missing {
-            ctx.problems.unread(&format!(
-                "could not read blob {id}: it is missing from the object database"
-            ));
-        }
-    }
-    Ok(order)
-}
-
 fn commit_info_of(repo: &Repository, id: Oid, ctx: &ScanContext<'_>) -> Option<CommitInfo> {
     match repo.find_commit(id) {
         Ok(c) => Some(commit_info(&c)),
@@ -615,15 +630,47 @@ fn rootless_path(walk: &Walk, id: Oid) -> String {
         .unwrap_or_else(|| format!("<unreachable>/{id}"))
 }
 
+/// Which trees may hold one of the blobs with hits, answered from the
+/// packed trees (no names needed), so that finding paths reads with libgit2
+/// only the trees on the way to those blobs. A tree not in a pack may.
+struct Holds<'a> {
+    packed: &'a PackedTrees,
+    wanted: &'a HashSet<Oid>,
+    memo: HashMap<Oid, bool>,
+}
+
+impl Holds<'_> {
+    fn may_hold(&mut self, tree: Oid) -> bool {
+        if let Some(&known) = self.memo.get(&tree) {
+            return known;
+        }
+        let Some(entries) = self.packed.entries(&tree) else {
+            return true;
+        };
+        let entries: Vec<(Oid, EntryKind)> = entries.collect();
+        let holds = entries.into_iter().any(|(id, kind)| match kind {
+            EntryKind::Blob => self.wanted.contains(&id),
+            EntryKind::Tree => self.may_hold(id),
+            EntryKind::Gitlink => false,
+        });
+        self.memo.insert(tree, holds);
+        holds
+    }
+}
+
 /// Every path in `tree_id` (under `prefix`) holding one of `wanted`.
 fn find_paths(
     repo: &Repository,
     tree_id: Oid,
     prefix: &mut Vec<u8>,
     wanted: &HashSet<Oid>,
+    holds: &mut Holds<'_>,
     out: &mut HashMap<Oid, Vec<Vec<u8>>>,
     ctx: &ScanContext<'_>,
 ) {
+    if !holds.may_hold(tree_id) {
+        return;
+    }
     let tree = match repo.find_tree(tree_id) {
         Ok(t) => t,
         Err(e) => {
@@ -638,7 +685,7 @@ fn find_paths(
         match entry.filemode() {
             MODE_TREE => {
                 prefix.push(b'/');
-                find_paths(repo, entry.id(), prefix, wanted, out, ctx);
+                find_paths(repo, entry.id(), prefix, wanted, holds, out, ctx);
             }
             MODE_GITLINK => {}
             _ if wanted.contains(&entry.id()) => {
@@ -660,20 +707,24 @@ fn introductions(
     repo: &Repository,
     graph: &Graph,
     wanted: &HashSet<Oid>,
+    holds: &mut Holds<'_>,
     ctx: &ScanContext<'_>,
 ) -> Vec<(NodeIx, Vec<u8>, Oid)> {
     let mut memo: HashMap<Oid, Contents> = HashMap::new();
     let mut out = Vec::new();
     for &ix in &graph.order {
         let node = &graph.nodes[ix as usize];
-        let here = contents(repo, node.tree, wanted, &mut memo, ctx);
+        let here = contents(repo, node.tree, wanted, holds, &mut memo, ctx);
         if here.is_empty() {
             continue;
         }
         let parents: Vec<Contents> = node
             .parents
             .iter()
-            .map(|&p| contents(repo, graph.nodes[p as usize].tree, wanted, &mut memo, ctx))
+            .map(|&p| {
+                let tree = graph.nodes[p as usize].tree;
+                contents(repo, tree, wanted, holds, &mut memo, ctx)
+            })
             .collect();
         for (path, id) in here.iter() {
             if !parents
@@ -691,11 +742,17 @@ fn contents(
     repo: &Repository,
     tree_id: Oid,
     wanted: &HashSet<Oid>,
+    holds: &mut Holds<'_>,
     memo: &mut HashMap<Oid, Contents>,
     ctx: &ScanContext<'_>,
 ) -> Contents {
     if let Some(c) = memo.get(&tree_id) {
         return Rc::clone(c);
+    }
+    if !holds.may_hold(tree_id) {
+        let none = Rc::new(Vec::new());
+        memo.insert(tree_id, Rc::clone(&none));
+        return none;
     }
     let mut found = Vec::new();
     match repo.find_tree(tree_id) {
@@ -703,7 +760,7 @@ fn contents(
             for entry in tree.iter() {
                 match entry.filemode() {
                     MODE_TREE => {
-                        let sub = contents(repo, entry.id(), wanted, memo, ctx);
+                        let sub = contents(repo, entry.id(), wanted, holds, memo, ctx);
                         for (path, id) in sub.iter() {
                             let mut p = entry.name_bytes().to_vec();
                             p.push(b'/');

@@ -13,6 +13,7 @@ pub mod git;
 pub mod git_history;
 pub mod git_index;
 pub mod git_range;
+pub mod git_trees;
 pub mod pack;
 pub mod staged;
 pub mod stream;

@@ -27,11 +27,13 @@ use git2::Oid;
 use rayon::prelude::*;
 
 /// Pack entry types (`object_type` in git's pack format).
+const OBJ_TREE: u8 = 2;
 const OBJ_BLOB: u8 = 3;
 const OBJ_OFS_DELTA: u8 = 6;
 const OBJ_REF_DELTA: u8 = 7;
 
-const SHA1_LEN: usize = 20;
+/// Bytes in an object id.
+pub const SHA1_LEN: usize = 20;
 /// The index's header: magic, version, and the 256-entry fan-out table.
 const IDX_HEADER: usize = 8 + 256 * 4;
 /// A pack entry's header is at most this long (type and size, then an offset
@@ -39,6 +41,16 @@ const IDX_HEADER: usize = 8 + 256 * 4;
 const MAX_HEADER: usize = 16 + SHA1_LEN;
 /// How much of the pack the header pass reads at a time.
 const HEADER_WINDOW: usize = 4 << 20;
+
+/// Open every pack of the object database `objects` (on the current rayon
+/// pool). A pack that cannot be read is left out: reads through libgit2
+/// report it.
+pub fn open_packs(objects: &Path) -> Vec<Pack> {
+    pack_indexes(objects)
+        .iter()
+        .filter_map(|idx| Pack::open(idx).ok())
+        .collect()
+}
 
 /// Pack files of an object database: `objects/pack/*.idx` with their `.pack`.
 pub fn pack_indexes(objects: &Path) -> Vec<PathBuf> {
@@ -74,10 +86,13 @@ pub struct Pack {
     file: File,
     /// Every entry, sorted by offset.
     entries: Vec<Entry>,
+    /// The index's id table: every id, sorted, 20 bytes each.
+    sorted_ids: Vec<u8>,
 }
 
 impl Pack {
-    /// Read the index at `idx` and the entry headers of its pack.
+    /// Read the index at `idx` and the entry headers of its pack (on the
+    /// current rayon pool).
     pub fn open(idx: &Path) -> io::Result<Pack> {
         let index = std::fs::read(idx)?;
         let (ids, offsets) = parse_index(&index)?;
@@ -116,22 +131,42 @@ impl Pack {
             });
         }
 
-        // Entry headers, read in pack order through a window. Bases are
-        // resolved afterwards: an id names its base by offset or by id.
-        let mut window = Window::default();
-        let mut ref_bases: Vec<(usize, Oid)> = Vec::new();
+        // Entry headers, read in pack order through a window, a run of
+        // entries per worker. Bases are resolved afterwards: an entry names
+        // its base by offset or by id.
+        let runs = entries
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(1);
+        let bases: Vec<(usize, Base)> = entries
+            .par_chunks_mut(runs)
+            .enumerate()
+            .map(|(k, run)| {
+                let mut window = Window::default();
+                let mut bases = Vec::new();
+                for (n, e) in run.iter_mut().enumerate() {
+                    let want = ((e.end - e.offset) as usize).min(MAX_HEADER);
+                    let header = parse_entry_header(window.get(&file, e.offset, want)?, e.offset)?;
+                    e.kind = header.kind;
+                    e.size = header.size;
+                    e.data = e.offset + header.len as u64;
+                    if !matches!(header.base, Base::None) {
+                        bases.push((k * runs + n, header.base));
+                    }
+                }
+                Ok(bases)
+            })
+            .collect::<io::Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
         let mut ofs_bases: Vec<(usize, u64)> = Vec::new();
-        for (n, e) in entries.iter_mut().enumerate() {
-            let want = ((e.end - e.offset) as usize).min(MAX_HEADER);
-            let bytes = window.get(&file, e.offset, want)?;
-            let header = parse_entry_header(bytes, e.offset)?;
-            e.kind = header.kind;
-            e.size = header.size;
-            e.data = e.offset + header.len as u64;
-            match header.base {
-                Base::None => {}
+        let mut ref_bases: Vec<(usize, Oid)> = Vec::new();
+        for (n, base) in bases {
+            match base {
                 Base::Offset(at) => ofs_bases.push((n, at)),
                 Base::Id(id) => ref_bases.push((n, id)),
+                Base::None => {}
             }
         }
         for (n, at) in ofs_bases {
@@ -151,7 +186,12 @@ impl Pack {
                 entries[n].base = base.map(|b| by_id[b].1);
             }
         }
-        Ok(Pack { file, entries })
+        let sorted_ids = ids.to_vec();
+        Ok(Pack {
+            file,
+            entries,
+            sorted_ids,
+        })
     }
 
     /// How many objects the pack holds.
@@ -170,6 +210,38 @@ impl Pack {
     /// could not be decoded here are missing from it).
     pub fn for_each_blob<S, R, I, V>(
         &self,
+        wanted: impl Fn(&Oid) -> bool,
+        init: I,
+        visit: V,
+    ) -> Vec<(Oid, R)>
+    where
+        R: Send,
+        I: Fn() -> S + Sync + Send,
+        V: Fn(&mut S, Oid, &[u8]) -> R + Sync + Send,
+    {
+        self.for_each(OBJ_BLOB, wanted, init, visit)
+    }
+
+    /// [`Pack::for_each_blob`] for every tree of the pack.
+    pub fn for_each_tree<S, R, I, V>(&self, init: I, visit: V) -> Vec<(Oid, R)>
+    where
+        R: Send,
+        I: Fn() -> S + Sync + Send,
+        V: Fn(&mut S, Oid, &[u8]) -> R + Sync + Send,
+    {
+        self.for_each(OBJ_TREE, |_| true, init, visit)
+    }
+
+    /// The raw ids of every object in the pack (20 bytes each), sorted.
+    pub fn sorted_ids(&self) -> impl Iterator<Item = &[u8; SHA1_LEN]> + '_ {
+        self.sorted_ids
+            .chunks_exact(SHA1_LEN)
+            .map(|id| id.try_into().expect("20 bytes"))
+    }
+
+    fn for_each<S, R, I, V>(
+        &self,
+        kind: u8,
         wanted: impl Fn(&Oid) -> bool,
         init: I,
         visit: V,
@@ -200,13 +272,16 @@ impl Pack {
         }
         drop(fill);
 
-        // wanted[i]: entry i may be a blob the caller wants. needed[i]: it is
-        // one, or the base of one (through a chain). A blob's chain holds
-        // only blobs: git deltas an object against objects of its type.
+        // wanted[i]: entry i may be an object of `kind` the caller wants.
+        // needed[i]: it is one, or the base of one (through a chain). A
+        // chain holds objects of one type (git deltas an object against
+        // objects of its type), the type of its base.
         let wanted: Vec<bool> = self
             .entries
             .iter()
-            .map(|e| matches!(e.kind, OBJ_BLOB | OBJ_OFS_DELTA | OBJ_REF_DELTA) && wanted(&e.id))
+            .map(|e| {
+                (e.kind == kind || matches!(e.kind, OBJ_OFS_DELTA | OBJ_REF_DELTA)) && wanted(&e.id)
+            })
             .collect();
         let mut needed = vec![false; n];
         for i in (0..n).filter(|&i| wanted[i]) {
@@ -239,7 +314,7 @@ impl Pack {
                 || (init(), Decompress::new(true), Vec::new()),
                 |(state, inflater, raw), &root| {
                     let mut out = Vec::new();
-                    self.resolve(root, &tree, inflater, raw, &mut |id, bytes| {
+                    self.resolve(root, kind, &tree, inflater, raw, &mut |id, bytes| {
                         out.push((id, visit(state, id, bytes)));
                     });
                     out
@@ -254,13 +329,14 @@ impl Pack {
     fn resolve(
         &self,
         root: u32,
+        kind: u8,
         tree: &Tree<'_>,
         inflater: &mut Decompress,
         raw: &mut Vec<u8>,
         deliver: &mut dyn FnMut(Oid, &[u8]),
     ) {
         let e = &self.entries[root as usize];
-        if e.kind != OBJ_BLOB {
+        if e.kind != kind {
             return;
         }
         let Ok(content) = self.inflate(e, inflater, raw) else {

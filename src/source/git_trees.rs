@@ -1,0 +1,297 @@
+//! Every tree of a repository's packs, read once and kept as a compact graph
+//! for the history walk.
+//!
+//! The walk reads each distinct tree of the history once, but reading them
+//! one at a time with libgit2 rebuilds each deltified tree from its chain's
+//! base. Here every pack's trees are rebuilt once each ([`super::pack`]) and
+//! parsed into entries of four bytes: the child's index among the packs'
+//! sorted object ids and its kind. Names are not kept (attribution finds
+//! paths again for the few blobs with findings), so this takes about a tenth
+//! of the trees' size. A tree that is not in a pack, or that names an object
+//! no pack holds (a loose object), is not kept: the walk reads it with
+//! libgit2.
+
+use std::collections::HashMap;
+
+use git2::Oid;
+
+use super::pack::{Pack, SHA1_LEN};
+
+/// What a tree entry names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Blob,
+    Tree,
+    /// A submodule's commit (mode 160000).
+    Gitlink,
+}
+
+const KIND_BITS: u32 = 2;
+const KIND_MASK: u32 = (1 << KIND_BITS) - 1;
+/// Buckets of the id lookup: the first two bytes of an id.
+const FAN: usize = 1 << 16;
+
+fn bucket(id: &[u8]) -> usize {
+    usize::from(id[0]) << 8 | usize::from(id[1])
+}
+
+/// The parsed trees of every pack of an object database.
+#[derive(Default)]
+pub struct PackedTrees {
+    /// Every object the packs hold, sorted.
+    ids: Vec<[u8; SHA1_LEN]>,
+    /// `fan[b]..fan[b + 1]`: where in `ids` the ids starting with the two
+    /// bytes `b` are (ids are uniform: a bucket holds one or two).
+    fan: Vec<u32>,
+    /// For each tree by id, its run of `entries`.
+    spans: HashMap<Oid, (u32, u32)>,
+    /// `(index in ids) << 2 | kind`, for each entry of each tree.
+    entries: Vec<u32>,
+}
+
+impl PackedTrees {
+    /// Read the trees of `packs` on the current rayon pool.
+    pub fn read(packs: &[Pack]) -> PackedTrees {
+        let mut ids: Vec<[u8; SHA1_LEN]> =
+            packs.iter().flat_map(|p| p.sorted_ids()).copied().collect();
+        if packs.len() > 1 {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        if ids.len() >= (u32::MAX >> KIND_BITS) as usize {
+            return PackedTrees::default();
+        }
+        let mut fan = vec![0u32; FAN + 1];
+        for id in &ids {
+            fan[bucket(id) + 1] += 1;
+        }
+        for b in 0..FAN {
+            fan[b + 1] += fan[b];
+        }
+        let mut trees = PackedTrees {
+            ids,
+            fan,
+            ..PackedTrees::default()
+        };
+        for pack in packs {
+            let parsed = pack.for_each_tree(|| (), |_, _, bytes| trees.parse(bytes));
+            for (id, entries) in parsed {
+                let Some(entries) = entries else { continue };
+                let start = trees.entries.len() as u32;
+                trees.entries.extend_from_slice(&entries);
+                trees.spans.insert(id, (start, entries.len() as u32));
+            }
+        }
+        trees.entries.shrink_to_fit();
+        trees
+    }
+
+    /// The entries of tree `id` (child id and kind), if it was read here.
+    /// A gitlink's id (a submodule's commit) is not kept: it reads as zero.
+    pub fn entries(&self, id: &Oid) -> Option<impl Iterator<Item = (Oid, EntryKind)> + '_> {
+        let &(start, len) = self.spans.get(id)?;
+        let run = &self.entries[start as usize..(start + len) as usize];
+        Some(run.iter().map(|&e| {
+            let kind = match e & KIND_MASK {
+                0 => EntryKind::Blob,
+                1 => EntryKind::Tree,
+                _ => EntryKind::Gitlink,
+            };
+            let id = match kind {
+                EntryKind::Gitlink => Oid::zero(),
+                _ => Oid::from_bytes(&self.ids[(e >> KIND_BITS) as usize]).expect("20 bytes"),
+            };
+            (id, kind)
+        }))
+    }
+
+    /// How many trees were read.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether no tree was read.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Where `id` is in `ids`.
+    fn index_of(&self, id: &Oid) -> Option<usize> {
+        let b = bucket(id.as_bytes());
+        let (from, to) = (self.fan[b] as usize, self.fan[b + 1] as usize);
+        let run = &self.ids[from..to];
+        // Raw bytes: `Oid`'s `==` is a call into libgit2.
+        let raw = id.as_bytes();
+        run.iter().position(|x| x == raw).map(|at| from + at)
+    }
+
+    /// Parse a tree's bytes (`<octal mode> <name>\0<20-byte id>`, repeated)
+    /// into entries; `None` if it is malformed or names an object that no
+    /// pack holds.
+    fn parse(&self, mut bytes: &[u8]) -> Option<Vec<u32>> {
+        let mut out = Vec::with_capacity(bytes.len() / 32);
+        while !bytes.is_empty() {
+            let space = memchr::memchr(b' ', bytes)?;
+            let mut mode = 0u32;
+            for &d in &bytes[..space] {
+                if !d.is_ascii_digit() {
+                    return None;
+                }
+                mode = mode.checked_mul(8)? + u32::from(d - b'0');
+            }
+            let nul = space + memchr::memchr(0, &bytes[space..])?;
+            let id = Oid::from_bytes(bytes.get(nul + 1..nul + 21)?).ok()?;
+            bytes = &bytes[nul + 21..];
+            let (kind, index) = match mode {
+                0o040000 => (1, self.index_of(&id)?),
+                0o160000 => (2, 0),
+                _ => (0, self.index_of(&id)?),
+            };
+            out.push((index as u32) << KIND_BITS | kind);
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+
+    use super::*;
+    use crate::source::pack::open_packs;
+
+    fn git(dir: &Path, args: &[&str], input: Option<&str>) -> String {
+        let mut child = Command::new("git")
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", dir)
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("git runs");
+        if let Some(text) = input {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    fn libgit2_entries(repo: &git2::Repository, id: Oid) -> Vec<(Oid, EntryKind)> {
+        repo.find_tree(id)
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let kind = match e.filemode() {
+                    0o040000 => EntryKind::Tree,
+                    0o160000 => return (Oid::zero(), EntryKind::Gitlink),
+                    _ => EntryKind::Blob,
+                };
+                (e.id(), kind)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_packed_tree_reads_as_libgit2_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        git(p, &["init", "-q"], None);
+        for i in 0..12 {
+            for d in ["a", "a/b", "c"] {
+                std::fs::create_dir_all(p.join(d)).unwrap();
+                std::fs::write(
+                    p.join(d).join(format!("f{}.txt", i % 4)),
+                    format!("{d} {i}\n"),
+                )
+                .unwrap();
+            }
+            std::fs::write(p.join("run.sh"), format!("echo {i}\n")).unwrap();
+            git(p, &["add", "-A"], None);
+            if i == 5 {
+                // A submodule entry: a gitlink to a commit no pack holds.
+                let commit = "1234567890123456789012345678901234567890";
+                git(
+                    p,
+                    &[
+                        "update-index",
+                        "--add",
+                        "--cacheinfo",
+                        &format!("160000,{commit},sub"),
+                    ],
+                    None,
+                );
+            }
+            git(p, &["commit", "-q", "-m", &format!("c{i}")], None);
+        }
+        git(p, &["repack", "-adq"], None);
+        let repo = git2::Repository::open(p).unwrap();
+        let packs = open_packs(&p.join(".git/objects"));
+        let trees = PackedTrees::read(&packs);
+
+        let mut ids = Vec::new();
+        repo.odb()
+            .unwrap()
+            .foreach(|id| {
+                ids.push(*id);
+                true
+            })
+            .unwrap();
+        let tree_ids: Vec<Oid> = ids
+            .into_iter()
+            .filter(|id| repo.find_tree(*id).is_ok())
+            .collect();
+        assert!(tree_ids.len() > 30, "{} trees", tree_ids.len());
+        assert_eq!(trees.len(), tree_ids.len());
+        let mut gitlinks = 0;
+        for id in tree_ids {
+            let got: Vec<(Oid, EntryKind)> = trees
+                .entries(&id)
+                .expect("every packed tree is kept")
+                .collect();
+            gitlinks += got.iter().filter(|(_, k)| *k == EntryKind::Gitlink).count();
+            assert_eq!(got, libgit2_entries(&repo, id));
+        }
+        assert!(gitlinks > 0);
+        let blob = repo.revparse_single("HEAD:run.sh").unwrap().id();
+        assert!(trees.entries(&blob).is_none(), "a blob is not a tree");
+    }
+
+    #[test]
+    fn a_tree_naming_an_object_outside_the_packs_is_left_to_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        git(p, &["init", "-q"], None);
+        let loose = git(p, &["hash-object", "-w", "--stdin"], Some("loose\n"));
+        let tree = git(
+            p,
+            &["mktree"],
+            Some(&format!("100644 blob {loose}\tloose.txt\n")),
+        );
+        // A pack holding the tree alone.
+        git(
+            p,
+            &["pack-objects", "-q", ".git/objects/pack/pack"],
+            Some(&format!("{tree}\n")),
+        );
+        let packs = open_packs(&p.join(".git/objects"));
+        assert_eq!(packs.len(), 1);
+        let trees = PackedTrees::read(&packs);
+        assert!(trees.entries(&Oid::from_str(&tree).unwrap()).is_none());
+        assert!(trees.is_empty());
+    }
+}

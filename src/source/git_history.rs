@@ -41,7 +41,7 @@ use super::git::BlobHits;
 use super::git::{
     commit_info, open_repo, provenance, repo_path, scan_blobs, tune_libgit2_for_scanning,
 };
-use super::git_trees::{EntryKind, PackedTrees};
+use super::git_trees::{split, EntryKind, PackedTrees};
 use super::pack::open_packs;
 use super::{ScanContext, Stats};
 use crate::finding::{CommitInfo, Finding};
@@ -86,7 +86,10 @@ struct Graph {
 #[derive(Default)]
 struct Walk {
     graph: Graph,
+    /// Trees walked that were read with libgit2 (not in the packed trees).
     trees: HashSet<Oid>,
+    /// Packed trees walked, a bit per object index of the packed trees.
+    packed_trees: Vec<u64>,
     /// Each reachable blob → the first commit it was seen in.
     blobs: HashMap<Oid, NodeIx>,
     /// Paths of blobs reached from a ref to a tree or a blob, not from a commit.
@@ -130,7 +133,7 @@ pub fn scan_history(
     }
 
     if opts.all_objects {
-        let (commits, blobs) = unreachable_objects(&repo, &walk)?;
+        let (commits, blobs) = unreachable_objects(&repo, &walk, &packed)?;
         let first_new = walk.graph.order.len();
         add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
         walk_trees(&repo, &packed, first_new, opts.threads, ctx, &mut walk)?;
@@ -431,12 +434,39 @@ fn add_commits(
     }
 }
 
-/// What one worker found walking a slice of the commit order.
+/// What one worker found walking a slice of the commit order. Objects the
+/// packed trees know are tracked by index, in flat arrays; others by id.
 #[derive(Default)]
 struct Part {
     trees: HashSet<Oid>,
+    packed_trees: Vec<u64>,
     blobs: HashMap<Oid, NodeIx>,
+    /// The first commit of each packed object index seen as a blob.
+    packed_blobs: Vec<NodeIx>,
     gitlinks: u64,
+}
+
+/// A `Part::packed_blobs` slot not seen.
+const UNSEEN: NodeIx = NodeIx::MAX - 1;
+
+fn bit(bits: &[u64], ix: u32) -> bool {
+    bits.get(ix as usize / 64)
+        .is_some_and(|w| w & (1 << (ix % 64)) != 0)
+}
+
+/// Set bit `ix`; whether it was clear.
+fn set_bit(bits: &mut [u64], ix: u32) -> bool {
+    let (w, m) = (ix as usize / 64, 1u64 << (ix % 64));
+    let clear = bits[w] & m == 0;
+    bits[w] |= m;
+    clear
+}
+
+/// A tree to walk: by packed index, or by id.
+#[derive(Clone, Copy)]
+enum TreeRef {
+    Packed(u32),
+    Id(Oid),
 }
 
 /// Walk the trees of the commits in `graph.order[from..]`, recording each
@@ -466,14 +496,24 @@ fn walk_trees(
         pool.current_num_threads()
     };
     let size = order.len().div_ceil(slices).max(1);
-    let (nodes, known, git_dir) = (&walk.graph.nodes, &walk.trees, repo.path());
+    let words = packed.object_count().div_ceil(64);
+    walk.packed_trees.resize(words, 0);
+    let known = Known {
+        trees: &walk.trees,
+        packed_trees: &walk.packed_trees,
+    };
+    let (nodes, git_dir) = (&walk.graph.nodes, repo.path());
     let parts: Vec<Part> = pool.install(|| {
         order
             .par_chunks(size)
             .map(|slice| {
-                let mut part = Part::default();
+                let mut part = Part {
+                    packed_trees: vec![0; words],
+                    packed_blobs: vec![UNSEEN; packed.object_count()],
+                    ..Part::default()
+                };
                 match Repository::open(git_dir) {
-                    Ok(repo) => walk_slice(&repo, packed, slice, nodes, known, ctx, &mut part),
+                    Ok(repo) => walk_slice(&repo, packed, slice, nodes, &known, ctx, &mut part),
                     Err(e) => ctx.problems.unread(&format!(
                         "could not open `{}`: {}",
                         git_dir.display(),
@@ -484,14 +524,34 @@ fn walk_trees(
             })
             .collect()
     });
+    let mut first = vec![UNSEEN; packed.object_count()];
     for part in parts {
         walk.trees.extend(part.trees);
+        for (all, new) in walk.packed_trees.iter_mut().zip(&part.packed_trees) {
+            *all |= new;
+        }
         walk.gitlinks += part.gitlinks;
         for (blob, ix) in part.blobs {
             walk.blobs.entry(blob).or_insert(ix);
         }
+        for (f, &p) in first.iter_mut().zip(&part.packed_blobs) {
+            if *f == UNSEEN {
+                *f = p;
+            }
+        }
+    }
+    for (i, &ix) in first.iter().enumerate() {
+        if ix != UNSEEN {
+            walk.blobs.entry(packed.id_at(i as u32)).or_insert(ix);
+        }
     }
     Ok(())
+}
+
+/// The trees an earlier walk already went through.
+struct Known<'a> {
+    trees: &'a HashSet<Oid>,
+    packed_trees: &'a [u64],
 }
 
 fn walk_slice(
@@ -499,49 +559,75 @@ fn walk_slice(
     packed: &PackedTrees,
     slice: &[NodeIx],
     nodes: &[Node],
-    known: &HashSet<Oid>,
+    known: &Known<'_>,
     ctx: &ScanContext<'_>,
     part: &mut Part,
 ) {
-    let mut stack: Vec<Oid> = Vec::new();
-    let mut entries: Vec<(Oid, EntryKind)> = Vec::new();
+    let as_ref = |id: Oid| match packed.index_of(&id) {
+        Some(ix) => TreeRef::Packed(ix),
+        None => TreeRef::Id(id),
+    };
+    let mut stack: Vec<TreeRef> = Vec::new();
     for &ix in slice {
         let node = &nodes[ix as usize];
-        stack.push(node.tree);
-        while let Some(tree_id) = stack.pop() {
-            if known.contains(&tree_id) || !part.trees.insert(tree_id) {
-                continue;
-            }
-            entries.clear();
-            if let Some(packed) = packed.entries(&tree_id) {
-                entries.extend(packed);
-            } else {
-                match repo.find_tree(tree_id) {
-                    Ok(tree) => entries.extend(tree.iter().map(|e| {
-                        let kind = match e.filemode() {
-                            MODE_TREE => EntryKind::Tree,
-                            MODE_GITLINK => EntryKind::Gitlink,
-                            _ => EntryKind::Blob,
-                        };
-                        (e.id(), kind)
-                    })),
-                    Err(e) => {
-                        ctx.problems.unread(&format!(
-                            "could not read tree {tree_id} (in commit {}): {}",
-                            node.id,
-                            e.message()
-                        ));
+        stack.push(as_ref(node.tree));
+        while let Some(tree) = stack.pop() {
+            let tree_id = match tree {
+                TreeRef::Packed(t) => {
+                    if bit(known.packed_trees, t) || !set_bit(&mut part.packed_trees, t) {
                         continue;
                     }
-                }
-            }
-            for &(id, kind) in &entries {
-                match kind {
-                    EntryKind::Tree => stack.push(id),
-                    EntryKind::Gitlink => part.gitlinks += 1,
-                    EntryKind::Blob => {
-                        part.blobs.entry(id).or_insert(ix);
+                    if let Some(children) = packed.children(t) {
+                        for &entry in children {
+                            match split(entry) {
+                                (c, EntryKind::Tree) => stack.push(TreeRef::Packed(c)),
+                                (_, EntryKind::Gitlink) => part.gitlinks += 1,
+                                (c, EntryKind::Blob) => {
+                                    let first = &mut part.packed_blobs[c as usize];
+                                    if *first == UNSEEN {
+                                        *first = ix;
+                                    }
+                                }
+                            }
+                        }
+                        continue;
                     }
+                    // In a pack but not read there (it names a loose object).
+                    packed.id_at(t)
+                }
+                TreeRef::Id(id) => {
+                    if known.trees.contains(&id) || !part.trees.insert(id) {
+                        continue;
+                    }
+                    id
+                }
+            };
+            let tree = match repo.find_tree(tree_id) {
+                Ok(t) => t,
+                Err(e) => {
+                    ctx.problems.unread(&format!(
+                        "could not read tree {tree_id} (in commit {}): {}",
+                        node.id,
+                        e.message()
+                    ));
+                    continue;
+                }
+            };
+            for entry in tree.iter() {
+                match entry.filemode() {
+                    MODE_TREE => stack.push(as_ref(entry.id())),
+                    MODE_GITLINK => part.gitlinks += 1,
+                    _ => match packed.index_of(&entry.id()) {
+                        Some(c) => {
+                            let first = &mut part.packed_blobs[c as usize];
+                            if *first == UNSEEN {
+                                *first = ix;
+                            }
+                        }
+                        None => {
+                            part.blobs.entry(entry.id()).or_insert(ix);
+                        }
+                    },
                 }
             }
         }
@@ -584,12 +670,19 @@ fn walk_rootless(
 
 /// Objects in the database that the walk did not reach: commits (to walk as
 /// further roots) and blobs.
-fn unreachable_objects(repo: &Repository, walk: &Walk) -> Result<(Vec<Oid>, Vec<Oid>)> {
+fn unreachable_objects(
+    repo: &Repository,
+    walk: &Walk,
+    packed: &PackedTrees,
+) -> Result<(Vec<Oid>, Vec<Oid>)> {
     let odb = repo.odb().context("failed to open the object database")?;
     let mut unknown = Vec::new();
     odb.foreach(|id| {
         if !walk.blobs.contains_key(id)
             && !walk.trees.contains(id)
+            && !packed
+                .index_of(id)
+                .is_some_and(|ix| bit(&walk.packed_trees, ix))
             && !walk.graph.index.contains_key(id)
         {
             unknown.push(*id);

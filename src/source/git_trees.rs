@@ -11,8 +11,6 @@
 //! no pack holds (a loose object), is not kept: the walk reads it with
 //! libgit2.
 
-use std::collections::HashMap;
-
 use git2::Oid;
 
 use super::pack::{Pack, SHA1_LEN};
@@ -31,6 +29,19 @@ const KIND_MASK: u32 = (1 << KIND_BITS) - 1;
 /// Buckets of the id lookup: the first two bytes of an id.
 const FAN: usize = 1 << 16;
 
+/// `spans` of an object that is not a tree read here.
+const NOT_READ: (u32, u32) = (u32::MAX, 0);
+
+/// An entry of [`PackedTrees::children`]: the child's index and kind.
+pub fn split(entry: u32) -> (u32, EntryKind) {
+    let kind = match entry & KIND_MASK {
+        0 => EntryKind::Blob,
+        1 => EntryKind::Tree,
+        _ => EntryKind::Gitlink,
+    };
+    (entry >> KIND_BITS, kind)
+}
+
 fn bucket(id: &[u8]) -> usize {
     usize::from(id[0]) << 8 | usize::from(id[1])
 }
@@ -43,8 +54,11 @@ pub struct PackedTrees {
     /// `fan[b]..fan[b + 1]`: where in `ids` the ids starting with the two
     /// bytes `b` are (ids are uniform: a bucket holds one or two).
     fan: Vec<u32>,
-    /// For each tree by id, its run of `entries`.
-    spans: HashMap<Oid, (u32, u32)>,
+    /// For each object by index, its run of `entries` if it is a tree read
+    /// here (`NOT_READ` otherwise).
+    spans: Vec<(u32, u32)>,
+    /// How many trees were read.
+    read: usize,
     /// `(index in ids) << 2 | kind`, for each entry of each tree.
     entries: Vec<u32>,
 }
@@ -68,18 +82,24 @@ impl PackedTrees {
         for b in 0..FAN {
             fan[b + 1] += fan[b];
         }
+        let spans = vec![NOT_READ; ids.len()];
         let mut trees = PackedTrees {
             ids,
             fan,
+            spans,
             ..PackedTrees::default()
         };
         for pack in packs {
             let parsed = pack.for_each_tree(|| (), |_, _, bytes| trees.parse(bytes));
             for (id, entries) in parsed {
                 let Some(entries) = entries else { continue };
+                let Some(ix) = trees.index_of(&id) else {
+                    continue;
+                };
                 let start = trees.entries.len() as u32;
                 trees.entries.extend_from_slice(&entries);
-                trees.spans.insert(id, (start, entries.len() as u32));
+                trees.spans[ix as usize] = (start, entries.len() as u32);
+                trees.read += 1;
             }
         }
         trees.entries.shrink_to_fit();
@@ -89,40 +109,55 @@ impl PackedTrees {
     /// The entries of tree `id` (child id and kind), if it was read here.
     /// A gitlink's id (a submodule's commit) is not kept: it reads as zero.
     pub fn entries(&self, id: &Oid) -> Option<impl Iterator<Item = (Oid, EntryKind)> + '_> {
-        let &(start, len) = self.spans.get(id)?;
-        let run = &self.entries[start as usize..(start + len) as usize];
+        let run = self.children(self.index_of(id)?)?;
         Some(run.iter().map(|&e| {
-            let kind = match e & KIND_MASK {
-                0 => EntryKind::Blob,
-                1 => EntryKind::Tree,
-                _ => EntryKind::Gitlink,
-            };
+            let (ix, kind) = split(e);
             let id = match kind {
                 EntryKind::Gitlink => Oid::zero(),
-                _ => Oid::from_bytes(&self.ids[(e >> KIND_BITS) as usize]).expect("20 bytes"),
+                _ => self.id_at(ix),
             };
             (id, kind)
         }))
     }
 
+    /// The entries of the tree at index `ix`, if it was read here; each
+    /// is `(index, kind)` packed, see [`split`].
+    pub fn children(&self, ix: u32) -> Option<&[u32]> {
+        let (start, len) = *self.spans.get(ix as usize)?;
+        if (start, len) == NOT_READ {
+            return None;
+        }
+        Some(&self.entries[start as usize..(start + len) as usize])
+    }
+
+    /// How many objects the packs hold: indices run from 0 to this.
+    pub fn object_count(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The id of the object at index `ix`.
+    pub fn id_at(&self, ix: u32) -> Oid {
+        Oid::from_bytes(&self.ids[ix as usize]).expect("20 bytes")
+    }
+
     /// How many trees were read.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.read
     }
 
     /// Whether no tree was read.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.read == 0
     }
 
-    /// Where `id` is in `ids`.
-    fn index_of(&self, id: &Oid) -> Option<usize> {
-        let b = bucket(id.as_bytes());
-        let (from, to) = (self.fan[b] as usize, self.fan[b + 1] as usize);
-        let run = &self.ids[from..to];
-        // Raw bytes: `Oid`'s `==` is a call into libgit2.
+    /// The index of `id` among the packs' objects.
+    pub fn index_of(&self, id: &Oid) -> Option<u32> {
         let raw = id.as_bytes();
-        run.iter().position(|x| x == raw).map(|at| from + at)
+        let b = bucket(raw);
+        let (from, to) = (*self.fan.get(b)? as usize, self.fan[b + 1] as usize);
+        // Raw bytes: `Oid`'s `==` is a call into libgit2.
+        let at = self.ids[from..to].iter().position(|x| x == raw)?;
+        Some((from + at) as u32)
     }
 
     /// Parse a tree's bytes (`<octal mode> <name>\0<20-byte id>`, repeated)
@@ -147,7 +182,7 @@ impl PackedTrees {
                 0o160000 => (2, 0),
                 _ => (0, self.index_of(&id)?),
             };
-            out.push((index as u32) << KIND_BITS | kind);
+            out.push(index << KIND_BITS | kind);
         }
         Some(out)
     }

@@ -11,7 +11,8 @@
 //! with no wanted blob are not decoded at all.
 //!
 //! It reads pack version 2 or 3 with a version 2 index and SHA-1 ids (what
-//! git writes), with `pread`, not a memory map: resident memory is the
+//! git writes), inflates with libdeflate, and reads with `pread`, not a
+//! memory map: resident memory is the
 //! objects being rebuilt, not the pack. Anything it cannot decode (an entry
 //! that does not inflate, a delta whose base is in another pack, a damaged
 //! index) is simply not delivered: the caller reads what is left with
@@ -22,8 +23,8 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use flate2::{Decompress, FlushDecompress, Status};
 use git2::Oid;
+use libdeflater::Decompressor;
 use rayon::prelude::*;
 
 /// Pack entry types (`object_type` in git's pack format).
@@ -311,7 +312,7 @@ impl Pack {
         roots
             .par_iter()
             .map_init(
-                || (init(), Decompress::new(true), Vec::new()),
+                || (init(), Decompressor::new(), Vec::new()),
                 |(state, inflater, raw), &root| {
                     let mut out = Vec::new();
                     self.resolve(root, kind, &tree, inflater, raw, &mut |id, bytes| {
@@ -331,7 +332,7 @@ impl Pack {
         root: u32,
         kind: u8,
         tree: &Tree<'_>,
-        inflater: &mut Decompress,
+        inflater: &mut Decompressor,
         raw: &mut Vec<u8>,
         deliver: &mut dyn FnMut(Oid, &[u8]),
     ) {
@@ -387,19 +388,20 @@ impl Pack {
     fn inflate(
         &self,
         e: &Entry,
-        inflater: &mut Decompress,
+        inflater: &mut Decompressor,
         raw: &mut Vec<u8>,
     ) -> io::Result<Vec<u8>> {
         let len = (e.end - e.data) as usize;
         raw.resize(len, 0);
         self.file.read_exact_at(raw, e.data)?;
         let size = usize::try_from(e.size).map_err(|_| corrupt("an object too large"))?;
-        let mut out = Vec::with_capacity(size);
-        inflater.reset(true);
-        let status = inflater
-            .decompress_vec(raw, &mut out, FlushDecompress::Finish)
+        // libdeflate inflates a whole buffer of known size at once: about
+        // a quarter faster here than a streaming inflater (zlib-rs).
+        let mut out = vec![0; size];
+        let n = inflater
+            .zlib_decompress(raw, &mut out)
             .map_err(|_| corrupt("an entry does not inflate"))?;
-        if status != Status::StreamEnd || out.len() != size {
+        if n != size {
             return Err(corrupt("an entry inflates to the wrong size"));
         }
         Ok(out)

@@ -96,6 +96,9 @@ impl PackedTrees {
                 let Some(ix) = trees.index_of(&id) else {
                     continue;
                 };
+                if trees.spans[ix as usize] != NOT_READ {
+                    continue; // the same tree in two packs
+                }
                 let start = trees.entries.len() as u32;
                 trees.entries.extend_from_slice(&entries);
                 trees.spans[ix as usize] = (start, entries.len() as u32);
@@ -304,6 +307,56 @@ mod tests {
         assert!(gitlinks > 0);
         let blob = repo.revparse_single("HEAD:run.sh").unwrap().id();
         assert!(trees.entries(&blob).is_none(), "a blob is not a tree");
+    }
+
+    #[test]
+    fn trees_spread_over_packs_and_held_twice_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        git(p, &["init", "-q"], None);
+        let commit = |i: u32| {
+            std::fs::create_dir_all(p.join("d")).unwrap();
+            std::fs::write(p.join("d/f.txt"), format!("{i}\n")).unwrap();
+            git(p, &["add", "-A"], None);
+            git(p, &["commit", "-q", "-m", &format!("c{i}")], None);
+        };
+        (0..4).for_each(commit);
+        git(p, &["repack", "-adq"], None);
+        // New objects in a second pack, naming blobs and trees of the first.
+        (4..8).for_each(commit);
+        git(p, &["repack", "-dq"], None);
+        // And the root tree of HEAD once more in a third.
+        let head_tree = git(p, &["rev-parse", "HEAD^{tree}"], None);
+        git(
+            p,
+            &["pack-objects", "-q", ".git/objects/pack/pack"],
+            Some(&format!("{head_tree}\n")),
+        );
+
+        let packs = open_packs(&p.join(".git/objects"));
+        assert_eq!(packs.len(), 3);
+        let trees = PackedTrees::read(&packs);
+        let repo = git2::Repository::open(p).unwrap();
+        let mut ids = Vec::new();
+        repo.odb()
+            .unwrap()
+            .foreach(|id| {
+                ids.push(*id);
+                true
+            })
+            .unwrap();
+        ids.sort();
+        ids.dedup();
+        let tree_ids: Vec<Oid> = ids
+            .into_iter()
+            .filter(|id| repo.find_tree(*id).is_ok())
+            .collect();
+        assert_eq!(tree_ids.len(), 16, "a root and a `d` tree per commit");
+        assert_eq!(trees.len(), tree_ids.len(), "each tree counted once");
+        for id in tree_ids {
+            let got: Vec<(Oid, EntryKind)> = trees.entries(&id).expect("kept").collect();
+            assert_eq!(got, libgit2_entries(&repo, id));
+        }
     }
 
     #[test]

@@ -394,7 +394,12 @@ impl Pack {
         let len = (e.end - e.data) as usize;
         raw.resize(len, 0);
         self.file.read_exact_at(raw, e.data)?;
-        let size = usize::try_from(e.size).map_err(|_| corrupt("an object too large"))?;
+        // Deflate expands at most about 1032 to 1: a larger declared size
+        // is damage, and must not become a huge allocation.
+        let size = usize::try_from(e.size)
+            .ok()
+            .filter(|&size| size <= len.saturating_mul(1032).saturating_add(64))
+            .ok_or_else(|| corrupt("an entry declares an impossible size"))?;
         // libdeflate inflates a whole buffer of known size at once: about
         // a quarter faster here than a streaming inflater (zlib-rs).
         let mut out = vec![0; size];
@@ -563,7 +568,11 @@ pub fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
     if base_size != base.len() as u64 {
         return None;
     }
-    let mut out = Vec::with_capacity(usize::try_from(size).ok()?);
+    // The declared size only sizes the first allocation, within reason: a
+    // damaged delta must not make a huge one.
+    let cap = usize::try_from(size).ok()?;
+    let mut out =
+        Vec::with_capacity(cap.min(base.len().saturating_add(delta.len()).saturating_mul(4)));
     while at < delta.len() {
         let op = delta[at];
         at += 1;
@@ -796,6 +805,72 @@ mod tests {
         assert!(Pack::open(&cut).is_err());
         std::fs::write(&cut, b"not an index at all").unwrap();
         assert!(Pack::open(&cut).is_err());
+    }
+
+    /// Write a pack of raw entries (header and data, as given) and its index.
+    fn write_pack(dir: &Path, entries: &[(Oid, Vec<u8>)]) -> PathBuf {
+        let mut pack = b"PACK".to_vec();
+        pack.extend_from_slice(&2u32.to_be_bytes());
+        pack.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+        let mut rows: Vec<(Oid, u32)> = Vec::new();
+        for (id, raw) in entries {
+            rows.push((*id, pack.len() as u32));
+            pack.extend_from_slice(raw);
+        }
+        pack.extend_from_slice(&[0; SHA1_LEN]);
+        rows.sort();
+        let mut idx = vec![0xff, b't', b'O', b'c', 0, 0, 0, 2];
+        for b in 0..256usize {
+            let n = rows
+                .iter()
+                .filter(|(id, _)| usize::from(id.as_bytes()[0]) <= b)
+                .count();
+            idx.extend_from_slice(&(n as u32).to_be_bytes());
+        }
+        rows.iter()
+            .for_each(|(id, _)| idx.extend_from_slice(id.as_bytes()));
+        rows.iter().for_each(|_| idx.extend_from_slice(&[0; 4]));
+        rows.iter()
+            .for_each(|(_, at)| idx.extend_from_slice(&at.to_be_bytes()));
+        idx.extend_from_slice(&[0; 2 * SHA1_LEN]);
+        let path = dir.join("pack-test.idx");
+        std::fs::write(&path, idx).unwrap();
+        std::fs::write(path.with_extension("pack"), pack).unwrap();
+        path
+    }
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(data).unwrap();
+        z.finish().unwrap()
+    }
+
+    #[test]
+    fn an_entry_declaring_an_impossible_size_is_left_out_without_allocating_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Oid::hash_object(git2::ObjectType::Blob, b"hello\n").unwrap();
+        let bad = Oid::from_str("00000000000000000000000000000000000000aa").unwrap();
+        let mut good = vec![0x30 | 6];
+        good.extend(zlib(b"hello\n"));
+        // A blob claiming 2^59 bytes (type 3; size bits 4 + 7 * 7, then 0x40).
+        let mut huge = vec![0x80 | 0x30];
+        huge.extend([0x80; 7]);
+        huge.push(0x40);
+        huge.extend(zlib(b"tiny"));
+        let idx = write_pack(dir.path(), &[(ok, good), (bad, huge)]);
+        let pack = Pack::open(&idx).unwrap();
+        let got = pack.for_each_blob(|_| true, || (), |_, id, bytes| (id, bytes.to_vec()));
+        assert_eq!(got, vec![(ok, (ok, b"hello\n".to_vec()))]);
+    }
+
+    #[test]
+    fn a_delta_claiming_a_huge_result_is_rejected() {
+        // base size 1, result size 2^59, then one inserted byte.
+        let mut delta = vec![1];
+        delta.extend([0x80; 8]);
+        delta.extend([0x08, 1, b'x']);
+        assert!(apply_delta(b"a", &delta).is_none());
     }
 
     #[test]

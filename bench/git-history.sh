@@ -9,8 +9,10 @@
 # 2. Times, interleaved round by round with a warm cache, `misar-scan scan
 #    --git` (release build) against `git cat-file --batch-all-objects --batch
 #    | rg` and `git log -p --all | rg`, recording wall time and peak RSS with
-#    GNU time; prints medians and ratios. The same for a history about half as
-#    long, to see whether memory grows with history.
+#    GNU time; prints medians and ratios. Twice: on the pack fast-import
+#    wrote (long chains of deltas against the previous version) and on a
+#    clone repacked as `git gc` leaves a repository. The same for a history
+#    about half as long, to see whether memory grows with history.
 # 3. Builds a 50,000-file repository, stages a 3-file change and times
 #    `misar-scan scan --staged` with hyperfine.
 #
@@ -89,12 +91,23 @@ bench_history() { # DIR LABEL
     echo "findings: $("$bin" scan --git "$dir" -f json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["findings"]))')"
 }
 
+make_repacked() { # SRC DST: a clone of SRC, repacked as `git gc` would
+    if [ ! -d "$2" ]; then
+        git clone -q --no-local --no-checkout "$1" "$2" 2>/dev/null
+        git -C "$2" repack -adfq
+    fi
+}
+
 make_history "$work/history" --keys-out "$work/keys.txt"
 make_history "$work/history-half" --max-crates 140
+make_repacked "$work/history" "$work/history-repacked"
+make_repacked "$work/history-half" "$work/history-half-repacked"
 echo "# misar-scan git benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "binary: $bin ($("$bin" --version))"
-bench_history "$work/history" "full history"
-bench_history "$work/history-half" "half history"
+bench_history "$work/history" "full history, as fast-import packed it"
+bench_history "$work/history-repacked" "full history, cloned and repacked (git repack -adf)"
+bench_history "$work/history-half" "half history, as fast-import packed it"
+bench_history "$work/history-half-repacked" "half history, cloned and repacked"
 
 # The staged scan on a 50,000-file repository with a 3-file change.
 big="$work/big"

@@ -43,13 +43,24 @@ const MAX_HEADER: usize = 16 + SHA1_LEN;
 /// How much of the pack the header pass reads at a time.
 const HEADER_WINDOW: usize = 4 << 20;
 
-/// Open every pack of the object database `objects` (on the current rayon
-/// pool). A pack that cannot be read is left out: reads through libgit2
-/// report it.
+/// Open every pack of the object database `objects` and of its alternates
+/// (on the current rayon pool). A pack that cannot be read is left out:
+/// reads through libgit2 report it.
 pub fn open_packs(objects: &Path) -> Vec<Pack> {
-    pack_indexes(objects)
-        .iter()
-        .filter_map(|idx| Pack::open(idx).ok())
+    let mut dirs = vec![objects.to_path_buf()];
+    // Object databases this one borrows from (`git clone --shared` or
+    // `--reference`), one per line, relative to `objects` or absolute.
+    if let Ok(text) = std::fs::read_to_string(objects.join("info").join("alternates")) {
+        let lines = text.lines().map(str::trim);
+        dirs.extend(
+            lines
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| objects.join(l)),
+        );
+    }
+    dirs.iter()
+        .flat_map(|dir| pack_indexes(dir))
+        .filter_map(|idx| Pack::open(&idx).ok())
         .collect()
 }
 
@@ -253,26 +264,6 @@ impl Pack {
         V: Fn(&mut S, Oid, &[u8]) -> R + Sync + Send,
     {
         let n = self.entries.len();
-        // children[i]: the deltas based on entry i, as a CSR list.
-        let mut first = vec![0u32; n + 1];
-        for e in &self.entries {
-            if let Some(b) = e.base {
-                first[b as usize + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            first[i + 1] += first[i];
-        }
-        let mut fill = first.clone();
-        let mut children = vec![0u32; first[n] as usize];
-        for (i, e) in self.entries.iter().enumerate() {
-            if let Some(b) = e.base {
-                children[fill[b as usize] as usize] = i as u32;
-                fill[b as usize] += 1;
-            }
-        }
-        drop(fill);
-
         // wanted[i]: entry i may be an object of `kind` the caller wants.
         // needed[i]: it is one, or the base of one (through a chain). A
         // chain holds objects of one type (git deltas an object against
@@ -299,6 +290,23 @@ impl Pack {
                 }
             }
         }
+        // children[i]: the needed deltas based on entry i, as a CSR list.
+        let mut first = vec![0u32; n + 1];
+        let needed_delta = |e: &(usize, &Entry)| needed[e.0] && e.1.base.is_some();
+        for (_, e) in self.entries.iter().enumerate().filter(needed_delta) {
+            first[e.base.expect("a delta") as usize + 1] += 1;
+        }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        let mut fill = first.clone();
+        let mut children = vec![0u32; first[n] as usize];
+        for (i, e) in self.entries.iter().enumerate().filter(needed_delta) {
+            let b = e.base.expect("a delta") as usize;
+            children[fill[b] as usize] = i as u32;
+            fill[b] += 1;
+        }
+        drop(fill);
         let roots: Vec<u32> = (0..n as u32)
             .filter(|&i| needed[i as usize] && self.entries[i as usize].base.is_none())
             .collect();
@@ -306,7 +314,6 @@ impl Pack {
             first: &first,
             children: &children,
             wanted: &wanted,
-            needed: &needed,
         };
 
         roots
@@ -351,15 +358,18 @@ impl Pack {
                 stack.pop();
                 continue;
             };
+            let last = pending.start == pending.end;
             let child = tree.children[slot as usize];
-            if !tree.needed[child as usize] {
-                continue;
-            }
             let entry = &self.entries[child as usize];
             let content = match self.inflate(entry, inflater, raw) {
                 Ok(delta) => apply_delta(base, &delta),
                 Err(_) => None,
             };
+            if last {
+                // Its last child is rebuilt: the base is no longer needed,
+                // so a long chain holds one version at a time, not all.
+                stack.pop();
+            }
             // A delta that does not apply leaves its subtree to the caller.
             if let Some(content) = content {
                 self.deliver_and_descend(child, content, tree, deliver, &mut stack);
@@ -413,12 +423,12 @@ impl Pack {
     }
 }
 
-/// The delta trees: children lists and which entries to rebuild.
+/// The delta trees: children lists (needed entries only) and which
+/// entries the caller wants.
 struct Tree<'a> {
     first: &'a [u32],
     children: &'a [u32],
     wanted: &'a [bool],
-    needed: &'a [bool],
 }
 
 /// A sliding read window over the pack for the sequential header pass.
@@ -792,6 +802,22 @@ mod tests {
         assert!(got.iter().all(|(id, _)| *id != victim_id));
         assert!(got.len() < all.len());
         assert!(!got.is_empty());
+    }
+
+    #[test]
+    fn the_packs_of_alternates_are_opened_too() {
+        let source = packed_repo(true);
+        let dir = tempfile::tempdir().unwrap();
+        let from = source.path().to_str().unwrap();
+        git(dir.path(), &["clone", "-q", "--shared", from, "shared"]);
+        let objects = dir.path().join("shared/.git/objects");
+        assert!(
+            pack_indexes(&objects).is_empty(),
+            "a shared clone borrows the packs"
+        );
+        let packs = open_packs(&objects);
+        assert_eq!(packs.len(), 1);
+        assert!(packs[0].len() > 100);
     }
 
     #[test]

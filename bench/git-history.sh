@@ -18,7 +18,8 @@
 #
 # Needs: git, python3, rg (ripgrep), /usr/bin/time (GNU), hyperfine.
 # Environment: MISAR_SCAN (binary; default: release build under
-# CARGO_TARGET_DIR or target/), ROUNDS (default 5).
+# CARGO_TARGET_DIR or target/), ROUNDS (default 5), KINGFISHER (the peer's
+# binary; default: the one bench/run.sh installs, else PATH; skipped if none).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -27,6 +28,10 @@ rounds=${ROUNDS:-5}
 bin=${MISAR_SCAN:-${CARGO_TARGET_DIR:-$root/target}/release/misar-scan}
 pattern='(msk|ask|mdk)_[A-Za-z0-9]{20,128}'
 mkdir -p "$work"
+# Kingfisher (a peer that reads history with gitoxide), if bench/run.sh
+# installed it or it is on PATH; Misar rule only (bench/peers).
+kingfisher=${KINGFISHER:-$root/bench/work/venv-kingfisher/bin/kingfisher}
+[ -x "$kingfisher" ] || kingfisher=$(command -v kingfisher || true)
 for tool in git python3 rg /usr/bin/time hyperfine; do
     command -v "$tool" >/dev/null || { echo "error: \`$tool\` is needed" >&2; exit 2; }
 done
@@ -85,6 +90,11 @@ bench_history() { # DIR LABEL
         measure "misar-scan" "'$bin' scan --git '$dir' -f json -o /dev/null"
         measure "cat-file|rg" "git -C '$dir' cat-file --batch-all-objects --batch | rg -a -c -e '$pattern'"
         measure "log-p|rg" "git -C '$dir' log -p --all | rg -a -c -e '$pattern'"
+        if [ -n "$kingfisher" ]; then
+            measure "kingfisher" "cd '$dir' && '$kingfisher' scan . --no-update-check --load-builtins false \
+                --rules-path '$here/peers/kingfisher-misar.yaml' --no-validate --git-history full \
+                --no-extract-archives -f json"
+        fi
     done
     report
     echo

@@ -32,6 +32,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository};
@@ -434,20 +435,29 @@ fn add_commits(
     }
 }
 
-/// What one worker found walking a slice of the commit order. Objects the
-/// packed trees know are tracked by index, in flat arrays; others by id.
+/// What one worker found walking a slice of the commit order. Trees the
+/// packed trees know are tracked by index in a bitset, others by id.
 #[derive(Default)]
 struct Part {
     trees: HashSet<Oid>,
     packed_trees: Vec<u64>,
     blobs: HashMap<Oid, NodeIx>,
-    /// The first commit of each packed object index seen as a blob.
-    packed_blobs: Vec<NodeIx>,
     gitlinks: u64,
 }
 
-/// A `Part::packed_blobs` slot not seen.
-const UNSEEN: NodeIx = NodeIx::MAX - 1;
+/// For each object index of the packed trees, the earliest position in the
+/// walk order of a commit that holds it as a blob (`u32::MAX`: none), shared
+/// by the workers: each lowers it with `fetch_min`.
+struct FirstSeen(Vec<AtomicU32>);
+
+impl FirstSeen {
+    fn saw(&self, object: u32, position: u32) {
+        let slot = &self.0[object as usize];
+        if slot.load(Ordering::Relaxed) > position {
+            slot.fetch_min(position, Ordering::Relaxed);
+        }
+    }
+}
 
 fn bit(bits: &[u64], ix: u32) -> bool {
     bits.get(ix as usize / 64)
@@ -475,7 +485,9 @@ enum TreeRef {
 /// The order is cut into one contiguous slice per worker. A worker re-reads
 /// only the trees its first commit shares with the slice before it (about
 /// one snapshot), and since every slice comes after the one before, keeping
-/// the earlier slice's commit for a blob keeps its first commit overall.
+/// the earliest position at which any worker saw a blob keeps its first
+/// commit overall (one shared array lowered with `fetch_min`, so memory
+/// does not grow with the number of workers).
 fn walk_trees(
     repo: &Repository,
     packed: &PackedTrees,
@@ -503,17 +515,36 @@ fn walk_trees(
         packed_trees: &walk.packed_trees,
     };
     let (nodes, git_dir) = (&walk.graph.nodes, repo.path());
+    let first_seen = FirstSeen(
+        (0..packed.object_count())
+            .map(|_| AtomicU32::new(u32::MAX))
+            .collect(),
+    );
     let parts: Vec<Part> = pool.install(|| {
         order
             .par_chunks(size)
-            .map(|slice| {
+            .enumerate()
+            .map(|(k, slice)| {
                 let mut part = Part {
                     packed_trees: vec![0; words],
-                    packed_blobs: vec![UNSEEN; packed.object_count()],
                     ..Part::default()
                 };
+                let at = Slice {
+                    commits: slice,
+                    start: (from + k * size) as u32,
+                };
                 match Repository::open(git_dir) {
-                    Ok(repo) => walk_slice(&repo, packed, slice, nodes, &known, ctx, &mut part),
+                    Ok(repo) => {
+                        let walker = Walker {
+                            repo: &repo,
+                            packed,
+                            nodes,
+                            known: &known,
+                            first_seen: &first_seen,
+                            ctx,
+                        };
+                        walker.walk(&at, &mut part);
+                    }
                     Err(e) => ctx.problems.unread(&format!(
                         "could not open `{}`: {}",
                         git_dir.display(),
@@ -524,7 +555,6 @@ fn walk_trees(
             })
             .collect()
     });
-    let mut first = vec![UNSEEN; packed.object_count()];
     for part in parts {
         walk.trees.extend(part.trees);
         for (all, new) in walk.packed_trees.iter_mut().zip(&part.packed_trees) {
@@ -534,18 +564,32 @@ fn walk_trees(
         for (blob, ix) in part.blobs {
             walk.blobs.entry(blob).or_insert(ix);
         }
-        for (f, &p) in first.iter_mut().zip(&part.packed_blobs) {
-            if *f == UNSEEN {
-                *f = p;
-            }
-        }
     }
-    for (i, &ix) in first.iter().enumerate() {
-        if ix != UNSEEN {
+    for (i, position) in first_seen.0.into_iter().enumerate() {
+        let position = position.into_inner();
+        if position != u32::MAX {
+            let ix = walk.graph.order[position as usize];
             walk.blobs.entry(packed.id_at(i as u32)).or_insert(ix);
         }
     }
     Ok(())
+}
+
+/// A worker's part of the walk order: its commits and the position of the
+/// first one in `Graph::order`.
+struct Slice<'a> {
+    commits: &'a [NodeIx],
+    start: u32,
+}
+
+/// What a worker walks with.
+struct Walker<'a> {
+    repo: &'a Repository,
+    packed: &'a PackedTrees,
+    nodes: &'a [Node],
+    known: &'a Known<'a>,
+    first_seen: &'a FirstSeen,
+    ctx: &'a ScanContext<'a>,
 }
 
 /// The trees an earlier walk already went through.
@@ -554,80 +598,67 @@ struct Known<'a> {
     packed_trees: &'a [u64],
 }
 
-fn walk_slice(
-    repo: &Repository,
-    packed: &PackedTrees,
-    slice: &[NodeIx],
-    nodes: &[Node],
-    known: &Known<'_>,
-    ctx: &ScanContext<'_>,
-    part: &mut Part,
-) {
-    let as_ref = |id: Oid| match packed.index_of(&id) {
-        Some(ix) => TreeRef::Packed(ix),
-        None => TreeRef::Id(id),
-    };
-    let mut stack: Vec<TreeRef> = Vec::new();
-    for &ix in slice {
-        let node = &nodes[ix as usize];
-        stack.push(as_ref(node.tree));
-        while let Some(tree) = stack.pop() {
-            let tree_id = match tree {
-                TreeRef::Packed(t) => {
-                    if bit(known.packed_trees, t) || !set_bit(&mut part.packed_trees, t) {
-                        continue;
-                    }
-                    if let Some(children) = packed.children(t) {
-                        for &entry in children {
-                            match split(entry) {
-                                (c, EntryKind::Tree) => stack.push(TreeRef::Packed(c)),
-                                (_, EntryKind::Gitlink) => part.gitlinks += 1,
-                                (c, EntryKind::Blob) => {
-                                    let first = &mut part.packed_blobs[c as usize];
-                                    if *first == UNSEEN {
-                                        *first = ix;
-                                    }
+impl Walker<'_> {
+    /// Walk the trees of the slice's commits, each distinct tree once.
+    fn walk(&self, slice: &Slice<'_>, part: &mut Part) {
+        let (packed, known) = (self.packed, self.known);
+        let as_ref = |id: Oid| match packed.index_of(&id) {
+            Some(ix) => TreeRef::Packed(ix),
+            None => TreeRef::Id(id),
+        };
+        let mut stack: Vec<TreeRef> = Vec::new();
+        for (k, &ix) in slice.commits.iter().enumerate() {
+            let position = slice.start + k as u32;
+            let node = &self.nodes[ix as usize];
+            stack.push(as_ref(node.tree));
+            while let Some(tree) = stack.pop() {
+                let tree_id = match tree {
+                    TreeRef::Packed(t) => {
+                        if bit(known.packed_trees, t) || !set_bit(&mut part.packed_trees, t) {
+                            continue;
+                        }
+                        if let Some(children) = packed.children(t) {
+                            for &entry in children {
+                                match split(entry) {
+                                    (c, EntryKind::Tree) => stack.push(TreeRef::Packed(c)),
+                                    (_, EntryKind::Gitlink) => part.gitlinks += 1,
+                                    (c, EntryKind::Blob) => self.first_seen.saw(c, position),
                                 }
                             }
+                            continue;
                         }
+                        // In a pack but not read there (it names a loose object).
+                        packed.id_at(t)
+                    }
+                    TreeRef::Id(id) => {
+                        if known.trees.contains(&id) || !part.trees.insert(id) {
+                            continue;
+                        }
+                        id
+                    }
+                };
+                let tree = match self.repo.find_tree(tree_id) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.ctx.problems.unread(&format!(
+                            "could not read tree {tree_id} (in commit {}): {}",
+                            node.id,
+                            e.message()
+                        ));
                         continue;
                     }
-                    // In a pack but not read there (it names a loose object).
-                    packed.id_at(t)
-                }
-                TreeRef::Id(id) => {
-                    if known.trees.contains(&id) || !part.trees.insert(id) {
-                        continue;
-                    }
-                    id
-                }
-            };
-            let tree = match repo.find_tree(tree_id) {
-                Ok(t) => t,
-                Err(e) => {
-                    ctx.problems.unread(&format!(
-                        "could not read tree {tree_id} (in commit {}): {}",
-                        node.id,
-                        e.message()
-                    ));
-                    continue;
-                }
-            };
-            for entry in tree.iter() {
-                match entry.filemode() {
-                    MODE_TREE => stack.push(as_ref(entry.id())),
-                    MODE_GITLINK => part.gitlinks += 1,
-                    _ => match packed.index_of(&entry.id()) {
-                        Some(c) => {
-                            let first = &mut part.packed_blobs[c as usize];
-                            if *first == UNSEEN {
-                                *first = ix;
+                };
+                for entry in tree.iter() {
+                    match entry.filemode() {
+                        MODE_TREE => stack.push(as_ref(entry.id())),
+                        MODE_GITLINK => part.gitlinks += 1,
+                        _ => match packed.index_of(&entry.id()) {
+                            Some(c) => self.first_seen.saw(c, position),
+                            None => {
+                                part.blobs.entry(entry.id()).or_insert(ix);
                             }
-                        }
-                        None => {
-                            part.blobs.entry(entry.id()).or_insert(ix);
-                        }
-                    },
+                        },
+                    }
                 }
             }
         }

@@ -170,24 +170,44 @@ impl PackedTrees {
         let mut out = Vec::with_capacity(bytes.len() / 32);
         while !bytes.is_empty() {
             let space = memchr::memchr(b' ', bytes)?;
+            if space == 0 || space > 6 {
+                return None;
+            }
             let mut mode = 0u32;
             for &d in &bytes[..space] {
-                if !d.is_ascii_digit() {
+                if !(b'0'..=b'7').contains(&d) {
                     return None;
                 }
-                mode = mode.checked_mul(8)? + u32::from(d - b'0');
+                mode = mode * 8 + u32::from(d - b'0');
             }
             let nul = space + memchr::memchr(0, &bytes[space..])?;
+            if nul == space + 1 || mode > 0xffff {
+                return None; // an empty name or an impossible mode: damage
+            }
             let id = Oid::from_bytes(bytes.get(nul + 1..nul + 21)?).ok()?;
             bytes = &bytes[nul + 21..];
-            let (kind, index) = match mode {
-                0o040000 => (1, self.index_of(&id)?),
-                0o160000 => (2, 0),
-                _ => (0, self.index_of(&id)?),
+            let (kind, index) = match entry_kind(mode) {
+                EntryKind::Tree => (1, self.index_of(&id)?),
+                EntryKind::Gitlink => (2, 0),
+                EntryKind::Blob => (0, self.index_of(&id)?),
             };
             out.push(index << KIND_BITS | kind);
         }
         Some(out)
+    }
+}
+
+/// What a tree entry's mode makes it, as libgit2 reads modes (its
+/// `normalize_filemode`): any `040xxx` is a tree; a `160xxx` without
+/// execute bits is a gitlink; everything else is a blob.
+fn entry_kind(mode: u32) -> EntryKind {
+    const TYPE: u32 = 0o170000;
+    if mode & TYPE == 0o040000 {
+        EntryKind::Tree
+    } else if mode & 0o111 == 0 && mode & TYPE == 0o160000 {
+        EntryKind::Gitlink
+    } else {
+        EntryKind::Blob
     }
 }
 
@@ -356,6 +376,37 @@ mod tests {
         for id in tree_ids {
             let got: Vec<(Oid, EntryKind)> = trees.entries(&id).expect("kept").collect();
             assert_eq!(got, libgit2_entries(&repo, id));
+        }
+    }
+
+    #[test]
+    fn modes_are_read_as_libgit2_reads_them() {
+        assert_eq!(entry_kind(0o040000), EntryKind::Tree);
+        assert_eq!(
+            entry_kind(0o040755),
+            EntryKind::Tree,
+            "a non-standard tree mode"
+        );
+        assert_eq!(entry_kind(0o160000), EntryKind::Gitlink);
+        assert_eq!(entry_kind(0o160755), EntryKind::Blob);
+        for mode in [0o100644, 0o100755, 0o120000, 0o100664, 0o644] {
+            assert_eq!(entry_kind(mode), EntryKind::Blob, "{mode:o}");
+        }
+        let trees = PackedTrees::default();
+        for bad in [
+            &b"9 a\0"[..],
+            b" a\0",
+            b"1234567 a\0",
+            b"100644 \0",
+            b"100644 a",
+        ] {
+            let mut bytes = bad.to_vec();
+            bytes.extend([0u8; 20]);
+            assert!(
+                trees.parse(&bytes).is_none(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

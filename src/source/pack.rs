@@ -89,6 +89,8 @@ struct Entry {
     /// Where the compressed data starts (after the header).
     data: u64,
     kind: u8,
+    /// A second copy of an object the pack already holds: never delivered.
+    duplicate: bool,
     /// The inflated size the header declares.
     size: u64,
 }
@@ -118,6 +120,13 @@ impl Pack {
         if be32(&head[8..]) as usize != offsets.len() {
             return Err(corrupt("the pack and its index count different objects"));
         }
+        // The index records the pack's trailing checksum: an index left
+        // over from another pack must not name this one's entries.
+        let mut trailer = [0u8; SHA1_LEN];
+        file.read_exact_at(&mut trailer, len.saturating_sub(SHA1_LEN as u64))?;
+        if trailer[..] != index[index.len() - 2 * SHA1_LEN..index.len() - SHA1_LEN] {
+            return Err(corrupt("the index belongs to another pack"));
+        }
 
         let mut order: Vec<u32> = (0..offsets.len() as u32).collect();
         order.sort_unstable_by_key(|&i| offsets[i as usize]);
@@ -131,14 +140,17 @@ impl Pack {
             if offset < 12 || end <= offset || end > data_end {
                 return Err(corrupt("an index offset is outside the pack"));
             }
+            let raw = &ids[i as usize * SHA1_LEN..][..SHA1_LEN];
+            // The index is sorted: a second copy of an object follows the first.
+            let duplicate = i > 0 && ids[(i as usize - 1) * SHA1_LEN..][..SHA1_LEN] == *raw;
             entries.push(Entry {
-                id: Oid::from_bytes(&ids[i as usize * SHA1_LEN..][..SHA1_LEN])
-                    .map_err(|_| corrupt("a bad object id in the index"))?,
+                id: Oid::from_bytes(raw).map_err(|_| corrupt("a bad object id in the index"))?,
                 offset,
                 end,
                 base: None,
                 data: 0,
                 kind: 0,
+                duplicate,
                 size: 0,
             });
         }
@@ -272,7 +284,9 @@ impl Pack {
             .entries
             .iter()
             .map(|e| {
-                (e.kind == kind || matches!(e.kind, OBJ_OFS_DELTA | OBJ_REF_DELTA)) && wanted(&e.id)
+                (e.kind == kind || matches!(e.kind, OBJ_OFS_DELTA | OBJ_REF_DELTA))
+                    && !e.duplicate
+                    && wanted(&e.id)
             })
             .collect();
         let mut needed = vec![false; n];
@@ -310,6 +324,7 @@ impl Pack {
         let roots: Vec<u32> = (0..n as u32)
             .filter(|&i| needed[i as usize] && self.entries[i as usize].base.is_none())
             .collect();
+        largest_subtree_last(&roots, &first, &mut children);
         let tree = Tree {
             first: &first,
             children: &children,
@@ -420,6 +435,31 @@ impl Pack {
             return Err(corrupt("an entry inflates to the wrong size"));
         }
         Ok(out)
+    }
+}
+
+/// Order each entry's children by the size of their subtrees, largest last.
+/// A base stays in memory while its other children are rebuilt and is
+/// dropped when its last child is (see `Pack::resolve`); with the largest
+/// subtree last, every base still held has a child subtree at most half its
+/// own, so a worker holds at most about log2(entries) bases at once, however
+/// the chains branch.
+fn largest_subtree_last(roots: &[u32], first: &[u32], children: &mut [u32]) {
+    let span = |i: u32| first[i as usize] as usize..first[i as usize + 1] as usize;
+    // Parents before children (breadth first), then sizes from the leaves up.
+    let mut order: Vec<u32> = roots.to_vec();
+    let mut at = 0;
+    while at < order.len() {
+        order.extend_from_slice(&children[span(order[at])]);
+        at += 1;
+    }
+    let mut size = vec![1u32; first.len() - 1];
+    for &i in order.iter().rev() {
+        let below: u32 = children[span(i)].iter().map(|&c| size[c as usize]).sum();
+        size[i as usize] += below;
+    }
+    for &i in &order {
+        children[span(i)].sort_by_key(|&c| size[c as usize]);
     }
 }
 
@@ -578,11 +618,12 @@ pub fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
     if base_size != base.len() as u64 {
         return None;
     }
-    // The declared size only sizes the first allocation, within reason: a
-    // damaged delta must not make a huge one.
-    let cap = usize::try_from(size).ok()?;
+    // Every copy and insert is checked against the declared size, as git
+    // does, and the declared size sizes the first allocation only within
+    // reason: a damaged delta must not make a huge one.
+    let declared = usize::try_from(size).ok()?;
     let mut out =
-        Vec::with_capacity(cap.min(base.len().saturating_add(delta.len()).saturating_mul(4)));
+        Vec::with_capacity(declared.min(base.len().saturating_add(delta.len()).saturating_mul(4)));
     while at < delta.len() {
         let op = delta[at];
         at += 1;
@@ -604,16 +645,22 @@ pub fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
             if len == 0 {
                 len = 0x10000;
             }
+            if len > declared - out.len() {
+                return None; // past the declared size
+            }
             out.extend_from_slice(base.get(offset..offset.checked_add(len)?)?);
         } else if op != 0 {
             let len = usize::from(op);
+            if len > declared - out.len() {
+                return None;
+            }
             out.extend_from_slice(delta.get(at..at + len)?);
             at += len;
         } else {
             return None;
         }
     }
-    (out.len() as u64 == size).then_some(out)
+    (out.len() == declared).then_some(out)
 }
 
 /// A delta's size varint: 7 bits a byte, least significant first.
@@ -888,6 +935,63 @@ mod tests {
         let pack = Pack::open(&idx).unwrap();
         let got = pack.for_each_blob(|_| true, || (), |_, id, bytes| (id, bytes.to_vec()));
         assert_eq!(got, vec![(ok, (ok, b"hello\n".to_vec()))]);
+    }
+
+    #[test]
+    fn a_delta_writing_past_its_declared_size_stops_there() {
+        // A 64 KiB base and a delta declaring 1 byte whose 4,096 copies of
+        // 64 KiB would write 256 MiB.
+        let base = vec![b'a'; 0x10000];
+        let mut delta = vec![0x80, 0x80, 0x04, 1];
+        delta.extend([0x80; 4096]);
+        assert!(apply_delta(&base, &delta).is_none());
+        let mut delta = vec![0x80, 0x80, 0x04, 1, 2, b'x', b'y'];
+        assert!(apply_delta(&base, &delta).is_none(), "an insert past it");
+        delta.truncate(4);
+        delta.extend([1, b'x']);
+        assert_eq!(apply_delta(&base, &delta).unwrap(), b"x");
+    }
+
+    #[test]
+    fn an_index_of_another_pack_is_refused() {
+        let dir = packed_repo(true);
+        let idx = pack_indexes(&dir.path().join(".git/objects")).remove(0);
+        let pack = idx.with_extension("pack");
+        let mut bytes = std::fs::read(&pack).unwrap();
+        let n = bytes.len();
+        bytes[n - 1] ^= 1; // the trailing checksum the index records
+        let other = dir.path().join("other.pack");
+        std::fs::write(&other, bytes).unwrap();
+        std::fs::copy(&idx, other.with_extension("idx")).unwrap();
+        assert!(Pack::open(&idx).is_ok());
+        assert!(Pack::open(&other.with_extension("idx")).is_err());
+    }
+
+    #[test]
+    fn an_object_held_twice_is_delivered_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = Oid::hash_object(git2::ObjectType::Blob, b"hello\n").unwrap();
+        let mut entry = vec![0x30 | 6];
+        entry.extend(zlib(b"hello\n"));
+        let idx = write_pack(dir.path(), &[(id, entry.clone()), (id, entry)]);
+        let pack = Pack::open(&idx).unwrap();
+        assert_eq!(pack.len(), 2);
+        let got = pack.for_each_blob(|_| true, || (), |_, id, _| id);
+        assert_eq!(got, vec![(id, id)]);
+    }
+
+    #[test]
+    fn the_largest_subtree_is_rebuilt_last() {
+        // 0 ← 1, 2; 1 ← 3, 4, 5; 2 ← 6 (CSR: children of i at first[i]..first[i + 1]).
+        let first = [0, 2, 5, 6, 6, 6, 6, 6];
+        let mut children = [1, 2, 3, 4, 5, 6];
+        largest_subtree_last(&[0], &first, &mut children);
+        assert_eq!(
+            children[..2],
+            [2, 1],
+            "1's subtree (4 entries) after 2's (2)"
+        );
+        assert_eq!(children[2..5], [3, 4, 5]);
     }
 
     #[test]

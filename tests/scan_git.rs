@@ -613,3 +613,34 @@ fn history_read_pack_by_pack_finds_keys_in_deltas_and_loose_objects_and_reports_
     assert!(run.stderr.contains(victim[0]), "{}", run.stderr);
     assert_eq!(run.places(), expected);
 }
+
+#[test]
+fn history_walks_a_packed_tree_entry_with_a_non_standard_directory_mode() {
+    // `40755` for a directory: git accepts it (fsck calls it badFilemode)
+    // and libgit2 reads it as a tree; so must the packed walk.
+    let sb = Sandbox::new();
+    let repo = sb.repo("r");
+    let k = key("msk_", 40);
+    repo.write("payload/key.env", &format!("KEY={k}\n"));
+    let blob = repo.git(&["hash-object", "-w", "payload/key.env"]);
+    let raw = |hex: &str| -> Vec<u8> {
+        (0..20)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
+    };
+    let write_tree = |name: &str, entry: &[u8], id: &str| {
+        let mut bytes = entry.to_vec();
+        bytes.extend(raw(id));
+        std::fs::write(repo.path.join(name), bytes).unwrap();
+        repo.git(&["hash-object", "-t", "tree", "--literally", "-w", name])
+    };
+    let sub = write_tree("sub.bin", b"100644 key.env\0", &blob);
+    let root = write_tree("root.bin", b"40755 dir\0", &sub);
+    let commit = repo.git(&["commit-tree", &root, "-m", "odd mode"]);
+    repo.git(&["update-ref", "refs/heads/odd", &commit]);
+    repo.git(&["repack", "-adq"]);
+
+    let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.places(), vec![at("dir/key.env", 1, Some(&commit))]);
+}

@@ -115,19 +115,33 @@ pub fn scan_history(
         ));
     }
 
+    // The packs and their trees, and meanwhile (on a repository of its own,
+    // as libgit2 repositories are not shared between threads) the refs and
+    // the commit graph.
     let objects = repo.commondir().join("objects");
-    let (packs, packed) = rayon::ThreadPoolBuilder::new()
+    let git_dir = repo.path().to_path_buf();
+    let mut walk = Walk::default();
+    let ((packs, packed), trees) = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
         .context("failed to start the reading threads")?
         .install(|| {
-            let packs = open_packs(&objects);
-            let trees = PackedTrees::read(&packs);
-            (packs, trees)
+            rayon::join(
+                || {
+                    let packs = open_packs(&objects);
+                    let trees = PackedTrees::read(&packs);
+                    (packs, trees)
+                },
+                || -> Result<Vec<(String, Oid)>> {
+                    let repo = Repository::open(&git_dir)
+                        .with_context(|| format!("failed to open `{}` again", git_dir.display()))?;
+                    let (commits, trees) = ref_roots(&repo, ctx, &mut walk);
+                    add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
+                    Ok(trees)
+                },
+            )
         });
-    let mut walk = Walk::default();
-    let (commits, trees) = ref_roots(&repo, ctx, &mut walk);
-    add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
+    let trees = trees?;
     walk_trees(&repo, &packed, 0, opts.threads, ctx, &mut walk)?;
     for (name, tree) in trees {
         walk_rootless(&repo, tree, &format!("{name}:"), ctx, &mut walk);

@@ -155,7 +155,11 @@ impl PackedTrees {
 
     /// The index of `id` among the packs' objects.
     pub fn index_of(&self, id: &Oid) -> Option<u32> {
-        let raw = id.as_bytes();
+        self.index_of_raw(id.as_bytes())
+    }
+
+    /// [`PackedTrees::index_of`] for a raw 20-byte id.
+    fn index_of_raw(&self, raw: &[u8]) -> Option<u32> {
         let b = bucket(raw);
         let (from, to) = (*self.fan.get(b)? as usize, self.fan[b + 1] as usize);
         // Raw bytes: `Oid`'s `==` is a call into libgit2.
@@ -184,12 +188,12 @@ impl PackedTrees {
             if nul == space + 1 || mode > 0xffff {
                 return None; // an empty name or an impossible mode: damage
             }
-            let id = Oid::from_bytes(bytes.get(nul + 1..nul + 21)?).ok()?;
+            let id = bytes.get(nul + 1..nul + 21)?;
             bytes = &bytes[nul + 21..];
             let (kind, index) = match entry_kind(mode) {
-                EntryKind::Tree => (1, self.index_of(&id)?),
+                EntryKind::Tree => (1, self.index_of_raw(id)?),
                 EntryKind::Gitlink => (2, 0),
-                EntryKind::Blob => (0, self.index_of(&id)?),
+                EntryKind::Blob => (0, self.index_of_raw(id)?),
             };
             out.push(index << KIND_BITS | kind);
         }

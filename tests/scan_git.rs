@@ -365,15 +365,7 @@ fn history_walked_in_parallel_slices_keeps_the_first_commit() {
     let late = key("msk_", 16);
     let mut stream = String::new();
     for i in 1..=600u32 {
-        let msg = format!("c{i}");
-        stream.push_str(&format!(
-            "commit refs/heads/main\nmark :{i}\ncommitter {AUTHOR} <{EMAIL}> {} +0000\ndata {}\n{msg}\n",
-            1_704_067_200 + i * 60,
-            msg.len()
-        ));
-        if i > 1 {
-            stream.push_str(&format!("from :{}\n", i - 1));
-        }
+        next_commit(&mut stream, i);
         let counter = format!("{i}\n");
         stream.push_str(&format!(
             "M 100644 inline counter.txt\ndata {}\n{counter}\n",
@@ -392,22 +384,7 @@ fn history_walked_in_parallel_slices_keeps_the_first_commit() {
             ));
         }
     }
-    let mut child = std::process::Command::new("git")
-        .current_dir(&repo.path)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", sb.home())
-        .args(["fast-import", "--quiet"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    fast_import(&sb, &repo.path, &stream);
     let c10 = repo.rev(":/^c10$");
     let c400 = repo.rev(":/^c400$");
 
@@ -495,6 +472,20 @@ fn history_opens_archives_and_applies_webhook_lints_by_path() {
     );
 }
 
+/// Start commit `i` (message `c{i}`, a minute after the one before, on
+/// `main` after commit `i - 1`) in a fast-import stream.
+fn next_commit(stream: &mut String, i: u32) {
+    let msg = format!("c{i}");
+    stream.push_str(&format!(
+        "commit refs/heads/main\nmark :{i}\ncommitter {AUTHOR} <{EMAIL}> {} +0000\ndata {}\n{msg}\n",
+        1_704_067_200 + i * 60,
+        msg.len()
+    ));
+    if i > 1 {
+        stream.push_str(&format!("from :{}\n", i - 1));
+    }
+}
+
 /// Feed a fast-import stream to git in `repo`.
 fn fast_import(sb: &Sandbox, repo: &std::path::Path, stream: &str) {
     use std::io::Write;
@@ -525,15 +516,7 @@ fn history_read_pack_by_pack_finds_keys_in_deltas_and_loose_objects_and_reports_
     let (in_log, in_env, loose) = (key("msk_", 30), key("msk_", 31), key("msk_", 32));
     let mut stream = String::new();
     for i in 1..=2200u32 {
-        let msg = format!("c{i}");
-        stream.push_str(&format!(
-            "commit refs/heads/main\nmark :{i}\ncommitter {AUTHOR} <{EMAIL}> {} +0000\ndata {}\n{msg}\n",
-            1_704_067_200 + i * 60,
-            msg.len()
-        ));
-        if i > 1 {
-            stream.push_str(&format!("from :{}\n", i - 1));
-        }
+        next_commit(&mut stream, i);
         let log: String = (i.saturating_sub(20)..=i)
             .map(|j| match j {
                 1000 => format!("KEY={in_log}\n"),

@@ -217,40 +217,16 @@ fn entry_kind(mode: u32) -> EntryKind {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-    use std::process::{Command, Stdio};
-
     use super::*;
     use crate::source::pack::open_packs;
+    use crate::source::test_git::{git, object_ids};
 
-    fn git(dir: &Path, args: &[&str], input: Option<&str>) -> String {
-        let mut child = Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", dir)
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("git runs");
-        if let Some(text) = input {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    /// The trees among the repository's objects.
+    fn tree_ids(repo: &git2::Repository) -> Vec<Oid> {
+        object_ids(repo)
+            .into_iter()
+            .filter(|id| repo.find_tree(*id).is_ok())
+            .collect()
     }
 
     fn libgit2_entries(repo: &git2::Repository, id: Oid) -> Vec<(Oid, EntryKind)> {
@@ -305,18 +281,7 @@ mod tests {
         let packs = open_packs(&p.join(".git/objects"));
         let trees = PackedTrees::read(&packs);
 
-        let mut ids = Vec::new();
-        repo.odb()
-            .unwrap()
-            .foreach(|id| {
-                ids.push(*id);
-                true
-            })
-            .unwrap();
-        let tree_ids: Vec<Oid> = ids
-            .into_iter()
-            .filter(|id| repo.find_tree(*id).is_ok())
-            .collect();
+        let tree_ids = tree_ids(&repo);
         assert!(tree_ids.len() > 30, "{} trees", tree_ids.len());
         assert_eq!(trees.len(), tree_ids.len());
         let mut gitlinks = 0;
@@ -361,20 +326,7 @@ mod tests {
         assert_eq!(packs.len(), 3);
         let trees = PackedTrees::read(&packs);
         let repo = git2::Repository::open(p).unwrap();
-        let mut ids = Vec::new();
-        repo.odb()
-            .unwrap()
-            .foreach(|id| {
-                ids.push(*id);
-                true
-            })
-            .unwrap();
-        ids.sort();
-        ids.dedup();
-        let tree_ids: Vec<Oid> = ids
-            .into_iter()
-            .filter(|id| repo.find_tree(*id).is_ok())
-            .collect();
+        let tree_ids = tree_ids(&repo);
         assert_eq!(tree_ids.len(), 16, "a root and a `d` tree per commit");
         assert_eq!(trees.len(), tree_ids.len(), "each tree counted once");
         for id in tree_ids {

@@ -17,6 +17,8 @@ pub mod git_trees;
 pub mod pack;
 pub mod staged;
 pub mod stream;
+#[cfg(test)]
+mod test_git;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 

@@ -692,25 +692,12 @@ fn corrupt(what: &str) -> io::Error {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
-    use std::process::Command;
 
     use super::*;
+    use crate::source::test_git;
 
     fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", dir)
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-            .args(args)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        test_git::git(dir, args, None)
     }
 
     /// A repository whose one pack holds 40 versions of a growing file (so
@@ -741,15 +728,8 @@ mod tests {
     }
 
     fn blobs(repo: &git2::Repository) -> HashMap<Oid, Vec<u8>> {
-        let mut ids = Vec::new();
-        repo.odb()
-            .unwrap()
-            .foreach(|id| {
-                ids.push(*id);
-                true
-            })
-            .unwrap();
-        ids.into_iter()
+        test_git::object_ids(repo)
+            .into_iter()
             .filter_map(|id| repo.find_blob(id).ok().map(|b| (id, b.content().to_vec())))
             .collect()
     }

@@ -26,7 +26,7 @@ use git2::{Oid, Repository};
 use rayon::prelude::*;
 
 use super::archive::ArchiveKind;
-use super::pack::{open_packs, Pack};
+use super::pack::{open_packs, ObjectKind, Pack};
 use super::{Provenance, ScanContext, Stats};
 use crate::engine::location::LinePos;
 use crate::engine::{Candidate, Hit};
@@ -236,7 +236,8 @@ fn scan_packs(
             break;
         }
         let wanted: HashSet<Oid> = rest.iter().copied().collect();
-        let read = pack.for_each_blob(
+        let read = pack.for_each(
+            ObjectKind::Blob,
             |id| wanted.contains(id),
             Vec::new,
             |scratch, _, content| {

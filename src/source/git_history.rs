@@ -679,6 +679,16 @@ impl Walker<'_> {
     }
 }
 
+/// Read a tree with libgit2; one that cannot be read is reported as unread.
+fn read_tree<'r>(repo: &'r Repository, id: Oid, ctx: &ScanContext<'_>) -> Option<git2::Tree<'r>> {
+    repo.find_tree(id)
+        .map_err(|e| {
+            ctx.problems
+                .unread(&format!("could not read tree {id}: {}", e.message()))
+        })
+        .ok()
+}
+
 /// Walk a tree named by a ref directly (not through a commit), keeping paths.
 fn walk_rootless(
     repo: &Repository,
@@ -690,13 +700,8 @@ fn walk_rootless(
     if !walk.trees.insert(tree_id) {
         return;
     }
-    let tree = match repo.find_tree(tree_id) {
-        Ok(t) => t,
-        Err(e) => {
-            ctx.problems
-                .unread(&format!("could not read tree {tree_id}: {}", e.message()));
-            return;
-        }
+    let Some(tree) = read_tree(repo, tree_id, ctx) else {
+        return;
     };
     for entry in tree.iter() {
         let path = format!("{prefix}{}", repo_path(entry.name_bytes()));
@@ -809,13 +814,8 @@ fn find_paths(
     if !holds.may_hold(tree_id) {
         return;
     }
-    let tree = match repo.find_tree(tree_id) {
-        Ok(t) => t,
-        Err(e) => {
-            ctx.problems
-                .unread(&format!("could not read tree {tree_id}: {}", e.message()));
-            return;
-        }
+    let Some(tree) = read_tree(repo, tree_id, ctx) else {
+        return;
     };
     for entry in tree.iter() {
         let len = prefix.len();
@@ -893,30 +893,23 @@ fn contents(
         return none;
     }
     let mut found = Vec::new();
-    match repo.find_tree(tree_id) {
-        Ok(tree) => {
-            for entry in tree.iter() {
-                match entry.filemode() {
-                    MODE_TREE => {
-                        let sub = contents(repo, entry.id(), wanted, holds, memo, ctx);
-                        for (path, id) in sub.iter() {
-                            let mut p = entry.name_bytes().to_vec();
-                            p.push(b'/');
-                            p.extend_from_slice(path);
-                            found.push((p, *id));
-                        }
-                    }
-                    MODE_GITLINK => {}
-                    _ if wanted.contains(&entry.id()) => {
-                        found.push((entry.name_bytes().to_vec(), entry.id()))
-                    }
-                    _ => {}
+    for entry in read_tree(repo, tree_id, ctx).iter().flat_map(|t| t.iter()) {
+        match entry.filemode() {
+            MODE_TREE => {
+                let sub = contents(repo, entry.id(), wanted, holds, memo, ctx);
+                for (path, id) in sub.iter() {
+                    let mut p = entry.name_bytes().to_vec();
+                    p.push(b'/');
+                    p.extend_from_slice(path);
+                    found.push((p, *id));
                 }
             }
+            MODE_GITLINK => {}
+            _ if wanted.contains(&entry.id()) => {
+                found.push((entry.name_bytes().to_vec(), entry.id()))
+            }
+            _ => {}
         }
-        Err(e) => ctx
-            .problems
-            .unread(&format!("could not read tree {tree_id}: {}", e.message())),
     }
     let found = Rc::new(found);
     memo.insert(tree_id, Rc::clone(&found));

@@ -13,7 +13,7 @@
 
 use git2::Oid;
 
-use super::pack::{Pack, SHA1_LEN};
+use super::pack::{ObjectKind, Pack, SHA1_LEN};
 
 /// What a tree entry names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,12 @@ impl PackedTrees {
             ..PackedTrees::default()
         };
         for pack in packs {
-            let parsed = pack.for_each_tree(|| (), |_, _, bytes| trees.parse(bytes));
+            let parsed = pack.for_each(
+                ObjectKind::Tree,
+                |_| true,
+                || (),
+                |_, _, bytes| trees.parse(bytes),
+            );
             for (id, entries) in parsed {
                 let Some(entries) = entries else { continue };
                 let Some(ix) = trees.index_of(&id) else {

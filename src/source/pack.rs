@@ -27,9 +27,14 @@ use git2::Oid;
 use libdeflater::Decompressor;
 use rayon::prelude::*;
 
-/// Pack entry types (`object_type` in git's pack format).
-const OBJ_TREE: u8 = 2;
-const OBJ_BLOB: u8 = 3;
+/// The objects [`Pack::for_each`] rebuilds (their pack entry types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Tree = 2,
+    Blob = 3,
+}
+
+/// Pack entry types of deltas (`object_type` in git's pack format).
 const OBJ_OFS_DELTA: u8 = 6;
 const OBJ_REF_DELTA: u8 = 7;
 
@@ -228,34 +233,6 @@ impl Pack {
         self.entries.is_empty()
     }
 
-    /// Rebuild every blob `wanted` picks and call `visit` with it, on the
-    /// current rayon pool; each worker gets its own state from `init`.
-    /// Returns what `visit` returned for each blob delivered (blobs that
-    /// could not be decoded here are missing from it).
-    pub fn for_each_blob<S, R, I, V>(
-        &self,
-        wanted: impl Fn(&Oid) -> bool,
-        init: I,
-        visit: V,
-    ) -> Vec<(Oid, R)>
-    where
-        R: Send,
-        I: Fn() -> S + Sync + Send,
-        V: Fn(&mut S, Oid, &[u8]) -> R + Sync + Send,
-    {
-        self.for_each(OBJ_BLOB, wanted, init, visit)
-    }
-
-    /// [`Pack::for_each_blob`] for every tree of the pack.
-    pub fn for_each_tree<S, R, I, V>(&self, init: I, visit: V) -> Vec<(Oid, R)>
-    where
-        R: Send,
-        I: Fn() -> S + Sync + Send,
-        V: Fn(&mut S, Oid, &[u8]) -> R + Sync + Send,
-    {
-        self.for_each(OBJ_TREE, |_| true, init, visit)
-    }
-
     /// The raw ids of every object in the pack (20 bytes each), sorted.
     pub fn sorted_ids(&self) -> impl Iterator<Item = &[u8; SHA1_LEN]> + '_ {
         self.sorted_ids
@@ -263,9 +240,13 @@ impl Pack {
             .map(|id| id.try_into().expect("20 bytes"))
     }
 
-    fn for_each<S, R, I, V>(
+    /// Rebuild every object of `kind` that `wanted` picks and call `visit`
+    /// with it, on the current rayon pool; each worker gets its own state
+    /// from `init`. Returns what `visit` returned for each object delivered
+    /// (objects that could not be decoded here are missing from it).
+    pub fn for_each<S, R, I, V>(
         &self,
-        kind: u8,
+        kind: ObjectKind,
         wanted: impl Fn(&Oid) -> bool,
         init: I,
         visit: V,
@@ -275,6 +256,7 @@ impl Pack {
         I: Fn() -> S + Sync + Send,
         V: Fn(&mut S, Oid, &[u8]) -> R + Sync + Send,
     {
+        let kind = kind as u8;
         let n = self.entries.len();
         // wanted[i]: entry i may be an object of `kind` the caller wants.
         // needed[i]: it is one, or the base of one (through a chain). A
@@ -749,7 +731,12 @@ mod tests {
         let want = if ofs { OBJ_OFS_DELTA } else { OBJ_REF_DELTA };
         assert!(pack.entries.iter().any(|e| e.kind == want));
 
-        let got = pack.for_each_blob(|_| true, || (), |_, id, bytes| (id, bytes.to_vec()));
+        let got = pack.for_each(
+            ObjectKind::Blob,
+            |_| true,
+            || (),
+            |_, id, bytes| (id, bytes.to_vec()),
+        );
         let got: HashMap<Oid, Vec<u8>> = got.into_iter().map(|(_, v)| v).collect();
         assert_eq!(got.len(), expected.len());
         assert!(
@@ -777,7 +764,8 @@ mod tests {
         let mid = repo.revparse_single("HEAD~20:grow.txt").unwrap().id();
         let small = repo.revparse_single("HEAD:small0.txt").unwrap().id();
         let pack = Pack::open(&pack_indexes(&dir.path().join(".git/objects"))[0]).unwrap();
-        let mut got = pack.for_each_blob(
+        let mut got = pack.for_each(
+            ObjectKind::Blob,
             |id| *id == mid || *id == small,
             || (),
             |_, id, bytes| {
@@ -815,7 +803,8 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
 
         let pack = Pack::open(&idx).unwrap();
-        let got = pack.for_each_blob(
+        let got = pack.for_each(
+            ObjectKind::Blob,
             |_| true,
             || (),
             |_, id, bytes| {
@@ -913,7 +902,12 @@ mod tests {
         huge.extend(zlib(b"tiny"));
         let idx = write_pack(dir.path(), &[(ok, good), (bad, huge)]);
         let pack = Pack::open(&idx).unwrap();
-        let got = pack.for_each_blob(|_| true, || (), |_, id, bytes| (id, bytes.to_vec()));
+        let got = pack.for_each(
+            ObjectKind::Blob,
+            |_| true,
+            || (),
+            |_, id, bytes| (id, bytes.to_vec()),
+        );
         assert_eq!(got, vec![(ok, (ok, b"hello\n".to_vec()))]);
     }
 
@@ -956,7 +950,7 @@ mod tests {
         let idx = write_pack(dir.path(), &[(id, entry.clone()), (id, entry)]);
         let pack = Pack::open(&idx).unwrap();
         assert_eq!(pack.len(), 2);
-        let got = pack.for_each_blob(|_| true, || (), |_, id, _| id);
+        let got = pack.for_each(ObjectKind::Blob, |_| true, || (), |_, id, _| id);
         assert_eq!(got, vec![(id, id)]);
     }
 

@@ -104,6 +104,17 @@ fn register(w: &World, api: &FakeApi) {
 }
 
 /// Run `sweep` (or anything) in the world's root with the admin key set.
+/// The sweep that revokes without asking, reporting to `out`.
+const REVOKE_ALL: &[&str] = &["sweep", "org", "--revoke", "--yes", "--report-dir", "out"];
+
+/// A world and a fake API that knows its keys.
+fn registered() -> (World, FakeApi) {
+    let w = world();
+    let api = FakeApi::start();
+    register(&w, &api);
+    (w, api)
+}
+
 fn run(w: &World, api: &FakeApi, args: &[&str]) -> Run {
     let mut all: Vec<&str> = args.to_vec();
     if args.first() == Some(&"sweep") {
@@ -186,14 +197,8 @@ fn action_of(report: &Value, key: &str) -> String {
 
 #[test]
 fn sweep_revokes_exactly_the_live_unambiguous_keys_once_each() {
-    let w = world();
-    let api = FakeApi::start();
-    register(&w, &api);
-    let out = run(
-        &w,
-        &api,
-        &["sweep", "org", "--revoke", "--yes", "--report-dir", "out"],
-    );
+    let (w, api) = registered();
+    let out = run(&w, &api, REVOKE_ALL);
     // Unknown and ambiguous keys need a person: exit 2.
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("[1/3] org/alpha: "), "{}", out.stderr);
@@ -281,14 +286,8 @@ fn sweep_revokes_exactly_the_live_unambiguous_keys_once_each() {
 
 #[test]
 fn report_html_is_self_contained_and_redacted() {
-    let w = world();
-    let api = FakeApi::start();
-    register(&w, &api);
-    let out = run(
-        &w,
-        &api,
-        &["sweep", "org", "--revoke", "--yes", "--report-dir", "out"],
-    );
+    let (w, api) = registered();
+    let out = run(&w, &api, REVOKE_ALL);
     assert_eq!(out.code, 2, "{out:?}");
     let html = std::fs::read_to_string(w.root().join("out/report.html")).unwrap();
     for needle in [
@@ -307,9 +306,7 @@ fn report_html_is_self_contained_and_redacted() {
 
 #[test]
 fn revoke_without_yes_and_without_a_terminal_revokes_nothing() {
-    let w = world();
-    let api = FakeApi::start();
-    register(&w, &api);
+    let (w, api) = registered();
     let out = run(
         &w,
         &api,
@@ -326,9 +323,7 @@ fn revoke_without_yes_and_without_a_terminal_revokes_nothing() {
 
 #[test]
 fn sweep_without_revoke_reports_live_keys() {
-    let w = world();
-    let api = FakeApi::start();
-    register(&w, &api);
+    let (w, api) = registered();
     api.fault_always(
         &w.unknown,
         Fault::Raw(
@@ -347,10 +342,8 @@ fn sweep_without_revoke_reports_live_keys() {
 
 #[test]
 fn a_killed_sweep_resumes_and_sends_each_delete_once() {
-    let w = world();
-    let api = FakeApi::start();
-    register(&w, &api);
-    let args = ["sweep", "org", "--revoke", "--yes", "--report-dir", "out"];
+    let (w, api) = registered();
+    let args = REVOKE_ALL;
     let mut first: Vec<&str> = args.to_vec();
     first.extend(["--stop-after-revocations", "1"]);
     let killed = run(&w, &api, &first);
@@ -358,7 +351,7 @@ fn a_killed_sweep_resumes_and_sends_each_delete_once() {
     assert_eq!(api.count_method("DELETE"), 1);
     assert!(!w.root().join("out/report.json").exists());
 
-    let resumed = run(&w, &api, &args);
+    let resumed = run(&w, &api, args);
     assert_eq!(resumed.code, 2, "{resumed:?}");
     assert!(resumed.stderr.contains("resuming"), "{}", resumed.stderr);
     assert!(
@@ -372,7 +365,7 @@ fn a_killed_sweep_resumes_and_sends_each_delete_once() {
     assert_eq!(api.count("DELETE", &w.admin), 1);
 
     // Once more: nothing new is sent, everything is still accounted for.
-    let again = run(&w, &api, &args);
+    let again = run(&w, &api, args);
     assert_eq!(again.code, 2, "{again:?}");
     assert_eq!(api.count_method("DELETE"), 2);
 
@@ -403,11 +396,9 @@ fn a_killed_sweep_resumes_and_sends_each_delete_once() {
 
 #[test]
 fn a_delete_whose_answer_was_lost_is_not_sent_again() {
-    let w = world();
-    let api = FakeApi::start();
-    register(&w, &api);
-    let args = ["sweep", "org", "--revoke", "--yes", "--report-dir", "out"];
-    let first = run(&w, &api, &args);
+    let (w, api) = registered();
+    let args = REVOKE_ALL;
+    let first = run(&w, &api, args);
     assert_eq!(first.code, 2, "{first:?}");
     assert_eq!(api.count_method("DELETE"), 2);
     // As if the run had died between sending the DELETE and recording its answer.
@@ -419,7 +410,7 @@ fn a_delete_whose_answer_was_lost_is_not_sent_again() {
     rec["delete_pending"] = true.into();
     std::fs::write(&state_path, state.to_string()).unwrap();
 
-    let resumed = run(&w, &api, &args);
+    let resumed = run(&w, &api, args);
     assert_eq!(resumed.code, 2, "{resumed:?}");
     assert_eq!(api.count_method("DELETE"), 2);
     let report = json(&w.root().join("out/report.json"));
@@ -429,9 +420,7 @@ fn a_delete_whose_answer_was_lost_is_not_sent_again() {
 
 #[test]
 fn sweep_sarif_is_valid_sarif_2_1_0() {
-    let w = world();
-    let api = FakeApi::start();
-    register(&w, &api);
+    let (w, api) = registered();
     let out = run(&w, &api, &["sweep", "org", "--report-dir", "out"]);
     // The unknown key needs a person.
     assert_eq!(out.code, 2, "{out:?}");
@@ -533,14 +522,8 @@ fn two_shards_and_merge_equal_one_unsharded_sweep() {
 
 #[test]
 fn the_admin_key_never_appears_anywhere() {
-    let w = world();
-    let api = FakeApi::start();
-    register(&w, &api);
-    let out = run(
-        &w,
-        &api,
-        &["sweep", "org", "--revoke", "--yes", "--report-dir", "out"],
-    );
+    let (w, api) = registered();
+    let out = run(&w, &api, REVOKE_ALL);
     assert_eq!(out.code, 2, "{out:?}");
     // assert_redacted (in `run`) covered stdout and stderr; argv never held it.
     let dir = w.root().join("out");
@@ -601,9 +584,7 @@ fn sweep_on_a_terminal(w: &World, api: &FakeApi, answer: &str) -> Option<(i32, S
 
 #[test]
 fn on_a_terminal_the_sweep_asks_before_revoking_and_no_means_no() {
-    let w = world();
-    let api = FakeApi::start();
-    register(&w, &api);
+    let (w, api) = registered();
     let Some((code, shown)) = sweep_on_a_terminal(&w, &api, "n\n") else {
         eprintln!("skipped: util-linux `script` is not installed");
         return;
@@ -616,9 +597,7 @@ fn on_a_terminal_the_sweep_asks_before_revoking_and_no_means_no() {
 
 #[test]
 fn on_a_terminal_yes_at_the_prompt_revokes() {
-    let w = world();
-    let api = FakeApi::start();
-    register(&w, &api);
+    let (w, api) = registered();
     let Some((_, shown)) = sweep_on_a_terminal(&w, &api, "y\n") else {
         eprintln!("skipped: util-linux `script` is not installed");
         return;

@@ -5,19 +5,20 @@
 use misar_scan::engine::check_rule_examples;
 use misar_scan::rules::RuleSet;
 
+/// One failure a line, for an assertion message.
+fn lines(failures: &[impl ToString]) -> String {
+    failures
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn every_shipped_rule_passes_its_own_examples() {
     let rules = RuleSet::embedded().unwrap();
     let failures = check_rule_examples(&rules);
-    assert!(
-        failures.is_empty(),
-        "{}",
-        failures
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert!(failures.is_empty(), "{}", lines(&failures));
     for rule in rules.rules() {
         assert!(rule.examples.len() >= 5, "{} needs more examples", rule.id);
         assert!(
@@ -77,15 +78,7 @@ fn every_shipped_lint_passes_its_own_examples() {
     let rules = RuleSet::embedded().unwrap();
     assert_eq!(rules.lints().len(), 5);
     let failures = misar_scan::lint::check_lint_examples(&rules);
-    assert!(
-        failures.is_empty(),
-        "{}",
-        failures
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert!(failures.is_empty(), "{}", lines(&failures));
     for lint in rules.lints() {
         assert!(
             !lint.examples.is_empty() && !lint.negative_examples.is_empty(),

@@ -643,6 +643,7 @@ mod tests {
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             last_used_at: last.map(str::to_string),
             created_at: Some(created.into()),
+            id_scrubbed: false,
         }
     }
 

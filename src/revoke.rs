@@ -10,7 +10,15 @@
 //!   several such entries: refuse;
 //! - a stem no longer than the product prefix (`msk_...`) identifies nothing:
 //!   never revoke on it with any credential but the leaked key itself (its
-//!   own list is its own account, so a single match there is the key).
+//!   own list is its own account, so a single match there is the key);
+//! - never send a `DELETE` for an id that cannot be one path segment
+//!   ([`unusable_id`]: empty, `.` or `..`, control characters, slashes), nor
+//!   for one that held a key (the server echoed it: [`KeyEntry::id_scrubbed`]).
+//!
+//! What the server listed is scrubbed of the leaked key here (and of the
+//! credential that listed it, where the list was fetched) before any step or
+//! reason is built from it, so plans, refusal reasons, outputs, audit logs and
+//! sweep files never hold it.
 
 use serde::Serialize;
 
@@ -97,6 +105,34 @@ pub enum RevocationStep {
     },
 }
 
+/// Why `id` must never be sent as `DELETE /api/v1/keys/:id`, or `None` when
+/// it may. A URL library drops tabs and newlines and resolves `.` and `..`
+/// segments, so such an id would send the `DELETE` to the key collection or
+/// above it; some servers decode `%2F` or read `\` as a separator before
+/// routing, so a slash could do the same.
+pub fn unusable_id(id: &str) -> Option<&'static str> {
+    let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+    if id.chars().any(char::is_control) || decoded.chars().any(char::is_control) {
+        Some("holds control characters (a URL drops tabs and newlines), so the DELETE could go to another path")
+    } else if id.trim().is_empty() {
+        Some("is empty")
+    } else if [id.trim(), decoded.trim()]
+        .iter()
+        .any(|s| *s == "." || *s == "..")
+    {
+        Some("is a dot segment, so the DELETE would go to the key collection or above it")
+    } else if id.contains(['/', '\\']) || decoded.contains(['/', '\\']) {
+        Some("holds a slash, which a server may read as a path separator")
+    } else {
+        None
+    }
+}
+
+/// An id as a reason shows it: in backticks, control characters escaped.
+fn show_id(id: &str) -> String {
+    format!("`{}`", id.escape_debug())
+}
+
 /// Entries whose `prefix` stem `key` starts with.
 pub fn matching_entries<'a>(key: &str, entries: &'a [KeyEntry]) -> Vec<&'a KeyEntry> {
     entries
@@ -142,7 +178,17 @@ pub fn plan(
         Listing::Admin { stem, entries } => (entries, Credential::AdminKey { stem }),
         Listing::Unavailable { reason } => return RevocationStep::Refuse { reason },
     };
-    let matches = matching_entries(leaked.expose(), entries);
+    // The matching entries, scrubbed of the leaked key: an admin key's list
+    // was scrubbed of the admin key only, and a lying server could echo the
+    // leaked key in any field.
+    let matches: Vec<KeyEntry> = matching_entries(leaked.expose(), entries)
+        .into_iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e.scrub(&[leaked.expose()]);
+            e
+        })
+        .collect();
     match matches.as_slice() {
         [] => RevocationStep::Refuse {
             reason: format!(
@@ -157,9 +203,25 @@ pub fn plan(
             if !identifies && !matches!(credential, Credential::LeakedKey { .. }) {
                 return RevocationStep::Refuse {
                     reason: format!(
-                        "the only matching entry (id `{}`) shows prefix `{}`, which identifies nothing; only the key itself could revoke on it",
-                        one.id,
+                        "the only matching entry (id {}) shows prefix `{}`, which identifies nothing; only the key itself could revoke on it",
+                        show_id(&one.id),
                         crate::secret::clip(&one.prefix, crate::secret::STEM_LEN + 3)
+                    ),
+                };
+            }
+            if one.id_scrubbed {
+                return RevocationStep::Refuse {
+                    reason: format!(
+                        "the matching entry's id holds a full key (the server echoed it; shown scrubbed as {}), so it is not an id to send; not revoking: revoke it in the Misar dashboard",
+                        show_id(&one.id)
+                    ),
+                };
+            }
+            if let Some(why) = unusable_id(&one.id) {
+                return RevocationStep::Refuse {
+                    reason: format!(
+                        "the matching entry's id {} {why}; not revoking: revoke it in the Misar dashboard",
+                        show_id(&one.id)
                     ),
                 };
             }
@@ -180,7 +242,7 @@ pub fn plan(
                 "{} listed keys match `{}` (ids {}): ambiguous, not revoking; revoke it in the Misar dashboard",
                 several.len(),
                 leaked.redacted(),
-                several.iter().map(|e| format!("`{}`", e.id)).collect::<Vec<_>>().join(", ")
+                several.iter().map(|e| show_id(&e.id)).collect::<Vec<_>>().join(", ")
             ),
         },
     }
@@ -203,6 +265,7 @@ mod tests {
             scopes: vec!["send".into()],
             last_used_at: None,
             created_at: None,
+            id_scrubbed: false,
         }
     }
 
@@ -314,6 +377,54 @@ mod tests {
                 reason: "no admin key".into()
             }
         );
+    }
+
+    #[test]
+    fn ids_that_are_not_one_path_segment_are_refused() {
+        for id in [
+            ".", "..", " .. ", ".\t.", "..\n", "\t", "a\rb", "%2e%2E", "a/b", "..\\x", "%2F",
+        ] {
+            let list = [entry(id, "msk_u8jz...")];
+            match plan(&Secret::new(KEY), "msk_", &LIVE, admin(&list)) {
+                RevocationStep::Refuse { reason } => assert!(
+                    reason.contains("the matching entry's id")
+                        && !reason.contains(['\t', '\n', '\r']),
+                    "{id:?}: {reason}"
+                ),
+                other => panic!("{id:?}: {other:?}"),
+            }
+        }
+        for id in ["k1", "7", "key_1.2", "a..b", "...", "uuid-0f3e"] {
+            assert_eq!(unusable_id(id), None, "{id:?}");
+        }
+    }
+
+    #[test]
+    fn an_entry_echoing_the_key_is_scrubbed_and_an_echoed_id_refused() {
+        let mut named = entry("k9", "msk_u8jz...");
+        named.name = Some(format!("deploy {KEY}"));
+        match plan(&Secret::new(KEY), "msk_", &LIVE, admin(&[named])) {
+            RevocationStep::Revoke { id, name, .. } => {
+                assert_eq!(id, "k9");
+                assert_eq!(name.as_deref(), Some("deploy msk_u8jz…"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let step = plan(
+            &Secret::new(KEY),
+            "msk_",
+            &LIVE,
+            admin(&[entry(KEY, "msk_u8jz...")]),
+        );
+        match &step {
+            RevocationStep::Refuse { reason } => {
+                assert!(reason.contains("holds a full key"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let two = [entry(KEY, "msk_u8jz..."), entry("2", "msk_u8jz...")];
+        let step = plan(&Secret::new(KEY), "msk_", &LIVE, admin(&two));
+        assert!(!format!("{step:?}").contains(KEY), "{step:?}");
     }
 
     #[test]

@@ -78,6 +78,21 @@ pub fn redact(value: &str) -> String {
     format!("{stem}…")
 }
 
+/// `text` with every occurrence of each of `secrets` replaced by its redacted
+/// form ([`redact`]): for what a server says, which a lying or broken server
+/// could make echo a key. A secret no longer than [`STEM_LEN`] characters is
+/// left alone (its redacted form would show all of it anyway). Scrub before
+/// clipping: a clipped key is no longer found.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| s.chars().count() > STEM_LEN) {
+        if out.contains(*s) {
+            out = out.replace(*s, &redact(s));
+        }
+    }
+    out
+}
+
 /// The first `n` characters of `s` (all of it when shorter), cut on a
 /// character boundary: for commit ids and hashes read from reports, which may
 /// hold anything.
@@ -116,6 +131,16 @@ mod tests {
         assert!(!format!("{s:?}{s}").contains(KEY));
         assert_eq!(s.stem(), "msk_u8jz");
         assert_eq!(s.expose(), KEY);
+    }
+
+    #[test]
+    fn scrub_replaces_full_keys_only() {
+        let text = format!("name {KEY}, again {KEY}, and msk_u8jz…");
+        assert_eq!(
+            scrub(&text, &[KEY, "short", ""]),
+            "name msk_u8jz…, again msk_u8jz…, and msk_u8jz…"
+        );
+        assert_eq!(scrub("abc", &["abc"]), "abc");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::api::model::{parse_error_code, parse_list};
+use crate::api::model::{parse_error_code, parse_list, scrub_entries};
 use crate::api::{ApiClient, BaseUrl, KeyEntry, RawResponse};
 use crate::finding::{Finding, KeyInfo, Verification};
 use crate::revoke::matching_entries;
@@ -168,20 +168,19 @@ pub fn verify_one(client: &ApiClient, base: &BaseUrl, secret: &Secret) -> Checke
         },
         Ok(Answer::Live {
             can_manage_keys: true,
-            entries,
+            mut entries,
         }) => {
+            // What the server says lands in every report, and the list goes on
+            // to `revoke` and `sweep` plans: a lying server could echo the key
+            // in any field, so the whole list is scrubbed here, once.
+            scrub_entries(&mut entries, &[secret.expose()]);
             let key = match matching_entries(secret.expose(), &entries).as_slice() {
-                // What the server says lands in every report: a lying server
-                // could echo the key in any field, so it is scrubbed here.
-                [one] => {
-                    let scrub = |s: &str| s.replace(secret.expose(), &secret.redacted());
-                    Some(KeyInfo {
-                        id: scrub(&one.id),
-                        name: one.name.as_deref().map(scrub),
-                        scopes: one.scopes.iter().map(|s| scrub(s)).collect(),
-                        last_used_at: one.last_used_at.as_deref().map(scrub),
-                    })
-                }
+                [one] => Some(KeyInfo {
+                    id: one.id.clone(),
+                    name: one.name.clone(),
+                    scopes: one.scopes.clone(),
+                    last_used_at: one.last_used_at.clone(),
+                }),
                 _ => None,
             };
             Checked {

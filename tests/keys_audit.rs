@@ -635,3 +635,35 @@ fn the_admin_key_is_never_read_from_an_argument() {
         run.stderr
     );
 }
+
+#[test]
+fn a_key_echoed_in_a_long_date_is_scrubbed_before_it_is_clipped() {
+    // Issue 11 item 13: an unreadable date is clipped to 40 characters for
+    // display; clipping first left 30 characters of the admin key, which the
+    // scrub of the whole output no longer recognised.
+    let acct = Account::new();
+    let (key, id) = acct.key(
+        1,
+        &["send"],
+        Some("2026-11-30T00:00:00Z"),
+        "2026-10-01T00:00:00Z",
+    );
+    let echo = format!("0123456789{}", acct.admin);
+    acct.api.set_key_info(&id, "k", Some(&echo), &echo);
+    let out = acct.dir.path().join("audit.json");
+    for extra in [&[][..], &["-f", "json", "-o", out.to_str().unwrap()][..]] {
+        let run = acct.audit(extra, &[&key]);
+        assert_eq!(run.code, 2, "{run:?}");
+        for (what, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            support::assert_no_key_fragment(what, text, &acct.admin);
+        }
+    }
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains(&format!("0123456789{}…", &acct.admin[..8])),
+        "the scrubbed value is still shown"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    support::assert_no_key_fragment("output file", &text, &acct.admin);
+}

@@ -323,3 +323,151 @@ fn the_admin_key_is_read_from_the_environment_only() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("unexpected argument"), "{}", run.stderr);
 }
+
+#[test]
+fn ids_that_are_not_one_path_segment_are_refused_and_no_delete_goes_elsewhere() {
+    // Issue 11 item 2: `.`, `..` and dots with a tab or newline inside made
+    // the URL library send `DELETE /api/v1/keys` (the collection) or
+    // `DELETE /api/v1/`.
+    let api = FakeApi::start();
+    let odd = [".", "..", ".\t.", "..\n", "\t", " .. ", "%2e%2e"];
+    let keys: Vec<String> = (0..odd.len() as u64)
+        .map(|i| key_from_seed("msk_", 300 + i))
+        .collect();
+    for (i, (key, id)) in keys.iter().zip(odd).enumerate() {
+        // Each in its own account: its own list shows only its entry.
+        let real = api.add_key(key, 10 + i as u32, &["send", "keys:manage"]);
+        api.set_id(&real, id);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let run = revoke(dir.path(), &api, &refs, &["--yes"], None);
+    assert_eq!(run.code, 2, "{run:?}");
+    let deletes: Vec<String> = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert!(deletes.is_empty(), "DELETEs sent: {deletes:?}");
+    assert!(keys.iter().all(|k| !api.is_revoked(k)));
+    assert_eq!(
+        run.stdout
+            .matches("plan: refuse: the matching entry's id")
+            .count(),
+        odd.len(),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("id `.\\t.` holds control characters"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("id `..` is a dot segment"),
+        "{}",
+        run.stdout
+    );
+    let refusals = audit(dir.path())
+        .iter()
+        .filter(|r| r["action"] == "refuse")
+        .count();
+    assert_eq!(refusals, odd.len());
+}
+
+#[test]
+fn keys_echoed_by_the_api_never_reach_the_output_or_the_audit_log() {
+    // Issue 11 item 3: an API that echoes a key in a list entry's `id` or
+    // `name`. `revoke()` checks stdout, stderr and the audit log for every
+    // key given and the admin key.
+    let api = FakeApi::start();
+    let admin = key_from_seed("msk_", 400);
+    // Holds keys:manage: listed with itself; its name echoes it.
+    let own = key_from_seed("msk_", 401);
+    let own_id = api.add_key(&own, 1, &["send", "keys:manage"]);
+    api.set_key_info(&own_id, &format!("ci {own}"), None, "2026-01-01T00:00:00Z");
+    // Listed with the admin key; its name echoes both keys.
+    let by_admin = key_from_seed("msk_", 402);
+    api.add_key(&admin, 2, &["keys:manage"]);
+    let by_admin_id = api.add_key(&by_admin, 2, &["send"]);
+    api.set_key_info(
+        &by_admin_id,
+        &format!("{by_admin} / {admin}"),
+        None,
+        "2026-01-01T00:00:00Z",
+    );
+    // Its id is the key itself: never a DELETE with it, never shown.
+    let echoed_id = key_from_seed("msk_", 403);
+    let real = api.add_key(&echoed_id, 3, &["keys:manage"]);
+    api.set_id(&real, &echoed_id);
+    // Ambiguous, and the twin's id is the key: the refusal lists ids.
+    let ambiguous = key_with_stem("msk_Zq9W", 404);
+    api.add_key(&ambiguous, 2, &["send"]);
+    let twin = api.add_key(&key_with_stem("msk_Zq9W", 405), 2, &["send"]);
+    api.set_id(&twin, &ambiguous);
+    let keys = [
+        own.as_str(),
+        by_admin.as_str(),
+        echoed_id.as_str(),
+        ambiguous.as_str(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let dry = revoke(dir.path(), &api, &keys, &["-f", "json"], Some(&admin));
+    assert_eq!(dry.code, 2, "{dry:?}");
+    let run = revoke(dir.path(), &api, &keys, &["--yes"], Some(&admin));
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!("\"ci {}…\"", &own[..8])),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("\"{}… / {}…\"", &by_admin[..8], &admin[..8])),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("holds a full key"), "{}", run.stdout);
+    assert!(run.stdout.contains("ambiguous"), "{}", run.stdout);
+    assert!(api.is_revoked(&own) && api.is_revoked(&by_admin));
+    assert!(!api.is_revoked(&echoed_id) && !api.is_revoked(&ambiguous));
+    assert_eq!(api.count_method("DELETE"), 2);
+}
+
+#[test]
+fn a_list_of_ten_thousand_keys_is_read_whole_and_the_right_entry_revoked() {
+    // Issue 11 item 19: a list over 1 MiB (~9,000 keys) was cut and judged
+    // "malformed body".
+    let api = FakeApi::start();
+    for seed in 0..10_000 {
+        api.add_key(&key_from_seed("msk_", 10_000 + seed), 1, &["send"]);
+    }
+    // Listed last: a list cut after 1 MiB would lose it.
+    let key = key_from_seed("msk_", 500);
+    let id = api.add_key(&key, 1, &["send", "keys:manage"]);
+    let dir = tempfile::tempdir().unwrap();
+    // Not FAST's 1 s timeout: 1.4 MB from a debug-built fake on a busy machine.
+    let run = misar(
+        dir.path(),
+        Some(&api.url()),
+        &["revoke", "--stdin", "--yes", "--verify-timeout", "60"],
+        Some(&format!("{key}\n")),
+        &[],
+    );
+    run.assert_redacted(&[&key]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!("plan: revoke id `{id}`")),
+        "{}",
+        run.stdout
+    );
+    assert!(api.is_revoked(&key));
+    let deletes: Vec<String> = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(deletes, [format!("/api/v1/keys/{id}")]);
+}

@@ -607,3 +607,58 @@ fn on_a_terminal_yes_at_the_prompt_revokes() {
     assert_eq!(api.count("DELETE", &w.self_managed), 1);
     assert_dir_redacted(&w, &w.root().join("out"));
 }
+
+#[test]
+fn keys_echoed_by_the_api_never_reach_any_sweep_file() {
+    // Issue 11 item 3: an API that echoes a key in a list entry's `id` or
+    // `name` got it written to `audit.jsonl`, the reports and the state.
+    let (w, api) = registered();
+    let self_id = api.id_of(&w.self_managed).unwrap();
+    api.set_id(&self_id, &w.self_managed);
+    let shared_id = api.id_of(&w.shared).unwrap();
+    api.set_key_info(
+        &shared_id,
+        &format!("{} / {}", w.shared, w.admin),
+        None,
+        support::fake_api::DEFAULT_CREATED_AT,
+    );
+    let twin = api.id_of(&key_with_stem(&w.ambiguous[..8], 999)).unwrap();
+    api.set_id(&twin, &w.ambiguous);
+    let out = run(&w, &api, REVOKE_ALL);
+    assert_eq!(out.code, 2, "{out:?}");
+    let dir = w.root().join("out");
+    assert_dir_redacted(&w, &dir);
+    let report = json(&dir.join("report.json"));
+    // An id that held the key is never sent.
+    assert_eq!(action_of(&report, &w.self_managed), "refused");
+    assert!(report.to_string().contains("holds a full key"), "{report}");
+    assert_eq!(action_of(&report, &w.shared), "revoked");
+    assert_eq!(action_of(&report, &w.ambiguous), "refused");
+    assert_eq!(api.count_method("DELETE"), 1);
+    assert!(!api.is_revoked(&w.self_managed));
+}
+
+#[test]
+fn ids_that_are_not_one_path_segment_are_refused_by_the_sweep() {
+    // Issue 11 item 2, through the sweep: `.\t.` became `..` in the URL.
+    let (w, api) = registered();
+    let self_id = api.id_of(&w.self_managed).unwrap();
+    api.set_id(&self_id, ".\t.");
+    let out = run(&w, &api, REVOKE_ALL);
+    assert_eq!(out.code, 2, "{out:?}");
+    let shared_id = api.id_of(&w.shared).unwrap();
+    let deletes: Vec<String> = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(deletes, [format!("/api/v1/keys/{shared_id}")]);
+    let report = json(&w.root().join("out/report.json"));
+    assert_eq!(action_of(&report, &w.self_managed), "refused");
+    assert!(
+        report.to_string().contains("holds control characters"),
+        "{report}"
+    );
+    assert!(!api.is_revoked(&w.self_managed));
+}

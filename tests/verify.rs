@@ -497,3 +497,75 @@ fn verify_survives_a_hostile_retry_after_and_reports_unknown() {
     assert_eq!(status(&json).0, "unknown");
     assert!(!run.stderr.contains("panicked"), "{run:?}");
 }
+
+#[test]
+fn verify_honours_a_retry_after_http_date() {
+    // Issue 11 item 15: `Retry-After` as an HTTP-date (RFC 9110) was ignored.
+    let api = FakeApi::start();
+    let key = key_from_seed("msk_", 71);
+    api.add_key(&key, 1, &["send"]);
+    // Whole seconds: 3 s from now is at least 2 s away.
+    let when = std::time::SystemTime::now() + Duration::from_secs(3);
+    api.fault_once(&key, Fault::RetryAfter(httpdate::fmt_http_date(when)));
+    let started = Instant::now();
+    let (run, json) = verify_stdin(&api.url(), &[&key], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(status(&json).0, "live");
+    assert_eq!(api.count("GET", &key), 2);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "Retry-After as an HTTP-date was not honoured ({:?})",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn verify_gives_up_on_a_retry_after_past_the_deadline_or_too_large_to_count() {
+    // Issue 11 item 15: a number past `u64` was ignored (retried at once),
+    // and a date centuries away must end the retries, not hang or panic.
+    for value in [
+        "99999999999999999999999999",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+    ] {
+        let api = FakeApi::start();
+        let key = key_from_seed("msk_", 72);
+        api.add_key(&key, 1, &["send"]);
+        api.fault_always(&key, Fault::RetryAfter(value.into()));
+        let started = Instant::now();
+        let (run, json) = verify_stdin(&api.url(), &[&key], &["--verify-retries", "3"]);
+        assert_eq!(run.code, 2, "{value}: {run:?}");
+        let (v, reason) = status(&json);
+        assert_eq!(v, "unknown", "{value}");
+        assert!(reason.contains("deadline"), "{value}: {reason}");
+        assert_eq!(api.count("GET", &key), 1, "{value}: retried");
+        assert!(!run.stderr.contains("panicked"), "{run:?}");
+        assert!(started.elapsed() < Duration::from_secs(30), "{value}");
+    }
+}
+
+#[test]
+fn verify_names_a_list_answer_over_the_limit_as_too_large_not_malformed() {
+    // Issue 11 item 19: a body over the limit was cut and judged malformed.
+    let api = FakeApi::start();
+    let key = key_from_seed("msk_", 73);
+    api.add_key(&key, 1, &["send", "keys:manage"]);
+    let big = format!(
+        "{{\"success\":true,\"data\":[],\"pad\":\"{}\"}}",
+        "x".repeat(65 << 20)
+    );
+    api.fault_always(&key, Fault::Raw(200, big));
+    let (run, json) = verify_stdin(&api.url(), &[&key], &["--verify-timeout", "60"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let (v, reason) = status(&json);
+    assert_eq!(v, "unknown");
+    assert!(
+        reason.contains("list answer larger than 64 MiB"),
+        "{reason}"
+    );
+    assert!(!reason.contains("malformed"), "{reason}");
+    assert_eq!(
+        api.count("GET", &key),
+        1,
+        "an answer too large is not retried"
+    );
+}

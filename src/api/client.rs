@@ -10,17 +10,24 @@
 //! - **Timeouts**: connect and per-request timeouts, and a total deadline for
 //!   the whole run that every attempt and every wait respects.
 //! - **Retries**: one loop, `ApiClient::get_with_retries`: capped
-//!   exponential backoff with jitter, waiting at least `Retry-After`. The
-//!   caller's judge says which answers are final; everything else (transport
-//!   errors included) is retried until the attempts or the deadline run out.
-//!   `DELETE` is never retried ([`ApiClient::delete_key`]).
+//!   exponential backoff with jitter, waiting at least `Retry-After` (seconds
+//!   or an HTTP-date; one past the deadline, or too large to count, ends the
+//!   retries). The caller's judge says which answers are final; everything
+//!   else (transport errors included) is retried until the attempts or the
+//!   deadline run out. `DELETE` is never retried ([`ApiClient::delete_key`]).
+//! - **Bodies** are read up to a limit: 64 MiB for a key list (about 400,000
+//!   keys), 1 MiB otherwise. A larger answer is an error naming the limit
+//!   ([`ApiError::TooLarge`]), never a cut body judged malformed.
+//! - **`DELETE` paths** are checked before sending: exactly
+//!   `<base>/api/v1/keys/<id>`, the id one percent-encoded segment that
+//!   decodes back to it ([`ApiError::UnsafePath`]).
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::blocking::Client;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
@@ -28,8 +35,13 @@ use reqwest::{Method, Url};
 
 use crate::secret::Secret;
 
-/// Largest body read from an answer; a captive portal may send megabytes.
+/// Largest body read from an answer that is not a key list; a captive
+/// portal may send megabytes.
 const MAX_BODY: u64 = 1 << 20;
+
+/// Largest key list read: about 400,000 keys of ~160 bytes. Bounded, so a
+/// hostile server cannot make the run hold gigabytes.
+pub const MAX_LIST_BODY: u64 = 64 << 20;
 
 /// Why an API call did not produce an answer the caller can use. Never holds a key.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +72,21 @@ pub enum ApiError {
     /// The run's total deadline passed.
     #[error("the deadline of {0} s for API calls was reached")]
     Deadline(u64),
+    /// The answer's body is larger than the limit for its call: it was not
+    /// read in full, so it is not judged (not retried: it would be as large again).
+    #[error("{what} larger than {} MiB: cut off, not judged", limit >> 20)]
+    TooLarge {
+        /// Which answer (`list answer`, `DELETE answer`).
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// A `DELETE` whose URL would not be `<base>/api/v1/keys/<id>`: not sent.
+    #[error("refusing to send a DELETE to `{path}`: the key id does not make exactly one path segment under `/api/v1/keys`")]
+    UnsafePath {
+        /// The path it would have gone to (control characters escaped).
+        path: String,
+    },
     /// Every attempt was retryable and none succeeded.
     #[error("no usable answer after {attempts} attempt(s): {last}")]
     GaveUp {
@@ -157,6 +184,37 @@ impl BaseUrl {
         is_loopback(&self.0)
     }
 
+    /// Whether `url` is exactly this base's `…/api/v1/keys/<id>`: same origin,
+    /// the keys path plus one non-empty segment that is not a dot segment and
+    /// percent-decodes back to `id`, no query or fragment. The URL library
+    /// drops tabs and newlines and resolves `.` and `..`, so an odd id can
+    /// otherwise land on the collection (`DELETE /api/v1/keys`) or above it.
+    fn check_key_url(&self, url: &Url, id: &str) -> Result<(), ApiError> {
+        let keys = self.keys_url(None);
+        let ok = url.origin() == keys.origin()
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url
+                .path()
+                .strip_prefix(keys.path())
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|segment| {
+                    !segment.is_empty()
+                        && !segment.contains('/')
+                        && !matches!(segment, "." | "..")
+                        && percent_encoding::percent_decode_str(segment)
+                            .decode_utf8()
+                            .is_ok_and(|decoded| decoded == id)
+                });
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::UnsafePath {
+                path: crate::secret::clip(&url.path().escape_debug().to_string(), 120).to_string(),
+            })
+        }
+    }
+
     /// `…/api/v1/keys`, then `extra` as one percent-encoded segment.
     fn keys_url(&self, extra: Option<&str>) -> Url {
         let mut url = self.0.clone();
@@ -185,14 +243,15 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// One HTTP answer, read in full (up to 1 MiB).
+/// One HTTP answer, read in full (up to its call's limit).
 #[derive(Debug, Clone)]
 pub struct RawResponse {
     /// HTTP status.
     pub status: u16,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
-    /// The `Retry-After` header in seconds, if any.
+    /// The `Retry-After` header (seconds, or an HTTP-date as the time left
+    /// until it), if any; [`Duration::MAX`] for a number too large to count.
     pub retry_after: Option<Duration>,
     /// The body.
     pub body: Vec<u8>,
@@ -259,8 +318,18 @@ impl ApiClient {
         key: &Secret,
         id: &str,
     ) -> Result<RawResponse, ApiError> {
+        // Defence in depth: the planner refuses such ids (`revoke::unusable_id`),
+        // and whatever gets here still goes to one key's URL or nowhere.
+        let url = base.keys_url(Some(id));
+        base.check_key_url(&url, id)?;
         let timeout = self.remaining()?.min(self.opts.request_timeout);
-        self.send(Method::DELETE, base.keys_url(Some(id)), key, timeout)
+        self.send(
+            Method::DELETE,
+            url,
+            key,
+            timeout,
+            ("DELETE answer", MAX_BODY),
+        )
     }
 
     /// The retry loop: the only place that waits between attempts.
@@ -284,7 +353,16 @@ impl ApiClient {
                 }
             };
             let timeout = remaining.min(self.opts.request_timeout);
-            let retry_after = match self.send(Method::GET, url.clone(), key, timeout) {
+            let sent = self.send(
+                Method::GET,
+                url.clone(),
+                key,
+                timeout,
+                ("list answer", MAX_LIST_BODY),
+            );
+            let retry_after = match sent {
+                // As large again next time: give up now, naming the limit.
+                Err(e @ ApiError::TooLarge { .. }) => return Err(e),
                 Ok(resp) => match judge(&resp) {
                     Ok(done) => return Ok(done),
                     Err(reason) => {
@@ -301,7 +379,9 @@ impl ApiClient {
                 break;
             }
             let wait = self.backoff(attempt).max(retry_after.unwrap_or_default());
-            // Saturating: a hostile `Retry-After: 18446744073709551615` must not overflow.
+            // Saturating: a hostile `Retry-After: 18446744073709551615` (or
+            // [`Duration::MAX`] for a number past `u64`, or a date in the year
+            // 9999) must not overflow: it is past the deadline, so retrying ends.
             if wait >= self.deadline.saturating_duration_since(Instant::now()) {
                 return Err(ApiError::GaveUp {
                     attempts: attempt + 1,
@@ -337,13 +417,16 @@ impl ApiClient {
         }
     }
 
-    /// One request. The only function that puts a key on the wire.
+    /// One request. The only function that puts a key on the wire. The body
+    /// is read up to `limit` (what the answer is, bytes); past it the answer
+    /// is [`ApiError::TooLarge`].
     fn send(
         &self,
         method: Method,
         url: Url,
         key: &Secret,
         timeout: Duration,
+        (what, limit): (&'static str, u64),
     ) -> Result<RawResponse, ApiError> {
         let mut auth =
             HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
@@ -369,16 +452,18 @@ impl ApiClient {
                 .map(str::to_string)
         };
         let content_type = header(CONTENT_TYPE);
-        let retry_after = header(RETRY_AFTER)
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let mut body = Vec::new();
-        resp.take(MAX_BODY)
-            .read_to_end(&mut body)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::TimedOut => ApiError::Timeout(timeout.as_secs_f64()),
-                _ => ApiError::Transport(format!("reading the answer: {e}")),
-            })?;
+        let retry_after =
+            header(RETRY_AFTER).and_then(|v| parse_retry_after(&v, SystemTime::now()));
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(ApiError::TooLarge { what, limit });
+        }
+        let body = read_capped(resp, limit).map_err(|e| match e {
+            Capped::TooLarge => ApiError::TooLarge { what, limit },
+            Capped::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                ApiError::Timeout(timeout.as_secs_f64())
+            }
+            Capped::Io(e) => ApiError::Transport(format!("reading the answer: {e}")),
+        })?;
         Ok(RawResponse {
             status,
             content_type,
@@ -386,6 +471,44 @@ impl ApiClient {
             body,
         })
     }
+}
+
+/// Why a body could not be read whole.
+enum Capped {
+    /// More than the limit.
+    TooLarge,
+    /// The connection failed.
+    Io(std::io::Error),
+}
+
+/// Read all of `r` if it holds at most `limit` bytes.
+fn read_capped(r: impl Read, limit: u64) -> Result<Vec<u8>, Capped> {
+    let mut body = Vec::new();
+    r.take(limit.saturating_add(1))
+        .read_to_end(&mut body)
+        .map_err(Capped::Io)?;
+    if body.len() as u64 > limit {
+        Err(Capped::TooLarge)
+    } else {
+        Ok(body)
+    }
+}
+
+/// A `Retry-After` value (RFC 9110 §10.2.3): delay seconds, or an HTTP-date
+/// read as the time from `now` until it (zero once past). A number too large
+/// for `u64` is [`Duration::MAX`]: past any deadline, so retrying ends rather
+/// than the header being ignored. Anything else is ignored (`None`).
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(
+            value
+                .parse::<u64>()
+                .map_or(Duration::MAX, Duration::from_secs),
+        );
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Name the failure without the URL (it holds no key, but it is noise).
@@ -474,6 +597,70 @@ mod tests {
         assert_eq!(
             b.keys_url(Some("a/b c")).as_str(),
             "https://h/misar/api/v1/keys/a%2Fb%20c"
+        );
+    }
+
+    #[test]
+    fn a_delete_goes_to_one_key_url_or_nowhere() {
+        let b = BaseUrl::parse("http://127.0.0.1:9/misar").unwrap();
+        for id in ["k1", "7", "a/b c", "%2e%2e", "…", "a..b"] {
+            let url = b.keys_url(Some(id));
+            assert!(b.check_key_url(&url, id).is_ok(), "{id:?} -> {url}");
+        }
+        // Nothing listens on port 9 of 127.0.0.1: a refusal is not a connect error.
+        let client = ApiClient::new(ClientOptions::default()).unwrap();
+        let key = Secret::new("msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"); // misar-scan:allow (fake test key)
+        for id in [".", "..", ".\t.", "\t.\n.", "a\nb", "", "\r"] {
+            match client.delete_key(&b, &key, id) {
+                Err(ApiError::UnsafePath { path }) => {
+                    assert!(!path.contains(['\t', '\n', '\r']), "{path}")
+                }
+                other => panic!("{id:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600); // 2026-01-01
+        assert_eq!(parse_retry_after(" 5 ", now), Some(Duration::from_secs(5)));
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 2026 00:00:07 GMT", now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 31 Dec 2025 23:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999999", now),
+            Some(Duration::MAX),
+            "too large to count is past any deadline, not ignored"
+        );
+        assert!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).unwrap()
+                > Duration::from_secs(100 * 365 * 86_400)
+        );
+        for junk in ["", "-1", "1.5", "soon", "Thu, 32 Jan 2026 00:00:07 GMT"] {
+            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_too_large_not_cut() {
+        assert_eq!(read_capped(&b"12345"[..], 5).ok(), Some(b"12345".to_vec()));
+        assert!(matches!(
+            read_capped(&b"123456"[..], 5),
+            Err(Capped::TooLarge)
+        ));
+        let e = ApiError::TooLarge {
+            what: "list answer",
+            limit: MAX_LIST_BODY,
+        };
+        assert_eq!(
+            e.to_string(),
+            "list answer larger than 64 MiB: cut off, not judged"
         );
     }
 

@@ -28,6 +28,10 @@ pub struct KeyEntry {
     /// When the key was created, as the API wrote it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// The server's `id` held a key, so [`KeyEntry::scrub`] redacted it:
+    /// `id` is no longer the server's id and must never be sent in a `DELETE`.
+    #[serde(skip)]
+    pub id_scrubbed: bool,
 }
 
 impl KeyEntry {
@@ -37,6 +41,40 @@ impl KeyEntry {
         p.strip_suffix("...")
             .or_else(|| p.strip_suffix('…'))
             .unwrap_or(p)
+    }
+
+    /// Replace every full key of `secrets` in the entry's fields by its
+    /// redacted form ([`crate::secret::scrub`]; in `prefix`, by its stem, the
+    /// API's own form, so the entry still matches the key it names). A
+    /// lying or broken server could echo a key in any field, and what the
+    /// server says lands in reports, logs and plans: call this on a list as
+    /// soon as it is fetched, before anything is built from it.
+    pub fn scrub(&mut self, secrets: &[&str]) {
+        let scrub = |s: &mut String| {
+            if secrets.iter().any(|k| s.contains(k)) {
+                *s = crate::secret::scrub(s, secrets);
+            }
+        };
+        let before = self.id.clone();
+        scrub(&mut self.id);
+        self.id_scrubbed |= self.id != before;
+        for field in [&mut self.name, &mut self.last_used_at, &mut self.created_at]
+            .into_iter()
+            .flatten()
+        {
+            scrub(field);
+        }
+        self.scopes.iter_mut().for_each(scrub);
+        for k in secrets
+            .iter()
+            .filter(|k| k.chars().count() > crate::secret::STEM_LEN)
+        {
+            if self.prefix.contains(k) {
+                self.prefix = self
+                    .prefix
+                    .replace(k, crate::secret::clip(k, crate::secret::STEM_LEN));
+            }
+        }
     }
 
     fn from_value(v: &Value) -> Option<Self> {
@@ -70,6 +108,7 @@ impl KeyEntry {
                 .unwrap_or_default(),
             last_used_at: date("last_used_at"),
             created_at: date("created_at"),
+            id_scrubbed: false,
         })
     }
 }
@@ -84,6 +123,13 @@ pub fn parse_list(body: &[u8]) -> Option<Vec<KeyEntry>> {
         Some(data.iter().filter_map(KeyEntry::from_value).collect())
     } else {
         None
+    }
+}
+
+/// [`KeyEntry::scrub`] every entry of a list.
+pub fn scrub_entries(entries: &mut [KeyEntry], secrets: &[&str]) {
+    for e in entries {
+        e.scrub(secrets);
     }
 }
 
@@ -162,6 +208,34 @@ mod tests {
         assert!(parse_list(br#"{"success":true}"#).is_none());
         assert!(parse_list(br#"{"data":[]}"#).is_none());
         assert!(parse_list(b"<html>Welcome to the hotel wifi</html>").is_none());
+    }
+
+    #[test]
+    fn scrub_redacts_a_key_in_every_field_and_marks_the_id() {
+        const KEY: &str = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"; // misar-scan:allow (fake test key)
+        let mut e = KeyEntry::from_value(&serde_json::json!({
+            "id": KEY,
+            "name": format!("ci {KEY}"),
+            "prefix": format!("{KEY}..."),
+            "scopes": ["send", KEY],
+            "last_used_at": KEY,
+            "created_at": format!("x{KEY}"),
+        }))
+        .expect("valid entry");
+        e.scrub(&[KEY]);
+        assert!(!format!("{e:?}").contains(KEY), "{e:?}");
+        assert!(e.id_scrubbed);
+        assert_eq!(e.id, "msk_u8jz…");
+        assert_eq!(e.name.as_deref(), Some("ci msk_u8jz…"));
+        assert_eq!(e.stem(), "msk_u8jz", "the prefix still names the key");
+        assert_eq!(e.scopes, ["send", "msk_u8jz…"]);
+        assert_eq!(e.created_at.as_deref(), Some("xmsk_u8jz…"));
+        let mut clean =
+            KeyEntry::from_value(&serde_json::json!({"id":"k1","prefix":"msk_u8jz..."}))
+                .expect("valid entry");
+        let before = clean.clone();
+        clean.scrub(&[KEY]);
+        assert_eq!(clean, before);
     }
 
     #[test]

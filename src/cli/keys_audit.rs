@@ -26,6 +26,7 @@ use serde::Serialize;
 use super::scan::load_rules;
 use super::verify::{client, ApiArgs};
 use super::{sanitize, write_output, Outcome};
+use crate::api::model::scrub_entries;
 use crate::api::{ApiClient, BaseUrl, KeyEntry};
 use crate::audit::{self, Audit, Check, KeyAudit, ReportKey, Thresholds};
 use crate::config::{ApiEnv, RepoConfig, ENV_ADMIN_KEY, ENV_API_URL};
@@ -150,7 +151,17 @@ fn run_audit(args: AuditArgs) -> Result<Outcome> {
     };
     let base = audit_base(&rules, &env, &admin)?;
     let client = client(&args.api, &env)?;
-    let entries = list_keys(&client, &base, &admin)?;
+    let mut entries = list_keys(&client, &base, &admin)?;
+    // A hostile or broken server could echo a key back (in a name, a date):
+    // scrub the list before anything is built from it, because messages and
+    // the output clip long values, and a clipped key is no longer found.
+    let mut secrets = vec![admin.expose()];
+    secrets.extend(
+        report_keys
+            .iter()
+            .filter_map(|k| k.full.as_ref().map(crate::secret::Secret::expose)),
+    );
+    scrub_entries(&mut entries, &secrets);
 
     let admin_id = audit::admin_entry_id(admin.expose(), &entries, &prefixes);
     let result = audit::audit(
@@ -168,14 +179,7 @@ fn run_audit(args: AuditArgs) -> Result<Outcome> {
             shown(&admin)
         );
     }
-    // A hostile or broken server could echo a key back (in a name, a date):
-    // never print it.
-    let mut secrets = vec![admin.expose()];
-    secrets.extend(
-        report_keys
-            .iter()
-            .filter_map(|k| k.full.as_ref().map(crate::secret::Secret::expose)),
-    );
+    // And once more on what is printed, in case a key came from elsewhere.
     for k in &result.keys {
         for p in &k.problems {
             let line = format!("warning: key `{}`: {}", sanitize(&k.id), sanitize(p));
@@ -316,13 +320,8 @@ fn load_report(path: &Path, rules: &RuleSet) -> Result<Vec<ReportKey>> {
 }
 
 /// Replace every occurrence of a secret with its redacted stem.
-fn scrub(mut text: String, secrets: &[&str]) -> String {
-    for s in secrets.iter().filter(|s| s.len() > 8) {
-        if text.contains(*s) {
-            text = text.replace(*s, &crate::secret::redact(s));
-        }
-    }
-    text
+fn scrub(text: String, secrets: &[&str]) -> String {
+    crate::secret::scrub(&text, secrets)
 }
 
 /// The JSON document (described in the README); the human output shows the same.
@@ -471,7 +470,8 @@ fn human(doc: &Document<'_>) -> String {
     out
 }
 
-/// `2026-01-01T00:00:00Z (151 days ago)`, `never`, or the raw value flagged unreadable.
+/// `2026-01-01T00:00:00Z (151 days ago)`, `never`, or the raw value flagged
+/// unreadable (clipped: the list was scrubbed of keys before, see `run_audit`).
 fn when(value: Option<&str>, days: Option<i64>, missing: &str) -> String {
     match (value, days) {
         (None, _) => missing.to_string(),

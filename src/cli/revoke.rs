@@ -28,7 +28,7 @@ use serde::Serialize;
 use super::scan::load_rules;
 use super::verify::{base_for, client, verify_with, ApiArgs, KeySource};
 use super::{sanitize, write_output, Outcome};
-use crate::api::model::{parse_error_code, parse_success};
+use crate::api::model::{parse_error_code, parse_success, scrub_entries};
 use crate::api::{ApiClient, BaseUrl, KeyEntry};
 use crate::config::{ApiEnv, RepoConfig};
 use crate::engine::Scanner;
@@ -387,13 +387,17 @@ pub(crate) fn listing_for<'a>(
     }
 }
 
-/// The admin key's list, or why it cannot be had.
+/// The admin key's list, scrubbed of the admin key (a lying server could
+/// echo it in any field; [`plan`] scrubs the leaked key), or why it cannot be had.
 fn admin_list(client: &ApiClient, base: &BaseUrl, admin: &Secret) -> Result<Vec<KeyEntry>, String> {
     match client.list_keys(base, admin, judge) {
         Ok(Answer::Live {
             can_manage_keys: true,
-            entries,
-        }) => Ok(entries),
+            mut entries,
+        }) => {
+            scrub_entries(&mut entries, &[admin.expose()]);
+            Ok(entries)
+        }
         Ok(Answer::Live {
             can_manage_keys: false,
             ..

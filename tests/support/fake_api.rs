@@ -43,6 +43,9 @@ pub const SCOPES: &[&str] = &[
 pub enum Fault {
     /// `429` with `Retry-After: secs` and a Misar error body.
     RateLimited(u64),
+    /// `429` with `Retry-After: <this text>` as it stands (an HTTP-date, a
+    /// number too large for `u64`, junk) and a Misar error body.
+    RetryAfter(String),
     /// `500` with a Misar error body.
     ServerError,
     /// Wait this long before answering normally (past the client's timeout).
@@ -193,6 +196,27 @@ impl FakeApi {
         k.name = name.to_string();
         k.last_used_at = last_used_at.map(str::to_string);
         k.created_at = created_at.to_string();
+    }
+
+    /// Give the key with `id` the id `new` (any text: a list entry whose id is
+    /// `.`, `..` or holds a tab; `DELETE` matches the path's text as sent).
+    pub fn set_id(&self, id: &str, new: &str) {
+        let mut s = self.lock();
+        let k = s
+            .keys
+            .iter_mut()
+            .find(|k| k.id == id)
+            .expect("set_id: no key with this id");
+        k.id = new.to_string();
+    }
+
+    /// The id of `key`, if registered.
+    pub fn id_of(&self, key: &str) -> Option<String> {
+        self.lock()
+            .keys
+            .iter()
+            .find(|k| k.key == key)
+            .map(|k| k.id.clone())
     }
 
     /// Show `prefix` for the key with `id` instead of its real stem (a
@@ -358,6 +382,12 @@ fn handle(mut conn: TcpStream, state: &Mutex<State>, in_flight: &AtomicUsize, ma
             status: 429,
             content_type: "application/json",
             extra: format!("Retry-After: {secs}\r\n"),
+            body: error_body("RATE_LIMITED", "too many requests"),
+        }),
+        Some(Fault::RetryAfter(value)) => Some(Answer {
+            status: 429,
+            content_type: "application/json",
+            extra: format!("Retry-After: {value}\r\n"),
             body: error_body("RATE_LIMITED", "too many requests"),
         }),
         Some(Fault::ServerError) => Some(Answer::json(500, error_body("INTERNAL_ERROR", "boom"))),

@@ -101,6 +101,20 @@ pub fn assert_no_full_key(what: &str, text: &str, keys: &[&str]) {
     }
 }
 
+/// Panic if `text` holds any 12 consecutive characters of `key`: its
+/// redacted form shows 8, so more is a key clipped instead of scrubbed.
+pub fn assert_no_key_fragment(what: &str, text: &str, key: &str) {
+    let chars: Vec<char> = key.chars().collect();
+    for window in chars.windows(12) {
+        let fragment: String = window.iter().collect();
+        assert!(
+            !text.contains(&fragment),
+            "{what} holds 12 or more characters of the key {}…:\n{text}",
+            &key[..8]
+        );
+    }
+}
+
 impl Run {
     /// Panic if stdout or stderr holds any of `keys`.
     pub fn assert_redacted(&self, keys: &[&str]) -> &Self {

@@ -278,6 +278,15 @@ impl Action {
         matches!(self, Self::Revoked | Self::AlreadyRevoked)
     }
 
+    /// Whether a `DELETE` was (or may have been) sent for the key's entry,
+    /// so its id may be gone: revoked, already revoked, discrepant or failed.
+    pub fn delete_sent(self) -> bool {
+        matches!(
+            self,
+            Self::Revoked | Self::AlreadyRevoked | Self::Discrepancy | Self::Failed
+        )
+    }
+
     /// Whether it leaves the incident open in a way a person must look at.
     pub fn is_problem(self) -> bool {
         matches!(
@@ -478,6 +487,90 @@ impl SweepState {
     }
 }
 
+/// One `DELETE` a sweep plans: which key, against which list entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedDelete {
+    /// The leaked key's SHA-256.
+    pub sha: String,
+    /// The API base the entry was listed at (ids are per API).
+    pub base: String,
+    /// The list entry's id.
+    pub id: String,
+}
+
+impl SweepState {
+    /// The planned `DELETE`s that must not be sent, with why (by key SHA-256).
+    ///
+    /// - Several leaked keys resolving to the same list entry (the same
+    ///   8-character stem; one of them may belong to another account): the
+    ///   entry cannot be told to be any one of them, so all are refused as
+    ///   ambiguous (as `revoke` does for several entries matching one key).
+    /// - An entry this sweep already sent a `DELETE` for (in this run or an
+    ///   earlier one, for another key): never a second `DELETE` — its `404`
+    ///   would be read as "already revoked" and the still-live key as a
+    ///   discrepancy. A list that still shows it is stale or ambiguous.
+    ///
+    /// `base_of` gives the API base of a recorded key (its product's).
+    pub fn conflicting_deletes(
+        &self,
+        planned: &[PlannedDelete],
+        base_of: impl Fn(&KeyRecord) -> Option<String>,
+    ) -> BTreeMap<String, String> {
+        let stem_of = |sha: &str| {
+            let stem = self
+                .keys
+                .get(sha)
+                .map_or_else(|| "?".to_string(), |k| crate::secret::redact(&k.stem));
+            format!("{stem} sha256 {}", crate::secret::clip(sha, 12))
+        };
+        let mut by_entry: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+        for p in planned {
+            by_entry
+                .entry((p.base.as_str(), p.id.as_str()))
+                .or_default()
+                .push(p.sha.as_str());
+        }
+        let mut out = BTreeMap::new();
+        for ((base, id), shas) in by_entry {
+            let id_shown = crate::secret::clip(id, 64);
+            let deleted_for = self.keys.values().find(|k| {
+                !shas.contains(&k.secret_sha256.as_str())
+                    && (k.action.delete_sent() || k.delete_pending)
+                    && k.key_id.as_deref() == Some(id)
+                    && base_of(k).as_deref() == Some(base)
+            });
+            if let Some(other) = deleted_for {
+                for sha in &shas {
+                    out.insert(
+                        (*sha).to_string(),
+                        format!(
+                            "the listed key id `{id_shown}` it matches was already revoked by this \
+                             sweep for {} (another key with the same stem); the list is stale or \
+                             ambiguous, not revoking: revoke it in the Misar dashboard",
+                            crate::secret::redact(&other.stem)
+                        ),
+                    );
+                }
+            } else if shas.len() > 1 {
+                let names: Vec<String> = shas.iter().map(|s| stem_of(s)).collect();
+                for sha in &shas {
+                    out.insert(
+                        (*sha).to_string(),
+                        format!(
+                            "{} leaked keys ({}) match the same listed key id `{id_shown}`: \
+                             ambiguous (one may belong to another account), not revoking; \
+                             revoke it in the Misar dashboard",
+                            shas.len(),
+                            names.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
 /// How far a record went: the action, then a live first verification.
 fn rank(k: &KeyRecord) -> (Action, bool) {
     (
@@ -554,6 +647,54 @@ mod tests {
         let m = SweepState::merge(vec![a, b]);
         assert_eq!(m.keys["ab"].action, Action::Revoked);
         assert_eq!(m.shards, ["1/2", "2/2"]);
+    }
+
+    #[test]
+    fn deletes_for_one_entry_or_an_entry_already_revoked_conflict() {
+        let mut state = SweepState::new(None);
+        for (sha, action, id) in [
+            ("a1", Action::None, None),
+            ("b2", Action::None, None),
+            ("c3", Action::None, None),
+            ("d4", Action::Revoked, Some("k9")),
+            ("e5", Action::NotConfirmed, Some("k7")),
+        ] {
+            state.keys.insert(
+                sha.into(),
+                KeyRecord {
+                    stem: format!("msk_{sha}xx"),
+                    secret_sha256: sha.into(),
+                    action,
+                    key_id: id.map(str::to_string),
+                    ..KeyRecord::default()
+                },
+            );
+        }
+        let plan = |sha: &str, id: &str| PlannedDelete {
+            sha: sha.into(),
+            base: "http://127.0.0.1:1".into(),
+            id: id.into(),
+        };
+        let base = |_: &KeyRecord| Some("http://127.0.0.1:1".to_string());
+        // One key per entry, and an entry only planned (not deleted) by another: fine.
+        let ok = [plan("a1", "k1"), plan("b2", "k2"), plan("c3", "k7")];
+        assert!(state.conflicting_deletes(&ok, base).is_empty());
+        // Two keys on one entry: both refused as ambiguous.
+        let two = [plan("a1", "k1"), plan("b2", "k1"), plan("c3", "k3")];
+        let refused = state.conflicting_deletes(&two, base);
+        assert_eq!(refused.keys().collect::<Vec<_>>(), ["a1", "b2"]);
+        assert!(refused["a1"].contains("ambiguous"), "{}", refused["a1"]);
+        // An entry already revoked for another key: refused.
+        let again = [plan("a1", "k9")];
+        let refused = state.conflicting_deletes(&again, base);
+        assert!(
+            refused["a1"].contains("already revoked by this sweep for msk_d4xx…"),
+            "{}",
+            refused["a1"]
+        );
+        // The same id at another API is another entry.
+        let elsewhere = |_: &KeyRecord| Some("http://127.0.0.1:2".to_string());
+        assert!(state.conflicting_deletes(&again, elsewhere).is_empty());
     }
 
     #[test]

@@ -28,7 +28,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -52,7 +52,7 @@ use crate::secret::Secret;
 use crate::source::git_history::{scan_history, HistoryOptions};
 use crate::source::{ProblemKind, Problems, ScanContext};
 use crate::sweep::{
-    discover, Action, FoundRepo, RepoRecord, Shard, Status, SweepState, AUDIT_FILE,
+    discover, Action, FoundRepo, PlannedDelete, RepoRecord, Shard, Status, SweepState, AUDIT_FILE,
 };
 use crate::verify::{Checked, Job, Verifier};
 
@@ -507,6 +507,34 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
             }
         }
     }
+    // Keys resolving to one list entry, or to an entry this sweep already
+    // revoked for another key: refused, never a second DELETE for one id.
+    let planned_deletes: Vec<PlannedDelete> = planned
+        .iter()
+        .map(|(sha, id, _, base)| PlannedDelete {
+            sha: sha.clone(),
+            base: base.as_ref().map(ToString::to_string).unwrap_or_default(),
+            id: id.clone(),
+        })
+        .collect();
+    let conflicts = state.conflicting_deletes(&planned_deletes, |k| {
+        base_for(&rules, &k.rule_id, &env)
+            .ok()
+            .map(|b| b.to_string())
+    });
+    if !conflicts.is_empty() {
+        planned.retain(|(sha, ..)| !conflicts.contains_key(sha));
+        for (sha, reason) in &conflicts {
+            if let Some(secret) = secrets.get(sha) {
+                audit.record(secret, None, "refuse", None, reason)?;
+            }
+            if let Some(record) = state.keys.get_mut(sha) {
+                record.action = Action::Refused;
+                record.detail = format!("refused: {reason}");
+                record.key_id = None;
+            }
+        }
+    }
     state.save(dir)?;
 
     // If the admin key itself leaked, revoke it last: the others may need it.
@@ -521,10 +549,30 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         }
     }
     let mut revocations = 0;
+    // Entries this run sent a DELETE for: never a second one.
+    let mut deleted: HashSet<(String, String)> = HashSet::new();
     for (sha, id, credential, base) in planned.into_iter().filter(|_| go) {
         let Some(secret) = secrets.get(&sha) else {
             continue;
         };
+        let entry = (
+            base.as_ref().map(ToString::to_string).unwrap_or_default(),
+            id.clone(),
+        );
+        if deleted.contains(&entry) {
+            let reason = format!(
+                "the listed key id `{}` was already revoked by this run for another key: \
+                 ambiguous, not revoking",
+                sanitize(&id)
+            );
+            if let Some(record) = state.keys.get_mut(&sha) {
+                record.action = Action::Refused;
+                record.detail = format!("refused: {reason}");
+                record.key_id = None;
+            }
+            audit.record(secret, None, "refuse", None, &reason)?;
+            continue;
+        }
         if stopped {
             if let Some(record) = state.keys.get_mut(&sha) {
                 record.action = Action::Refused;
@@ -548,6 +596,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
             record.shard = shard.map(|s| s.to_string());
         }
         state.save(dir)?;
+        deleted.insert(entry);
         let executed = execute(
             &client,
             &base,

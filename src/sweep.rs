@@ -579,25 +579,65 @@ fn rank(k: &KeyRecord) -> (Action, bool) {
     )
 }
 
-/// Write `path` atomically: `path.tmp`, fsync, rename over `path`.
+/// Write `path` atomically: a temporary file with a random name created
+/// exclusively (`O_EXCL`) in the same folder, synced, then renamed over
+/// `path`. Neither step follows a symbolic link planted in the folder: the
+/// temporary name cannot be predicted and is never opened if it exists, and
+/// a rename replaces a link at `path` instead of writing through it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut file = std::fs::File::create(&tmp)
-        .with_context(|| format!("failed to write `{}`", tmp.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("failed to write `{}`", tmp.display()))?;
-    drop(file);
-    std::fs::rename(&tmp, path).with_context(|| {
-        format!(
-            "failed to rename `{}` to `{}`",
-            tmp.display(),
-            path.display()
-        )
-    })
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("failed to create a temporary file in `{}`", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("failed to write `{}`", tmp.path().display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("failed to replace `{}`", path.display()))?;
+    Ok(())
+}
+
+/// Open `path` to append to it (created if missing), refusing a symbolic
+/// link there: a link planted in the report folder must not make the sweep
+/// append to a file elsewhere. On unix the check is the open itself
+/// (`O_NOFOLLOW`), so there is no window between checking and opening.
+pub fn open_append_no_follow(path: &Path) -> Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(not(unix))]
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!(symlink_refusal(path));
+    }
+    match options.open(path) {
+        Ok(file) => Ok(file),
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => bail!(symlink_refusal(path)),
+        Err(e) => Err(e).with_context(|| format!("failed to open `{}`", path.display())),
+    }
+}
+
+fn symlink_refusal(path: &Path) -> String {
+    format!(
+        "`{}` is a symbolic link: refusing to append through it (it could point anywhere); \
+         hint: remove it, or give `--report-dir` a folder only you can write to",
+        path.display()
+    )
 }
 
 #[cfg(test)]
@@ -695,6 +735,37 @@ mod tests {
         // The same id at another API is another entry.
         let elsewhere = |_: &KeyRecord| Some("http://127.0.0.1:2".to_string());
         assert!(state.conflicting_deletes(&again, elsewhere).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn report_files_never_write_through_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let folder = dir.path().join("out");
+        std::fs::create_dir(&folder).unwrap();
+        for name in ["report.json", "report.json.tmp", "audit.jsonl"] {
+            std::os::unix::fs::symlink(&victim, folder.join(name)).unwrap();
+        }
+        write_atomic(&folder.join("report.json"), b"{}").unwrap();
+        let err = open_append_no_follow(&folder.join("audit.jsonl")).unwrap_err();
+        assert!(format!("{err:#}").contains("symbolic link"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        let meta = std::fs::symlink_metadata(folder.join("report.json")).unwrap();
+        assert!(meta.is_file());
+        // A plain file is appended to.
+        use std::io::Write;
+        let path = folder.join("log");
+        open_append_no_follow(&path)
+            .unwrap()
+            .write_all(b"a")
+            .unwrap();
+        open_append_no_follow(&path)
+            .unwrap()
+            .write_all(b"b")
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "ab");
     }
 
     #[test]

@@ -151,3 +151,136 @@ fn an_id_the_sweep_revoked_is_never_deleted_again_and_is_no_discrepancy() {
     assert!(!report.to_string().contains("discrepancy"), "{report}");
     assert!(!again.stderr.contains("STILL LIVE"), "{}", again.stderr);
 }
+// ---------------------------------------------------------------- item 7
+
+/// The report folder's files and the temporary names the old code used.
+#[cfg(unix)]
+const WRITTEN: &[&str] = &[
+    "sweep-state.json",
+    "report.json",
+    "report.sarif",
+    "summary.md",
+    "report.html",
+];
+
+#[cfg(unix)]
+#[test]
+fn planted_temporary_file_symlinks_do_not_redirect_writes() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.dir.path();
+    let key = key_from_seed("msk_", 701);
+    let repo = sandbox.repo("org/app");
+    repo.write("a.env", &format!("A={key}\n"));
+    repo.commit("key");
+    let api = FakeApi::start();
+    api.add_key(&key, 1, &["send"]);
+
+    let outside = root.join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let dir = root.join("out");
+    std::fs::create_dir(&dir).unwrap();
+    for name in WRITTEN {
+        let victim = outside.join(format!("{name}.victim"));
+        std::fs::write(&victim, "precious\n").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.join(format!("{name}.tmp"))).unwrap();
+    }
+    let out = sweep(
+        root,
+        &api,
+        &["sweep", "org", "--report-dir", "out"],
+        None,
+        &[&key],
+    );
+    // The key is live and not revoked: exit 1, reports written.
+    assert_eq!(out.code, 1, "{out:?}");
+    for name in WRITTEN {
+        let victim = outside.join(format!("{name}.victim"));
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "precious\n",
+            "{name}.tmp was followed out of the report folder"
+        );
+        let written = dir.join(name);
+        assert!(
+            !std::fs::symlink_metadata(&written)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{name}"
+        );
+        assert!(
+            std::fs::read_to_string(&written).unwrap().len() > 10,
+            "{name}"
+        );
+    }
+    assert!(key_record(&json(&dir.join("report.json")), &key).is_some());
+}
+
+#[cfg(unix)]
+#[test]
+fn an_audit_log_symlink_is_refused_and_its_target_untouched() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.dir.path();
+    let key = key_from_seed("msk_", 711);
+    let repo = sandbox.repo("org/app");
+    repo.write("a.env", &format!("A={key}\n"));
+    repo.commit("key");
+    let api = FakeApi::start();
+    api.add_key(&key, 1, &["send"]);
+
+    let outside = root.join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let victim = outside.join("authorized_keys");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let dir = root.join("out");
+    std::fs::create_dir(&dir).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("audit.jsonl")).unwrap();
+
+    let out = sweep(
+        root,
+        &api,
+        &["sweep", "org", "--report-dir", "out"],
+        None,
+        &[&key],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("audit.jsonl"), "{}", out.stderr);
+    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn report_merge_does_not_follow_a_planted_temporary_file() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.dir.path();
+    let key = key_from_seed("msk_", 721);
+    let repo = sandbox.repo("org/app");
+    repo.write("a.env", &format!("A={key}\n"));
+    repo.commit("key");
+    let api = FakeApi::start();
+    let out = sweep(
+        root,
+        &api,
+        &["sweep", "org", "--report-dir", "s1"],
+        None,
+        &[&key],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+
+    let victim = root.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let merged = root.join("merged");
+    std::fs::create_dir(&merged).unwrap();
+    std::os::unix::fs::symlink(&victim, merged.join("audit.jsonl.tmp")).unwrap();
+    let out = misar(
+        root,
+        None,
+        &["report", "merge", "s1", "--output", "merged"],
+        None,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(merged.join("audit.jsonl").is_file());
+}

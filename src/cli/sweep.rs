@@ -255,6 +255,12 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         }
     };
 
+    // Before any work: a report folder we cannot append to safely stops here.
+    let mut audit = Audit::open_no_follow(
+        &dir.join(AUDIT_FILE),
+        consent != Consent::Given && consent != Consent::Ask,
+    )?;
+
     // Discover and shard.
     let mut discovery_problems = Vec::new();
     let found = discover(&args.paths, &mut discovery_problems);
@@ -344,10 +350,6 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         eprintln!("verifying {} distinct key(s)", jobs.len());
     }
     let results = Verifier::new(&client, args.api.verify_concurrency).verify_all(jobs);
-    let mut audit = Audit::open(
-        &dir.join(AUDIT_FILE),
-        consent != Consent::Given && consent != Consent::Ask,
-    )?;
 
     // Decide per key; revocations are collected and run after consent.
     let mut admin_lists: HashMap<BaseUrl, Result<Vec<KeyEntry>, String>> = HashMap::new();

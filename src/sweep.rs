@@ -60,11 +60,30 @@ fn is_bare_repo(dir: &Path) -> bool {
 
 /// Every git repository under `roots`, sorted by name; `problems` collects
 /// folders that could not be read (the sweep is then incomplete).
-pub fn discover(roots: &[PathBuf], problems: &mut Vec<String>) -> Vec<FoundRepo> {
+///
+/// Symbolic links to folders are not followed unless `follow` (as `scan`
+/// does not follow links without `--follow`), and even then only when their
+/// target lies inside the canonical root they were found under: a sweep of
+/// one folder never wanders over the machine (a link to `/` or `/proc`).
+/// The links not followed are added to `skipped`. A root given as a link is
+/// followed: it was named.
+pub fn discover(
+    roots: &[PathBuf],
+    follow: bool,
+    problems: &mut Vec<String>,
+    skipped: &mut Vec<String>,
+) -> Vec<FoundRepo> {
     let mut seen_dirs = HashSet::new();
     let mut seen_repos = HashSet::new();
     let mut out = Vec::new();
     for root in roots {
+        let canonical_root = match root.canonicalize() {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(format!("cannot read `{}`: {e}", root.display()));
+                continue;
+            }
+        };
         let mut stack = vec![(root.clone(), String::from("."))];
         while let Some((dir, rel)) = stack.pop() {
             let canonical = match dir.canonicalize() {
@@ -120,16 +139,44 @@ pub fn discover(roots: &[PathBuf], problems: &mut Vec<String>) -> Vec<FoundRepo>
                     continue;
                 }
                 let path = entry.path();
-                // `is_dir` follows symbolic links; loops are cut by `seen_dirs`.
-                if path.is_dir() {
-                    let child = file_name.to_string_lossy().into_owned();
-                    let child_rel = if rel == "." {
-                        child
-                    } else {
-                        format!("{rel}/{child}")
-                    };
-                    children.push((path, child_rel));
+                // The entry itself, not what a link points to.
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                if kind.is_symlink() {
+                    // Links to files are not our business; links to folders
+                    // only with `follow`, and only inside the root.
+                    if !path.is_dir() {
+                        continue;
+                    }
+                    let inside = path
+                        .canonicalize()
+                        .is_ok_and(|target| target.starts_with(&canonical_root));
+                    if !follow {
+                        skipped.push(format!(
+                            "`{}`: a symbolic link, not followed without `--follow`",
+                            path.display()
+                        ));
+                        continue;
+                    }
+                    if !inside {
+                        skipped.push(format!(
+                            "`{}`: a symbolic link to a folder outside `{}`, never followed",
+                            path.display(),
+                            root.display()
+                        ));
+                        continue;
+                    }
+                } else if !kind.is_dir() {
+                    continue;
                 }
+                let child = file_name.to_string_lossy().into_owned();
+                let child_rel = if rel == "." {
+                    child
+                } else {
+                    format!("{rel}/{child}")
+                };
+                children.push((path, child_rel));
             }
             // Depth-first, in name order (reversed for the stack).
             children.sort();
@@ -780,10 +827,38 @@ mod tests {
         std::fs::write(root.join("c.git/HEAD"), "ref: refs/heads/main\n").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(root, root.join("a/vendor/loop")).unwrap();
-        let mut problems = Vec::new();
-        let found = discover(&[root.to_path_buf()], &mut problems);
-        let rels: Vec<(&str, bool)> = found.iter().map(|r| (r.rel.as_str(), r.bare)).collect();
-        assert_eq!(rels, [("a", false), ("a/vendor/b", false), ("c.git", true)]);
-        assert!(problems.is_empty(), "{problems:?}");
+        for follow in [false, true] {
+            let (mut problems, mut skipped) = (Vec::new(), Vec::new());
+            let found = discover(&[root.to_path_buf()], follow, &mut problems, &mut skipped);
+            let rels: Vec<(&str, bool)> = found.iter().map(|r| (r.rel.as_str(), r.bare)).collect();
+            assert_eq!(rels, [("a", false), ("a/vendor/b", false), ("c.git", true)]);
+            assert!(problems.is_empty(), "{problems:?}");
+            #[cfg(unix)]
+            assert_eq!(skipped.len(), usize::from(!follow), "{skipped:?}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn discovery_never_leaves_the_root_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("a/.git")).unwrap();
+        std::fs::create_dir_all(dir.path().join("outside/b/.git")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside"), root.join("out")).unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("z")).unwrap();
+        for follow in [false, true] {
+            let (mut problems, mut skipped) = (Vec::new(), Vec::new());
+            let found = discover(
+                std::slice::from_ref(&root),
+                follow,
+                &mut problems,
+                &mut skipped,
+            );
+            let rels: Vec<&str> = found.iter().map(|r| r.rel.as_str()).collect();
+            assert_eq!(rels, ["a"], "follow: {follow}");
+            assert_eq!(skipped.len(), if follow { 1 } else { 2 }, "{skipped:?}");
+            assert!(problems.is_empty(), "{problems:?}");
+        }
     }
 }

@@ -284,3 +284,87 @@ fn report_merge_does_not_follow_a_planted_temporary_file() {
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     assert!(merged.join("audit.jsonl").is_file());
 }
+// ---------------------------------------------------------------- item 8
+
+/// `org/app` (no key) and, outside `org`, `elsewhere/secret` (a key), with
+/// the symbolic link `org/link` → `elsewhere`.
+#[cfg(unix)]
+fn linked_world() -> (Sandbox, String) {
+    let sandbox = Sandbox::new();
+    let key = key_from_seed("msk_", 801);
+    let app = sandbox.repo("org/app");
+    app.write("README", "nothing here\n");
+    app.commit("init");
+    let secret = sandbox.repo("elsewhere/secret");
+    secret.write("a.env", &format!("A={key}\n"));
+    secret.commit("key");
+    std::os::unix::fs::symlink(sandbox.path("elsewhere"), sandbox.path("org/link")).unwrap();
+    (sandbox, key)
+}
+
+#[cfg(unix)]
+#[test]
+fn sweep_does_not_follow_directory_symlinks_by_default() {
+    let (sandbox, key) = linked_world();
+    let root = sandbox.dir.path();
+    let api = FakeApi::start();
+    api.add_key(&key, 1, &["send"]);
+    let out = sweep(
+        root,
+        &api,
+        &["sweep", "org", "--report-dir", "out"],
+        None,
+        &[&key],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.contains("found 1 git repository"),
+        "{}",
+        out.stderr
+    );
+    let report = json(&root.join("out/report.json"));
+    assert_eq!(report["summary"]["repos"], 1, "{report}");
+    assert!(key_record(&report, &key).is_none(), "{report}");
+    assert_eq!(api.count_method("GET"), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn sweep_follow_never_leaves_the_swept_path() {
+    let (sandbox, key) = linked_world();
+    let root = sandbox.dir.path();
+    // A link inside `org` to a folder inside `org` is followed with `-L`.
+    let inner = sandbox.repo("org/deep/inner");
+    inner.write("b.txt", "nothing\n");
+    inner.commit("init");
+    std::os::unix::fs::symlink(sandbox.path("org/deep"), sandbox.path("org/shortcut")).unwrap();
+    let api = FakeApi::start();
+    api.add_key(&key, 1, &["send"]);
+    let out = sweep(
+        root,
+        &api,
+        &["sweep", "org", "--follow", "--report-dir", "out"],
+        None,
+        &[&key],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let report = json(&root.join("out/report.json"));
+    let repos: Vec<&str> = report["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["repo"].as_str().unwrap())
+        .collect();
+    assert_eq!(repos, ["org/app", "org/deep/inner"], "{report}");
+    assert!(key_record(&report, &key).is_none(), "{report}");
+
+    // `-L` is the short form, as in `scan`.
+    let short = sweep(
+        root,
+        &api,
+        &["sweep", "org", "-L", "--report-dir", "out2"],
+        None,
+        &[&key],
+    );
+    assert_eq!(short.code, 0, "{short:?}");
+}

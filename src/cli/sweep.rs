@@ -98,6 +98,13 @@ pub struct SweepArgs {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
 
+    /// Follow symbolic links to folders, as `scan --follow` does; never to a
+    /// folder outside the PATH they were found under.
+    ///
+    /// Without it, links are not followed (as in `scan`).
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+
     /// Also scan objects no ref reaches (deleted branches, amended commits).
     #[arg(long)]
     pub all_objects: bool,
@@ -263,9 +270,25 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
 
     // Discover and shard.
     let mut discovery_problems = Vec::new();
-    let found = discover(&args.paths, &mut discovery_problems);
+    let mut skipped_links = Vec::new();
+    let found = discover(
+        &args.paths,
+        args.follow,
+        &mut discovery_problems,
+        &mut skipped_links,
+    );
     for p in &discovery_problems {
         eprintln!("error: {}", sanitize(p));
+    }
+    const SHOWN_LINKS: usize = 5;
+    for link in skipped_links.iter().take(SHOWN_LINKS) {
+        eprintln!("note: {}", sanitize(link));
+    }
+    if skipped_links.len() > SHOWN_LINKS {
+        eprintln!(
+            "note: and {} more symbolic link(s) not followed",
+            skipped_links.len() - SHOWN_LINKS
+        );
     }
     let total = found.len();
     let mine: Vec<FoundRepo> = found

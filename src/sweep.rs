@@ -363,6 +363,61 @@ pub struct RepoRecord {
     /// Why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// What the scan read ([`ref_tips`]), taken before it: a later run
+    /// reuses the record only while this is unchanged. Absent in states
+    /// written before it was recorded: such a repository is scanned again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tips: Option<String>,
+}
+
+impl RepoRecord {
+    /// Whether a later run may reuse this record instead of scanning again:
+    /// fully read, and the repository's refs have not moved since.
+    pub fn reusable(&self, tips_now: Option<&str>) -> bool {
+        !self.incomplete && tips_now.is_some() && self.tips.as_deref() == tips_now
+    }
+}
+
+/// A digest (SHA-256, hex) of what a history scan of the repository at
+/// `path` starts from: every ref with what it points to, `HEAD`, and the
+/// shallow boundary; with `all_objects` also the pack files and the number
+/// of loose objects (objects no ref reaches can appear without a ref
+/// moving). A new commit, branch, tag, fetch or rewrite changes it. `None`
+/// when the repository cannot be opened.
+pub fn ref_tips(path: &Path, all_objects: bool) -> Option<String> {
+    let repo = git2::Repository::open(path).ok()?;
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let target = |r: &git2::Reference<'_>| match (r.target(), r.symbolic_target_bytes()) {
+        (Some(oid), _) => oid.to_string().into_bytes(),
+        (None, Some(sym)) => [b"-> ".as_slice(), sym].concat(),
+        (None, None) => Vec::new(),
+    };
+    if let Ok(head) = repo.find_reference("HEAD") {
+        lines.push([b"HEAD ".as_slice(), &target(&head)].concat());
+    }
+    for r in repo.references().ok()?.flatten() {
+        lines.push([b"ref ".as_slice(), r.name_bytes(), b" ", &target(&r)].concat());
+    }
+    if let Ok(text) = std::fs::read_to_string(repo.path().join("shallow")) {
+        for l in text.lines() {
+            lines.push(format!("shallow {}", l.trim()).into_bytes());
+        }
+    }
+    if all_objects {
+        let objects = repo.commondir().join("objects");
+        if let Ok(entries) = std::fs::read_dir(objects.join("pack")) {
+            for e in entries.flatten() {
+                lines.push([b"pack ".as_slice(), e.file_name().as_encoded_bytes()].concat());
+            }
+        }
+        let loose: usize = (0..=255u8)
+            .filter_map(|b| std::fs::read_dir(objects.join(format!("{b:02x}"))).ok())
+            .map(Iterator::count)
+            .sum();
+        lines.push(format!("loose {loose}").into_bytes());
+    }
+    lines.sort();
+    Some(sha256_hex(&lines.join(&b'\n')))
 }
 
 /// One distinct key, by SHA-256. Never the key itself.

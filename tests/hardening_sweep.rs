@@ -368,3 +368,107 @@ fn sweep_follow_never_leaves_the_swept_path() {
     );
     assert_eq!(short.code, 0, "{short:?}");
 }
+// ---------------------------------------------------------------- item 9
+
+#[test]
+fn a_sweep_run_again_rescans_repositories_whose_refs_moved() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.dir.path();
+    let old = key_from_seed("msk_", 901);
+    let new = key_from_seed("msk_", 902);
+    let repo = sandbox.repo("org/app");
+    repo.write("a.env", &format!("A={old}\n"));
+    repo.commit("old key");
+    let untouched = sandbox.repo("org/other");
+    untouched.write("README", "nothing\n");
+    untouched.commit("init");
+    let api = FakeApi::start();
+    // `old` is dead (unknown to the API); `new` is live.
+    api.add_key(&new, 1, &["send"]);
+    let keys = [old.as_str(), new.as_str()];
+    let args = ["sweep", "org", "--report-dir", "out"];
+    let first = sweep(root, &api, &args, None, &keys);
+    assert_eq!(first.code, 0, "{first:?}");
+
+    repo.write("b.env", &format!("B={new}\n"));
+    repo.commit("new key");
+    let second = sweep(root, &api, &args, None, &keys);
+    assert_eq!(second.code, 1, "{second:?}");
+    assert!(
+        second.stderr.contains("org/app: 2 findings"),
+        "{}",
+        second.stderr
+    );
+    // The repository whose refs did not move is not scanned again.
+    assert!(
+        second
+            .stderr
+            .contains("org/other: 0 findings (scanned in an earlier run"),
+        "{}",
+        second.stderr
+    );
+    let report = json(&root.join("out/report.json"));
+    let rec = key_record(&report, &new).expect("the new key is found");
+    assert_eq!(rec["status_after"]["state"], "live", "{rec}");
+    let state = json(&root.join("out/sweep-state.json"));
+    assert!(
+        state["repos"]["org/app"]["tips"].is_string(),
+        "{}",
+        state["repos"]["org/app"]
+    );
+
+    // A tag moving counts too.
+    repo.git(&["tag", "v1", "HEAD~1"]);
+    let third = sweep(root, &api, &args, None, &keys);
+    assert_eq!(third.code, 1, "{third:?}");
+    assert!(
+        third.stderr.contains("org/app: 2 findings"),
+        "{}",
+        third.stderr
+    );
+    assert!(
+        !third.stderr.contains("org/app: 2 findings (scanned"),
+        "{}",
+        third.stderr
+    );
+}
+
+#[test]
+fn a_state_file_without_tips_still_loads_and_is_rescanned() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.dir.path();
+    let key = key_from_seed("msk_", 911);
+    let repo = sandbox.repo("org/app");
+    repo.write("a.env", &format!("A={key}\n"));
+    repo.commit("key");
+    let api = FakeApi::start();
+    let args = ["sweep", "org", "--report-dir", "out"];
+    let first = sweep(root, &api, &args, None, &[&key]);
+    assert_eq!(first.code, 0, "{first:?}");
+    // As the previous release wrote it: no `tips`, no `shallow`.
+    let path = root.join("out/sweep-state.json");
+    let mut state = json(&path);
+    for repo in state["repos"].as_object_mut().unwrap().values_mut() {
+        let obj = repo.as_object_mut().unwrap();
+        obj.remove("tips");
+    }
+    std::fs::write(&path, state.to_string()).unwrap();
+    let again = sweep(root, &api, &args, None, &[&key]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stderr.contains("resuming"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("org/app: 1 findings"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        !again.stderr.contains("scanned in an earlier run"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again.stderr.contains("scanning it again"),
+        "{}",
+        again.stderr
+    );
+}

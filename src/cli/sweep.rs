@@ -15,8 +15,10 @@
 //! The report folder (`--report-dir`) holds the reports, `audit.jsonl` and
 //! `sweep-state.json`, which is rewritten atomically after each repository
 //! and each API action. Run again with the same folder, a sweep skips the
-//! repositories already scanned (reading keys back from their blobs when it
-//! must act on them), re-verifies every key, and never sends a second
+//! repositories already scanned whose refs have not moved since (recorded as
+//! [`crate::sweep::ref_tips`]; reading keys back from their blobs when it
+//! must act on them), scans again those that moved, re-verifies every key,
+//! and never sends a second
 //! `DELETE` for a key it revoked: a key revoked earlier is re-verified and
 //! reported as revoked when it gets 401.
 //!
@@ -52,7 +54,8 @@ use crate::secret::Secret;
 use crate::source::git_history::{scan_history, HistoryOptions};
 use crate::source::{ProblemKind, Problems, ScanContext};
 use crate::sweep::{
-    discover, Action, FoundRepo, PlannedDelete, RepoRecord, Shard, Status, SweepState, AUDIT_FILE,
+    discover, ref_tips, Action, FoundRepo, PlannedDelete, RepoRecord, Shard, Status, SweepState,
+    AUDIT_FILE,
 };
 use crate::verify::{Checked, Job, Verifier};
 
@@ -62,7 +65,7 @@ pub const DEFAULT_REPORT_DIR: &str = "misar-sweep-report";
 /// Options of `sweep`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  misar-scan sweep ~/src                              find, verify, report (no revocation)\n  MISAR_ADMIN_KEY=... misar-scan sweep ~/src --revoke --yes --report-dir incident-42\n  misar-scan sweep /srv/git --shard 2/8 --report-dir shard-2\n  misar-scan report merge shard-* --output incident-42\n\nThe report folder holds report.json, report.sarif, summary.md, report.html, audit.jsonl and\nsweep-state.json. Run the same command again with the same folder to resume: repositories\nalready scanned are skipped and no key is revoked twice.\nExit codes: 0 nothing live is left and everything was read and checked, 1 a key is still live,\n2 something needs a person (unread repository, unknown, refused, unconfirmed, failed or\ndiscrepant key) or a usage/runtime error."
+    after_help = "Examples:\n  misar-scan sweep ~/src                              find, verify, report (no revocation)\n  MISAR_ADMIN_KEY=... misar-scan sweep ~/src --revoke --yes --report-dir incident-42\n  misar-scan sweep /srv/git --shard 2/8 --report-dir shard-2\n  misar-scan report merge shard-* --output incident-42\n\nThe report folder holds report.json, report.sarif, summary.md, report.html, audit.jsonl and\nsweep-state.json. Run the same command again with the same folder to resume: repositories\nalready scanned whose refs have not moved since are skipped, those with new commits, branches\nor tags are scanned again, and no key is revoked twice.\nExit codes: 0 nothing live is left and everything was read and checked, 1 a key is still live,\n2 something needs a person (unread repository, unknown, refused, unconfirmed, failed or\ndiscrepant key) or a usage/runtime error."
 )]
 pub struct SweepArgs {
     /// Folders to search for git repositories (work trees and bare, nested too).
@@ -72,7 +75,8 @@ pub struct SweepArgs {
     /// Write the reports, the audit log and the resumable state to DIR.
     ///
     /// Created if missing. If it holds `sweep-state.json` from an earlier run
-    /// of the same sweep, that run is resumed.
+    /// of the same sweep, that run is resumed: repositories whose refs have
+    /// not moved are not scanned again, the others are.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_REPORT_DIR)]
     pub report_dir: PathBuf,
 
@@ -311,16 +315,25 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
     let mut secrets: HashMap<String, Secret> = HashMap::new();
     let progress = Progress::new(mine.len());
     for (i, repo) in mine.iter().enumerate() {
-        if let Some(done) = state.repos.get(&repo.name).filter(|r| !r.incomplete) {
-            let text = format!(
-                "{} findings (scanned in an earlier run)",
-                done.findings.len()
-            );
-            progress.done(i, &repo.name, &text);
-            continue;
+        // Taken before the scan: commits made meanwhile move it again.
+        let tips = ref_tips(&repo.path, args.all_objects);
+        match state.repos.get(&repo.name) {
+            Some(done) if done.reusable(tips.as_deref()) => {
+                let text = format!(
+                    "{} findings (scanned in an earlier run; refs unchanged)",
+                    done.findings.len()
+                );
+                progress.done(i, &repo.name, &text);
+                continue;
+            }
+            Some(done) if !done.incomplete => progress.message(&format!(
+                "{}: its refs moved since an earlier run (or were not recorded): scanning it again",
+                repo.name
+            )),
+            _ => {}
         }
         progress.start(&repo.name);
-        let record = scan_repo(
+        let mut record = scan_repo(
             repo,
             &args,
             &rules,
@@ -329,6 +342,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
             &progress,
             &mut secrets,
         );
+        record.tips = tips;
         for f in &record.findings {
             state.add_key(f);
         }

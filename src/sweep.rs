@@ -378,6 +378,45 @@ impl RepoRecord {
     }
 }
 
+/// Why the history of the repository at `path` cannot be scanned in full
+/// when it is a shallow clone: `shallow clone: history before <commit> not
+/// scanned`, naming its boundary commits (abbreviated, at most three).
+/// `None` for a complete repository (or one that cannot be opened: the scan
+/// says why).
+pub fn shallow_reason(path: &Path) -> Option<String> {
+    let repo = git2::Repository::open(path).ok()?;
+    if !repo.is_shallow() {
+        return None;
+    }
+    let text = std::fs::read_to_string(repo.commondir().join("shallow"))
+        .or_else(|_| std::fs::read_to_string(repo.path().join("shallow")))
+        .unwrap_or_default();
+    let mut boundary: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    boundary.sort_unstable();
+    const SHOWN: usize = 3;
+    let mut named: Vec<String> = boundary
+        .iter()
+        .take(SHOWN)
+        .map(|c| crate::secret::clip(c, 12).to_string())
+        .collect();
+    if boundary.len() > SHOWN {
+        named.push(format!("{} more", boundary.len() - SHOWN));
+    }
+    let before = if named.is_empty() {
+        "its shallow boundary".to_string()
+    } else {
+        named.join(", ")
+    };
+    Some(format!(
+        "shallow clone: history before {before} not scanned; hint: `git fetch --unshallow` \
+         in it, then sweep again"
+    ))
+}
+
 /// A digest (SHA-256, hex) of what a history scan of the repository at
 /// `path` starts from: every ref with what it points to, `HEAD`, and the
 /// shallow boundary; with `all_objects` also the pack files and the number

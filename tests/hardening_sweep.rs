@@ -472,3 +472,62 @@ fn a_state_file_without_tips_still_loads_and_is_rescanned() {
         again.stderr
     );
 }
+// ---------------------------------------------------------------- item 12
+
+#[test]
+fn a_shallow_clone_is_an_incomplete_repository_in_every_report() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.dir.path();
+    let key = key_from_seed("msk_", 1201);
+    let upstream = sandbox.repo("upstream");
+    upstream.write("a.env", &format!("A={key}\n"));
+    upstream.commit("key");
+    upstream.write("a.env", "A=\n");
+    upstream.commit("drop the key");
+    std::fs::create_dir(sandbox.path("org")).unwrap();
+    let url = format!("file://{}", sandbox.path("upstream").display());
+    sandbox.git_in(
+        &sandbox.path("org"),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+    );
+    let boundary = upstream.rev("HEAD");
+    let api = FakeApi::start();
+    let out = sweep(
+        root,
+        &api,
+        &["sweep", "org", "--report-dir", "out"],
+        None,
+        &[&key],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    let reason = format!("shallow clone: history before {}", &boundary[..12]);
+    assert!(out.stderr.contains(&reason), "{}", out.stderr);
+    assert!(out.stderr.contains("INCOMPLETE"), "{}", out.stderr);
+
+    let dir = root.join("out");
+    let report = json(&dir.join("report.json"));
+    assert_eq!(report["summary"]["repos_incomplete"], 1, "{report}");
+    assert_eq!(report["summary"]["incomplete"], true, "{report}");
+    let repo = &report["repos"][0];
+    assert_eq!(repo["incomplete"], true, "{repo}");
+    assert!(repo["problems"].to_string().contains(&reason), "{repo}");
+    let state = json(&dir.join("sweep-state.json"));
+    let rec = &state["repos"]["org/shallow"];
+    assert_eq!(rec["incomplete"], true, "{rec}");
+    assert!(rec["problems"].to_string().contains(&reason), "{rec}");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("(1 incomplete)"), "{summary}");
+    assert!(summary.contains(&reason), "{summary}");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains(&reason), "{html}");
+
+    // Run again: still incomplete (never skipped as done).
+    let again = sweep(
+        root,
+        &api,
+        &["sweep", "org", "--report-dir", "out"],
+        None,
+        &[&key],
+    );
+    assert_eq!(again.code, 2, "{again:?}");
+}

@@ -54,8 +54,8 @@ use crate::secret::Secret;
 use crate::source::git_history::{scan_history, HistoryOptions};
 use crate::source::{ProblemKind, Problems, ScanContext};
 use crate::sweep::{
-    discover, ref_tips, Action, FoundRepo, PlannedDelete, RepoRecord, Shard, Status, SweepState,
-    AUDIT_FILE,
+    discover, ref_tips, shallow_reason, Action, FoundRepo, PlannedDelete, RepoRecord, Shard,
+    Status, SweepState, AUDIT_FILE,
 };
 use crate::verify::{Checked, Job, Verifier};
 
@@ -802,6 +802,12 @@ fn scan_repo(
         }
     }
     if problems.incomplete() {
+        record.incomplete = true;
+    }
+    // History cut off at a shallow boundary was not read: incomplete.
+    if let Some(reason) = shallow_reason(&repo.path) {
+        progress.message(&format!("error: {}: {reason}", repo.name));
+        record.problems.push(reason);
         record.incomplete = true;
     }
     record.problems.extend(

@@ -60,11 +60,30 @@ fn is_bare_repo(dir: &Path) -> bool {
 
 /// Every git repository under `roots`, sorted by name; `problems` collects
 /// folders that could not be read (the sweep is then incomplete).
-pub fn discover(roots: &[PathBuf], problems: &mut Vec<String>) -> Vec<FoundRepo> {
+///
+/// Symbolic links to folders are not followed unless `follow` (as `scan`
+/// does not follow links without `--follow`), and even then only when their
+/// target lies inside the canonical root they were found under: a sweep of
+/// one folder never wanders over the machine (a link to `/` or `/proc`).
+/// The links not followed are added to `skipped`. A root given as a link is
+/// followed: it was named.
+pub fn discover(
+    roots: &[PathBuf],
+    follow: bool,
+    problems: &mut Vec<String>,
+    skipped: &mut Vec<String>,
+) -> Vec<FoundRepo> {
     let mut seen_dirs = HashSet::new();
     let mut seen_repos = HashSet::new();
     let mut out = Vec::new();
     for root in roots {
+        let canonical_root = match root.canonicalize() {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(format!("cannot read `{}`: {e}", root.display()));
+                continue;
+            }
+        };
         let mut stack = vec![(root.clone(), String::from("."))];
         while let Some((dir, rel)) = stack.pop() {
             let canonical = match dir.canonicalize() {
@@ -120,16 +139,44 @@ pub fn discover(roots: &[PathBuf], problems: &mut Vec<String>) -> Vec<FoundRepo>
                     continue;
                 }
                 let path = entry.path();
-                // `is_dir` follows symbolic links; loops are cut by `seen_dirs`.
-                if path.is_dir() {
-                    let child = file_name.to_string_lossy().into_owned();
-                    let child_rel = if rel == "." {
-                        child
-                    } else {
-                        format!("{rel}/{child}")
-                    };
-                    children.push((path, child_rel));
+                // The entry itself, not what a link points to.
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                if kind.is_symlink() {
+                    // Links to files are not our business; links to folders
+                    // only with `follow`, and only inside the root.
+                    if !path.is_dir() {
+                        continue;
+                    }
+                    let inside = path
+                        .canonicalize()
+                        .is_ok_and(|target| target.starts_with(&canonical_root));
+                    if !follow {
+                        skipped.push(format!(
+                            "`{}`: a symbolic link, not followed without `--follow`",
+                            path.display()
+                        ));
+                        continue;
+                    }
+                    if !inside {
+                        skipped.push(format!(
+                            "`{}`: a symbolic link to a folder outside `{}`, never followed",
+                            path.display(),
+                            root.display()
+                        ));
+                        continue;
+                    }
+                } else if !kind.is_dir() {
+                    continue;
                 }
+                let child = file_name.to_string_lossy().into_owned();
+                let child_rel = if rel == "." {
+                    child
+                } else {
+                    format!("{rel}/{child}")
+                };
+                children.push((path, child_rel));
             }
             // Depth-first, in name order (reversed for the stack).
             children.sort();
@@ -278,6 +325,15 @@ impl Action {
         matches!(self, Self::Revoked | Self::AlreadyRevoked)
     }
 
+    /// Whether a `DELETE` was (or may have been) sent for the key's entry,
+    /// so its id may be gone: revoked, already revoked, discrepant or failed.
+    pub fn delete_sent(self) -> bool {
+        matches!(
+            self,
+            Self::Revoked | Self::AlreadyRevoked | Self::Discrepancy | Self::Failed
+        )
+    }
+
     /// Whether it leaves the incident open in a way a person must look at.
     pub fn is_problem(self) -> bool {
         matches!(
@@ -307,6 +363,100 @@ pub struct RepoRecord {
     /// Why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// What the scan read ([`ref_tips`]), taken before it: a later run
+    /// reuses the record only while this is unchanged. Absent in states
+    /// written before it was recorded: such a repository is scanned again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tips: Option<String>,
+}
+
+impl RepoRecord {
+    /// Whether a later run may reuse this record instead of scanning again:
+    /// fully read, and the repository's refs have not moved since.
+    pub fn reusable(&self, tips_now: Option<&str>) -> bool {
+        !self.incomplete && tips_now.is_some() && self.tips.as_deref() == tips_now
+    }
+}
+
+/// Why the history of the repository at `path` cannot be scanned in full
+/// when it is a shallow clone: `shallow clone: history before <commit> not
+/// scanned`, naming its boundary commits (abbreviated, at most three).
+/// `None` for a complete repository (or one that cannot be opened: the scan
+/// says why).
+pub fn shallow_reason(path: &Path) -> Option<String> {
+    let repo = git2::Repository::open(path).ok()?;
+    if !repo.is_shallow() {
+        return None;
+    }
+    let text = std::fs::read_to_string(repo.commondir().join("shallow"))
+        .or_else(|_| std::fs::read_to_string(repo.path().join("shallow")))
+        .unwrap_or_default();
+    let mut boundary: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    boundary.sort_unstable();
+    const SHOWN: usize = 3;
+    let mut named: Vec<String> = boundary
+        .iter()
+        .take(SHOWN)
+        .map(|c| crate::secret::clip(c, 12).to_string())
+        .collect();
+    if boundary.len() > SHOWN {
+        named.push(format!("{} more", boundary.len() - SHOWN));
+    }
+    let before = if named.is_empty() {
+        "its shallow boundary".to_string()
+    } else {
+        named.join(", ")
+    };
+    Some(format!(
+        "shallow clone: history before {before} not scanned; hint: `git fetch --unshallow` \
+         in it, then sweep again"
+    ))
+}
+
+/// A digest (SHA-256, hex) of what a history scan of the repository at
+/// `path` starts from: every ref with what it points to, `HEAD`, and the
+/// shallow boundary; with `all_objects` also the pack files and the number
+/// of loose objects (objects no ref reaches can appear without a ref
+/// moving). A new commit, branch, tag, fetch or rewrite changes it. `None`
+/// when the repository cannot be opened.
+pub fn ref_tips(path: &Path, all_objects: bool) -> Option<String> {
+    let repo = git2::Repository::open(path).ok()?;
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let target = |r: &git2::Reference<'_>| match (r.target(), r.symbolic_target_bytes()) {
+        (Some(oid), _) => oid.to_string().into_bytes(),
+        (None, Some(sym)) => [b"-> ".as_slice(), sym].concat(),
+        (None, None) => Vec::new(),
+    };
+    if let Ok(head) = repo.find_reference("HEAD") {
+        lines.push([b"HEAD ".as_slice(), &target(&head)].concat());
+    }
+    for r in repo.references().ok()?.flatten() {
+        lines.push([b"ref ".as_slice(), r.name_bytes(), b" ", &target(&r)].concat());
+    }
+    if let Ok(text) = std::fs::read_to_string(repo.path().join("shallow")) {
+        for l in text.lines() {
+            lines.push(format!("shallow {}", l.trim()).into_bytes());
+        }
+    }
+    if all_objects {
+        let objects = repo.commondir().join("objects");
+        if let Ok(entries) = std::fs::read_dir(objects.join("pack")) {
+            for e in entries.flatten() {
+                lines.push([b"pack ".as_slice(), e.file_name().as_encoded_bytes()].concat());
+            }
+        }
+        let loose: usize = (0..=255u8)
+            .filter_map(|b| std::fs::read_dir(objects.join(format!("{b:02x}"))).ok())
+            .map(Iterator::count)
+            .sum();
+        lines.push(format!("loose {loose}").into_bytes());
+    }
+    lines.sort();
+    Some(sha256_hex(&lines.join(&b'\n')))
 }
 
 /// One distinct key, by SHA-256. Never the key itself.
@@ -478,6 +628,90 @@ impl SweepState {
     }
 }
 
+/// One `DELETE` a sweep plans: which key, against which list entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedDelete {
+    /// The leaked key's SHA-256.
+    pub sha: String,
+    /// The API base the entry was listed at (ids are per API).
+    pub base: String,
+    /// The list entry's id.
+    pub id: String,
+}
+
+impl SweepState {
+    /// The planned `DELETE`s that must not be sent, with why (by key SHA-256).
+    ///
+    /// - Several leaked keys resolving to the same list entry (the same
+    ///   8-character stem; one of them may belong to another account): the
+    ///   entry cannot be told to be any one of them, so all are refused as
+    ///   ambiguous (as `revoke` does for several entries matching one key).
+    /// - An entry this sweep already sent a `DELETE` for (in this run or an
+    ///   earlier one, for another key): never a second `DELETE` — its `404`
+    ///   would be read as "already revoked" and the still-live key as a
+    ///   discrepancy. A list that still shows it is stale or ambiguous.
+    ///
+    /// `base_of` gives the API base of a recorded key (its product's).
+    pub fn conflicting_deletes(
+        &self,
+        planned: &[PlannedDelete],
+        base_of: impl Fn(&KeyRecord) -> Option<String>,
+    ) -> BTreeMap<String, String> {
+        let stem_of = |sha: &str| {
+            let stem = self
+                .keys
+                .get(sha)
+                .map_or_else(|| "?".to_string(), |k| crate::secret::redact(&k.stem));
+            format!("{stem} sha256 {}", crate::secret::clip(sha, 12))
+        };
+        let mut by_entry: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+        for p in planned {
+            by_entry
+                .entry((p.base.as_str(), p.id.as_str()))
+                .or_default()
+                .push(p.sha.as_str());
+        }
+        let mut out = BTreeMap::new();
+        for ((base, id), shas) in by_entry {
+            let id_shown = crate::secret::clip(id, 64);
+            let deleted_for = self.keys.values().find(|k| {
+                !shas.contains(&k.secret_sha256.as_str())
+                    && (k.action.delete_sent() || k.delete_pending)
+                    && k.key_id.as_deref() == Some(id)
+                    && base_of(k).as_deref() == Some(base)
+            });
+            if let Some(other) = deleted_for {
+                for sha in &shas {
+                    out.insert(
+                        (*sha).to_string(),
+                        format!(
+                            "the listed key id `{id_shown}` it matches was already revoked by this \
+                             sweep for {} (another key with the same stem); the list is stale or \
+                             ambiguous, not revoking: revoke it in the Misar dashboard",
+                            crate::secret::redact(&other.stem)
+                        ),
+                    );
+                }
+            } else if shas.len() > 1 {
+                let names: Vec<String> = shas.iter().map(|s| stem_of(s)).collect();
+                for sha in &shas {
+                    out.insert(
+                        (*sha).to_string(),
+                        format!(
+                            "{} leaked keys ({}) match the same listed key id `{id_shown}`: \
+                             ambiguous (one may belong to another account), not revoking; \
+                             revoke it in the Misar dashboard",
+                            shas.len(),
+                            names.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
 /// How far a record went: the action, then a live first verification.
 fn rank(k: &KeyRecord) -> (Action, bool) {
     (
@@ -486,25 +720,65 @@ fn rank(k: &KeyRecord) -> (Action, bool) {
     )
 }
 
-/// Write `path` atomically: `path.tmp`, fsync, rename over `path`.
+/// Write `path` atomically: a temporary file with a random name created
+/// exclusively (`O_EXCL`) in the same folder, synced, then renamed over
+/// `path`. Neither step follows a symbolic link planted in the folder: the
+/// temporary name cannot be predicted and is never opened if it exists, and
+/// a rename replaces a link at `path` instead of writing through it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut file = std::fs::File::create(&tmp)
-        .with_context(|| format!("failed to write `{}`", tmp.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("failed to write `{}`", tmp.display()))?;
-    drop(file);
-    std::fs::rename(&tmp, path).with_context(|| {
-        format!(
-            "failed to rename `{}` to `{}`",
-            tmp.display(),
-            path.display()
-        )
-    })
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("failed to create a temporary file in `{}`", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("failed to write `{}`", tmp.path().display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("failed to replace `{}`", path.display()))?;
+    Ok(())
+}
+
+/// Open `path` to append to it (created if missing), refusing a symbolic
+/// link there: a link planted in the report folder must not make the sweep
+/// append to a file elsewhere. On unix the check is the open itself
+/// (`O_NOFOLLOW`), so there is no window between checking and opening.
+pub fn open_append_no_follow(path: &Path) -> Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(not(unix))]
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!(symlink_refusal(path));
+    }
+    match options.open(path) {
+        Ok(file) => Ok(file),
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => bail!(symlink_refusal(path)),
+        Err(e) => Err(e).with_context(|| format!("failed to open `{}`", path.display())),
+    }
+}
+
+fn symlink_refusal(path: &Path) -> String {
+    format!(
+        "`{}` is a symbolic link: refusing to append through it (it could point anywhere); \
+         hint: remove it, or give `--report-dir` a folder only you can write to",
+        path.display()
+    )
 }
 
 #[cfg(test)]
@@ -557,6 +831,85 @@ mod tests {
     }
 
     #[test]
+    fn deletes_for_one_entry_or_an_entry_already_revoked_conflict() {
+        let mut state = SweepState::new(None);
+        for (sha, action, id) in [
+            ("a1", Action::None, None),
+            ("b2", Action::None, None),
+            ("c3", Action::None, None),
+            ("d4", Action::Revoked, Some("k9")),
+            ("e5", Action::NotConfirmed, Some("k7")),
+        ] {
+            state.keys.insert(
+                sha.into(),
+                KeyRecord {
+                    stem: format!("msk_{sha}xx"),
+                    secret_sha256: sha.into(),
+                    action,
+                    key_id: id.map(str::to_string),
+                    ..KeyRecord::default()
+                },
+            );
+        }
+        let plan = |sha: &str, id: &str| PlannedDelete {
+            sha: sha.into(),
+            base: "http://127.0.0.1:1".into(),
+            id: id.into(),
+        };
+        let base = |_: &KeyRecord| Some("http://127.0.0.1:1".to_string());
+        // One key per entry, and an entry only planned (not deleted) by another: fine.
+        let ok = [plan("a1", "k1"), plan("b2", "k2"), plan("c3", "k7")];
+        assert!(state.conflicting_deletes(&ok, base).is_empty());
+        // Two keys on one entry: both refused as ambiguous.
+        let two = [plan("a1", "k1"), plan("b2", "k1"), plan("c3", "k3")];
+        let refused = state.conflicting_deletes(&two, base);
+        assert_eq!(refused.keys().collect::<Vec<_>>(), ["a1", "b2"]);
+        assert!(refused["a1"].contains("ambiguous"), "{}", refused["a1"]);
+        // An entry already revoked for another key: refused.
+        let again = [plan("a1", "k9")];
+        let refused = state.conflicting_deletes(&again, base);
+        assert!(
+            refused["a1"].contains("already revoked by this sweep for msk_d4xx…"),
+            "{}",
+            refused["a1"]
+        );
+        // The same id at another API is another entry.
+        let elsewhere = |_: &KeyRecord| Some("http://127.0.0.1:2".to_string());
+        assert!(state.conflicting_deletes(&again, elsewhere).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn report_files_never_write_through_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let folder = dir.path().join("out");
+        std::fs::create_dir(&folder).unwrap();
+        for name in ["report.json", "report.json.tmp", "audit.jsonl"] {
+            std::os::unix::fs::symlink(&victim, folder.join(name)).unwrap();
+        }
+        write_atomic(&folder.join("report.json"), b"{}").unwrap();
+        let err = open_append_no_follow(&folder.join("audit.jsonl")).unwrap_err();
+        assert!(format!("{err:#}").contains("symbolic link"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        let meta = std::fs::symlink_metadata(folder.join("report.json")).unwrap();
+        assert!(meta.is_file());
+        // A plain file is appended to.
+        use std::io::Write;
+        let path = folder.join("log");
+        open_append_no_follow(&path)
+            .unwrap()
+            .write_all(b"a")
+            .unwrap();
+        open_append_no_follow(&path)
+            .unwrap()
+            .write_all(b"b")
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "ab");
+    }
+
+    #[test]
     fn discovery_finds_nested_and_bare_repos_and_survives_loops() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -568,10 +921,38 @@ mod tests {
         std::fs::write(root.join("c.git/HEAD"), "ref: refs/heads/main\n").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(root, root.join("a/vendor/loop")).unwrap();
-        let mut problems = Vec::new();
-        let found = discover(&[root.to_path_buf()], &mut problems);
-        let rels: Vec<(&str, bool)> = found.iter().map(|r| (r.rel.as_str(), r.bare)).collect();
-        assert_eq!(rels, [("a", false), ("a/vendor/b", false), ("c.git", true)]);
-        assert!(problems.is_empty(), "{problems:?}");
+        for follow in [false, true] {
+            let (mut problems, mut skipped) = (Vec::new(), Vec::new());
+            let found = discover(&[root.to_path_buf()], follow, &mut problems, &mut skipped);
+            let rels: Vec<(&str, bool)> = found.iter().map(|r| (r.rel.as_str(), r.bare)).collect();
+            assert_eq!(rels, [("a", false), ("a/vendor/b", false), ("c.git", true)]);
+            assert!(problems.is_empty(), "{problems:?}");
+            #[cfg(unix)]
+            assert_eq!(skipped.len(), usize::from(!follow), "{skipped:?}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn discovery_never_leaves_the_root_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("a/.git")).unwrap();
+        std::fs::create_dir_all(dir.path().join("outside/b/.git")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside"), root.join("out")).unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("z")).unwrap();
+        for follow in [false, true] {
+            let (mut problems, mut skipped) = (Vec::new(), Vec::new());
+            let found = discover(
+                std::slice::from_ref(&root),
+                follow,
+                &mut problems,
+                &mut skipped,
+            );
+            let rels: Vec<&str> = found.iter().map(|r| r.rel.as_str()).collect();
+            assert_eq!(rels, ["a"], "follow: {follow}");
+            assert_eq!(skipped.len(), if follow { 1 } else { 2 }, "{skipped:?}");
+            assert!(problems.is_empty(), "{problems:?}");
+        }
     }
 }

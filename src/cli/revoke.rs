@@ -120,6 +120,19 @@ impl Audit {
         })
     }
 
+    /// Open (create or append to) the audit log at `path`, refusing a
+    /// symbolic link there ([`crate::sweep::open_append_no_follow`]): for
+    /// the sweep's report folder.
+    pub(crate) fn open_no_follow(path: &std::path::Path, dry_run: bool) -> Result<Self> {
+        let file = crate::sweep::open_append_no_follow(path)
+            .with_context(|| format!("failed to open audit log `{}`", path.display()))?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            dry_run,
+        })
+    }
+
     /// Append one action.
     pub(crate) fn record(
         &mut self,

@@ -15,8 +15,10 @@
 //! The report folder (`--report-dir`) holds the reports, `audit.jsonl` and
 //! `sweep-state.json`, which is rewritten atomically after each repository
 //! and each API action. Run again with the same folder, a sweep skips the
-//! repositories already scanned (reading keys back from their blobs when it
-//! must act on them), re-verifies every key, and never sends a second
+//! repositories already scanned whose refs have not moved since (recorded as
+//! [`crate::sweep::ref_tips`]; reading keys back from their blobs when it
+//! must act on them), scans again those that moved, re-verifies every key,
+//! and never sends a second
 //! `DELETE` for a key it revoked: a key revoked earlier is re-verified and
 //! reported as revoked when it gets 401.
 //!
@@ -28,7 +30,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -52,7 +54,8 @@ use crate::secret::Secret;
 use crate::source::git_history::{scan_history, HistoryOptions};
 use crate::source::{ProblemKind, Problems, ScanContext};
 use crate::sweep::{
-    discover, Action, FoundRepo, RepoRecord, Shard, Status, SweepState, AUDIT_FILE,
+    discover, ref_tips, shallow_reason, Action, FoundRepo, PlannedDelete, RepoRecord, Shard,
+    Status, SweepState, AUDIT_FILE,
 };
 use crate::verify::{Checked, Job, Verifier};
 
@@ -62,7 +65,7 @@ pub const DEFAULT_REPORT_DIR: &str = "misar-sweep-report";
 /// Options of `sweep`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  misar-scan sweep ~/src                              find, verify, report (no revocation)\n  MISAR_ADMIN_KEY=... misar-scan sweep ~/src --revoke --yes --report-dir incident-42\n  misar-scan sweep /srv/git --shard 2/8 --report-dir shard-2\n  misar-scan report merge shard-* --output incident-42\n\nThe report folder holds report.json, report.sarif, summary.md, report.html, audit.jsonl and\nsweep-state.json. Run the same command again with the same folder to resume: repositories\nalready scanned are skipped and no key is revoked twice.\nExit codes: 0 nothing live is left and everything was read and checked, 1 a key is still live,\n2 something needs a person (unread repository, unknown, refused, unconfirmed, failed or\ndiscrepant key) or a usage/runtime error."
+    after_help = "Examples:\n  misar-scan sweep ~/src                              find, verify, report (no revocation)\n  MISAR_ADMIN_KEY=... misar-scan sweep ~/src --revoke --yes --report-dir incident-42\n  misar-scan sweep /srv/git --shard 2/8 --report-dir shard-2\n  misar-scan report merge shard-* --output incident-42\n\nThe report folder holds report.json, report.sarif, summary.md, report.html, audit.jsonl and\nsweep-state.json. Run the same command again with the same folder to resume: repositories\nalready scanned whose refs have not moved since are skipped, those with new commits, branches\nor tags are scanned again, and no key is revoked twice.\nExit codes: 0 nothing live is left and everything was read and checked, 1 a key is still live,\n2 something needs a person (unread repository, unknown, refused, unconfirmed, failed or\ndiscrepant key) or a usage/runtime error."
 )]
 pub struct SweepArgs {
     /// Folders to search for git repositories (work trees and bare, nested too).
@@ -72,7 +75,8 @@ pub struct SweepArgs {
     /// Write the reports, the audit log and the resumable state to DIR.
     ///
     /// Created if missing. If it holds `sweep-state.json` from an earlier run
-    /// of the same sweep, that run is resumed.
+    /// of the same sweep, that run is resumed: repositories whose refs have
+    /// not moved are not scanned again, the others are.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_REPORT_DIR)]
     pub report_dir: PathBuf,
 
@@ -97,6 +101,13 @@ pub struct SweepArgs {
     /// shard its own `--report-dir`, then `misar-scan report merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+
+    /// Follow symbolic links to folders, as `scan --follow` does; never to a
+    /// folder outside the PATH they were found under.
+    ///
+    /// Without it, links are not followed (as in `scan`).
+    #[arg(short = 'L', long)]
+    pub follow: bool,
 
     /// Also scan objects no ref reaches (deleted branches, amended commits).
     #[arg(long)]
@@ -255,11 +266,33 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         }
     };
 
+    // Before any work: a report folder we cannot append to safely stops here.
+    let mut audit = Audit::open_no_follow(
+        &dir.join(AUDIT_FILE),
+        consent != Consent::Given && consent != Consent::Ask,
+    )?;
+
     // Discover and shard.
     let mut discovery_problems = Vec::new();
-    let found = discover(&args.paths, &mut discovery_problems);
+    let mut skipped_links = Vec::new();
+    let found = discover(
+        &args.paths,
+        args.follow,
+        &mut discovery_problems,
+        &mut skipped_links,
+    );
     for p in &discovery_problems {
         eprintln!("error: {}", sanitize(p));
+    }
+    const SHOWN_LINKS: usize = 5;
+    for link in skipped_links.iter().take(SHOWN_LINKS) {
+        eprintln!("note: {}", sanitize(link));
+    }
+    if skipped_links.len() > SHOWN_LINKS {
+        eprintln!(
+            "note: and {} more symbolic link(s) not followed",
+            skipped_links.len() - SHOWN_LINKS
+        );
     }
     let total = found.len();
     let mine: Vec<FoundRepo> = found
@@ -282,16 +315,25 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
     let mut secrets: HashMap<String, Secret> = HashMap::new();
     let progress = Progress::new(mine.len());
     for (i, repo) in mine.iter().enumerate() {
-        if let Some(done) = state.repos.get(&repo.name).filter(|r| !r.incomplete) {
-            let text = format!(
-                "{} findings (scanned in an earlier run)",
-                done.findings.len()
-            );
-            progress.done(i, &repo.name, &text);
-            continue;
+        // Taken before the scan: commits made meanwhile move it again.
+        let tips = ref_tips(&repo.path, args.all_objects);
+        match state.repos.get(&repo.name) {
+            Some(done) if done.reusable(tips.as_deref()) => {
+                let text = format!(
+                    "{} findings (scanned in an earlier run; refs unchanged)",
+                    done.findings.len()
+                );
+                progress.done(i, &repo.name, &text);
+                continue;
+            }
+            Some(done) if !done.incomplete => progress.message(&format!(
+                "{}: its refs moved since an earlier run (or were not recorded): scanning it again",
+                repo.name
+            )),
+            _ => {}
         }
         progress.start(&repo.name);
-        let record = scan_repo(
+        let mut record = scan_repo(
             repo,
             &args,
             &rules,
@@ -300,6 +342,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
             &progress,
             &mut secrets,
         );
+        record.tips = tips;
         for f in &record.findings {
             state.add_key(f);
         }
@@ -344,10 +387,6 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         eprintln!("verifying {} distinct key(s)", jobs.len());
     }
     let results = Verifier::new(&client, args.api.verify_concurrency).verify_all(jobs);
-    let mut audit = Audit::open(
-        &dir.join(AUDIT_FILE),
-        consent != Consent::Given && consent != Consent::Ask,
-    )?;
 
     // Decide per key; revocations are collected and run after consent.
     let mut admin_lists: HashMap<BaseUrl, Result<Vec<KeyEntry>, String>> = HashMap::new();
@@ -507,6 +546,34 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
             }
         }
     }
+    // Keys resolving to one list entry, or to an entry this sweep already
+    // revoked for another key: refused, never a second DELETE for one id.
+    let planned_deletes: Vec<PlannedDelete> = planned
+        .iter()
+        .map(|(sha, id, _, base)| PlannedDelete {
+            sha: sha.clone(),
+            base: base.as_ref().map(ToString::to_string).unwrap_or_default(),
+            id: id.clone(),
+        })
+        .collect();
+    let conflicts = state.conflicting_deletes(&planned_deletes, |k| {
+        base_for(&rules, &k.rule_id, &env)
+            .ok()
+            .map(|b| b.to_string())
+    });
+    if !conflicts.is_empty() {
+        planned.retain(|(sha, ..)| !conflicts.contains_key(sha));
+        for (sha, reason) in &conflicts {
+            if let Some(secret) = secrets.get(sha) {
+                audit.record(secret, None, "refuse", None, reason)?;
+            }
+            if let Some(record) = state.keys.get_mut(sha) {
+                record.action = Action::Refused;
+                record.detail = format!("refused: {reason}");
+                record.key_id = None;
+            }
+        }
+    }
     state.save(dir)?;
 
     // If the admin key itself leaked, revoke it last: the others may need it.
@@ -521,10 +588,30 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         }
     }
     let mut revocations = 0;
+    // Entries this run sent a DELETE for: never a second one.
+    let mut deleted: HashSet<(String, String)> = HashSet::new();
     for (sha, id, credential, base) in planned.into_iter().filter(|_| go) {
         let Some(secret) = secrets.get(&sha) else {
             continue;
         };
+        let entry = (
+            base.as_ref().map(ToString::to_string).unwrap_or_default(),
+            id.clone(),
+        );
+        if deleted.contains(&entry) {
+            let reason = format!(
+                "the listed key id `{}` was already revoked by this run for another key: \
+                 ambiguous, not revoking",
+                sanitize(&id)
+            );
+            if let Some(record) = state.keys.get_mut(&sha) {
+                record.action = Action::Refused;
+                record.detail = format!("refused: {reason}");
+                record.key_id = None;
+            }
+            audit.record(secret, None, "refuse", None, &reason)?;
+            continue;
+        }
         if stopped {
             if let Some(record) = state.keys.get_mut(&sha) {
                 record.action = Action::Refused;
@@ -548,6 +635,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
             record.shard = shard.map(|s| s.to_string());
         }
         state.save(dir)?;
+        deleted.insert(entry);
         let executed = execute(
             &client,
             &base,
@@ -714,6 +802,12 @@ fn scan_repo(
         }
     }
     if problems.incomplete() {
+        record.incomplete = true;
+    }
+    // History cut off at a shallow boundary was not read: incomplete.
+    if let Some(reason) = shallow_reason(&repo.path) {
+        progress.message(&format!("error: {}: {reason}", repo.name));
+        record.problems.push(reason);
         record.incomplete = true;
     }
     record.problems.extend(

@@ -101,7 +101,7 @@ fn diagnostic(id: usize, f: &Finding, rules: &RuleSet, redact: bool) -> Diagnost
             } else {
                 s.to_string()
             };
-            crate::cli::sanitize(&s)
+            crate::sanitize::sanitize(&s)
         };
         notes.push(format!(
             "key id {}{}, scopes [{}], last used {}",
@@ -116,7 +116,7 @@ fn diagnostic(id: usize, f: &Finding, rules: &RuleSet, redact: bool) -> Diagnost
     }
     if let Some(c) = &f.commit {
         // Author names come from the repository, which may be hostile.
-        notes.push(crate::cli::sanitize(&format!(
+        notes.push(crate::sanitize::sanitize(&format!(
             "introduced in commit {} by {} <{}> on {}",
             c.id, c.author_name, c.author_email, c.date
         )));

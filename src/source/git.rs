@@ -177,12 +177,9 @@ impl BlobHits {
 
 /// Scan whole in-memory blob contents.
 pub fn scan_blob(ctx: &ScanContext<'_>, bytes: &[u8], scratch: &mut Vec<Candidate>) -> BlobHits {
-    let keys = ctx
-        .scanner
-        .hits(bytes, 0, bytes.len(), LinePos::START, ctx.redact, scratch);
-    let lints = ctx.linter.map_or_else(Vec::new, |l| {
-        l.scan(bytes, 0, bytes.len(), LinePos::START, ctx.redact)
-    });
+    // The lints run whatever the path (it is not known yet); their hits count
+    // only where the path is a source file they read.
+    let (keys, lints) = ctx.scan_buffer(bytes, 0, bytes.len(), LinePos::START, true, scratch);
     BlobHits {
         keys,
         lints,

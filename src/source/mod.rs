@@ -23,8 +23,10 @@ mod test_git;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::config::RepoConfig;
-use crate::engine::{Hit, Scanner};
+use crate::engine::location::LinePos;
+use crate::engine::{Candidate, Hit, Scanner};
 use crate::finding::{CommitInfo, Finding, Verification};
+use crate::lint::{LintHit, LintMatches};
 use crate::rules::RuleSet;
 use crate::secret::Secret;
 
@@ -128,6 +130,33 @@ pub struct Provenance {
 }
 
 impl ScanContext<'_> {
+    /// The keys found in `hay[from..to]` and, when `lint`, the webhook-lint
+    /// hits there; `start` says where `hay` begins in its file. Every
+    /// snippet redacts every secret either found on its line (a key beside a
+    /// signature check, a webhook secret beside a key) and every key-shaped
+    /// run, unless the context says not to redact.
+    pub fn scan_buffer(
+        &self,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        start: LinePos,
+        lint: bool,
+        scratch: &mut Vec<Candidate>,
+    ) -> (Vec<Hit>, Vec<LintHit>) {
+        scratch.clear();
+        self.scanner.find_in(hay, from, to, scratch);
+        let matches = match self.linter.filter(|_| lint) {
+            Some(linter) => linter.find(hay, from, to, self.redact),
+            None => LintMatches::default(),
+        };
+        let keys = self
+            .scanner
+            .hits_of(hay, start, self.redact, scratch, &matches.secrets);
+        let lints = matches.into_hits(hay, start, self.redact, scratch);
+        (keys, lints)
+    }
+
     /// Turn hits from a buffer starting at file offset `base` into findings,
     /// dropping keys allow-listed by hash.
     pub fn findings(&self, hits: Vec<Hit>, base: u64, at: &Provenance, out: &mut Vec<Finding>) {

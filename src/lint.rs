@@ -26,7 +26,7 @@ use regex::bytes::Regex;
 
 use crate::engine::location::{LinePos, Locator};
 use crate::engine::{line_bounds, Candidate, Snippet};
-use crate::finding::{Finding, Related, Verification};
+use crate::finding::{Finding, Location, Related, Verification};
 use crate::rules::{Lint, LintCheck, RuleSet};
 use crate::secret::Secret;
 
@@ -184,7 +184,7 @@ pub fn key_lints(
 ) -> Vec<Finding> {
     let keys: Vec<&Finding> = findings
         .iter()
-        .filter(|f| rules.get(&f.rule_id).is_some())
+        .filter(|f| rules.get(&f.rule_id).is_some() && f.location == Location::File)
         .collect();
     let mut out = Vec::new();
     if let Some(lint) = rules.lint_for(LintCheck::ClientExposed) {
@@ -555,6 +555,7 @@ pub fn hits_to_findings(
     rules: &RuleSet,
     base: u64,
     at: &crate::source::Provenance,
+    redact: bool,
     out: &mut Vec<Finding>,
 ) {
     for hit in hits {
@@ -564,8 +565,8 @@ pub fn hits_to_findings(
             rule_name: lint.name.clone(),
             product: "Misar webhooks".into(),
             severity: lint.severity,
-            path: at.path.clone(),
-            uri: at.uri.clone(),
+            path: at.shown_path(redact),
+            uri: at.shown_uri(redact),
             line: hit.line,
             column: hit.column,
             end_column: hit.end_column,
@@ -573,7 +574,8 @@ pub fn hits_to_findings(
             secret: Secret::new(hit.text),
             encoding: crate::engine::decode::Encoding::Raw,
             snippet: hit.snippet,
-            commit: at.commit.clone(),
+            location: Location::File,
+            commit: at.commit.as_ref().map(|c| c.shown(redact)),
             verification: Verification::Unverified,
             note: Some(hit.note),
             related: Vec::new(),

@@ -95,6 +95,8 @@ pub struct RepoConfig {
     /// The folder path globs are relative to (canonical).
     dir: PathBuf,
     paths: GlobSet,
+    /// The `allowlist.paths` globs as written.
+    path_globs: Vec<String>,
     secrets: HashSet<String>,
     /// Extra placeholder words.
     pub placeholder_words: Vec<String>,
@@ -109,6 +111,7 @@ impl RepoConfig {
             source: None,
             dir: PathBuf::new(),
             paths: GlobSet::empty(),
+            path_globs: Vec::new(),
             secrets: HashSet::new(),
             placeholder_words: Vec::new(),
             disabled_rules: Vec::new(),
@@ -177,6 +180,7 @@ impl RepoConfig {
             paths: globs
                 .build()
                 .context("failed to compile `allowlist.paths`")?,
+            path_globs: file.allowlist.paths,
             secrets: file
                 .allowlist
                 .secrets
@@ -229,5 +233,75 @@ impl RepoConfig {
     /// Whether this key (by SHA-256) is allow-listed.
     pub fn secret_allowed(&self, sha256: &str) -> bool {
         self.secrets.contains(sha256)
+    }
+
+    /// What this configuration keeps the scan from reporting, or `None` when
+    /// it turns nothing off: a `.misar-scan.toml` inside the scanned folder
+    /// is written by whoever wrote the code, so a run says what it silenced.
+    pub fn silenced(&self) -> Option<Silenced> {
+        let source = self.source.as_ref()?;
+        let silenced = Silenced {
+            path: source.display().to_string(),
+            disabled_rules: self.disabled_rules.clone(),
+            allowlisted_paths: self.path_globs.clone(),
+            allowlisted_secrets: self.secrets.len(),
+            placeholder_words: self.placeholder_words.clone(),
+        };
+        let nothing = silenced.disabled_rules.is_empty()
+            && silenced.allowlisted_paths.is_empty()
+            && silenced.allowlisted_secrets == 0
+            && silenced.placeholder_words.is_empty();
+        (!nothing).then_some(silenced)
+    }
+}
+
+/// What a configuration file turned off (the JSON report's `summary.config`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Silenced {
+    /// The configuration file, as found.
+    pub path: String,
+    /// Rules and lints turned off (`[rules] disable`).
+    pub disabled_rules: Vec<String>,
+    /// Path globs whose files are not scanned (`[allowlist] paths`).
+    pub allowlisted_paths: Vec<String>,
+    /// How many keys are accepted by hash (`[allowlist] secrets`).
+    pub allowlisted_secrets: usize,
+    /// Extra words that mark a key as a placeholder.
+    pub placeholder_words: Vec<String>,
+}
+
+impl std::fmt::Display for Silenced {
+    /// One line: `configuration `PATH` disables rules a, b; allow-lists paths `x`, `y`; …`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quoted = |items: &[String]| {
+            items
+                .iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut parts = Vec::new();
+        if !self.disabled_rules.is_empty() {
+            parts.push(format!("turns off {}", quoted(&self.disabled_rules)));
+        }
+        if !self.allowlisted_paths.is_empty() {
+            parts.push(format!(
+                "skips the paths matching {}",
+                quoted(&self.allowlisted_paths)
+            ));
+        }
+        if self.allowlisted_secrets > 0 {
+            parts.push(format!(
+                "accepts {} key(s) by hash",
+                self.allowlisted_secrets
+            ));
+        }
+        if !self.placeholder_words.is_empty() {
+            parts.push(format!(
+                "treats keys holding {} as placeholders",
+                quoted(&self.placeholder_words)
+            ));
+        }
+        write!(f, "configuration `{}` {}", self.path, parts.join("; "))
     }
 }

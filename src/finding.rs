@@ -23,6 +23,69 @@ pub struct CommitInfo {
     pub date: String,
 }
 
+impl CommitInfo {
+    /// This commit with key-shaped runs in its author name and e-mail
+    /// redacted ([`crate::secret::redact_key_shaped`]), when `redact`.
+    pub fn shown(&self, redact: bool) -> Self {
+        if !redact {
+            return self.clone();
+        }
+        let r = |s: &str| crate::secret::redact_key_shaped(s).into_owned();
+        Self {
+            id: self.id.clone(),
+            author_name: r(&self.author_name),
+            author_email: r(&self.author_email),
+            date: self.date.clone(),
+        }
+    }
+}
+
+/// What kind of place a key was found at (the `location` of JSON and SARIF
+/// reports).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Location {
+    /// The content of the file (or blob, or archive member) at `path`.
+    #[default]
+    File,
+    /// The path itself: a file, folder or archive member name. `path` ends
+    /// with the name holding the key; the column counts in the path.
+    Path,
+    /// A commit's author name or e-mail (`Name <e-mail>`).
+    CommitAuthor,
+    /// A commit's committer name or e-mail (`Name <e-mail>`).
+    CommitCommitter,
+    /// A commit's message; the line counts in the message.
+    CommitMessage,
+    /// An annotated tag's tagger name or e-mail.
+    TagTagger,
+    /// An annotated tag's message.
+    TagMessage,
+}
+
+impl Location {
+    /// The report value: `file`, `path`, `commit-author`, `commit-committer`,
+    /// `commit-message`, `tag-tagger` or `tag-message`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Path => "path",
+            Self::CommitAuthor => "commit-author",
+            Self::CommitCommitter => "commit-committer",
+            Self::CommitMessage => "commit-message",
+            Self::TagTagger => "tag-tagger",
+            Self::TagMessage => "tag-message",
+        }
+    }
+
+    /// Whether the key is in commit or tag metadata rather than in a file.
+    pub fn is_metadata(self) -> bool {
+        !matches!(self, Self::File | Self::Path)
+    }
+}
+
 /// Whether a key is live, per the Misar API (SPEC §2).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Verification {
@@ -108,6 +171,10 @@ pub struct Finding {
     pub encoding: crate::engine::decode::Encoding,
     /// The source line, redacted unless `--no-redact`.
     pub snippet: Snippet,
+    /// Where the key sits: in the file's content (the default), in its path,
+    /// or in commit or tag metadata (then `path` is a placeholder such as
+    /// `<commit-message>`).
+    pub location: Location,
     /// For history findings: the commit that introduced it.
     pub commit: Option<CommitInfo>,
     /// Liveness per the API.
@@ -135,19 +202,28 @@ pub struct Related {
 
 impl Finding {
     /// Stable identity across runs and line moves: rule id, path and the
-    /// key's hash — never the line number.
+    /// key's hash — never the line number. A key in a path or in metadata
+    /// has an identity of its own, apart from a key in the file's content.
     pub fn fingerprint(&self) -> String {
-        fingerprint(&self.rule_id, &self.uri, self.secret.sha256())
+        match self.location {
+            Location::File => fingerprint(&self.rule_id, &self.uri, self.secret.sha256()),
+            other => fingerprint(
+                &self.rule_id,
+                &format!("{}\0{}", self.uri, other.as_str()),
+                self.secret.sha256(),
+            ),
+        }
     }
 
-    /// The ordering reports use: path, line, column, rule.
-    pub fn sort_key(&self) -> (&str, usize, usize, &str, Option<&str>) {
+    /// The ordering reports use: path, line, column, rule, commit, location.
+    pub fn sort_key(&self) -> (&str, usize, usize, &str, Option<&str>, Location) {
         (
             &self.path,
             self.line,
             self.column,
             &self.rule_id,
             self.commit.as_ref().map(|c| c.id.as_str()),
+            self.location,
         )
     }
 }

@@ -43,6 +43,7 @@ pub mod recover;
 pub mod report;
 pub mod revoke;
 pub mod rules;
+pub mod sanitize;
 pub mod secret;
 pub mod source;
 pub mod sweep;

@@ -25,8 +25,8 @@ use aho_corasick::AhoCorasick;
 use regex::bytes::Regex;
 
 use crate::engine::location::{LinePos, Locator};
-use crate::engine::{line_bounds, Snippet};
-use crate::finding::{Finding, Related, Verification};
+use crate::engine::{line_bounds, Candidate, Snippet};
+use crate::finding::{Finding, Location, Related, Verification};
 use crate::rules::{Lint, LintCheck, RuleSet};
 use crate::secret::Secret;
 
@@ -184,7 +184,7 @@ pub fn key_lints(
 ) -> Vec<Finding> {
     let keys: Vec<&Finding> = findings
         .iter()
-        .filter(|f| rules.get(&f.rule_id).is_some())
+        .filter(|f| rules.get(&f.rule_id).is_some() && f.location == Location::File)
         .collect();
     let mut out = Vec::new();
     if let Some(lint) = rules.lint_for(LintCheck::ClientExposed) {
@@ -358,7 +358,10 @@ impl ContentLinter {
         SOURCE_EXTENSIONS.iter().any(|e| lower.ends_with(e))
     }
 
-    /// Lint hits whose start lies in `hay[from..to]`; `start` says where `hay` begins.
+    /// Lint hits whose start lies in `hay[from..to]`; `start` says where `hay`
+    /// begins. Snippets redact the hard-coded secrets and key-shaped runs on
+    /// their line; [`Self::find`] and [`LintMatches::into_hits`] also redact
+    /// the keys a scanner found.
     pub fn scan(
         &self,
         hay: &[u8],
@@ -367,29 +370,49 @@ impl ContentLinter {
         start: LinePos,
         redact: bool,
     ) -> Vec<LintHit> {
+        self.find(hay, from, to, redact)
+            .into_hits(hay, start, redact, &[])
+    }
+
+    /// The matches whose start lies in `hay[from..to]`, and every hard-coded
+    /// secret in `hay` (for other snippets to redact), before snippets are made.
+    pub fn find(&self, hay: &[u8], from: usize, to: usize, redact: bool) -> LintMatches {
+        let mut found = LintMatches::default();
         if self.context.find(hay).is_none() {
-            return Vec::new();
+            return found;
         }
-        let mut raw: Vec<(usize, usize, usize, String, String, bool)> = Vec::new();
         if let Some((lint, res)) = &self.secret {
             for re in res {
                 for caps in re.captures_iter(hay) {
                     let m = caps
                         .name("s")
                         .expect("every secret pattern has the group `s`");
-                    if m.start() < from || m.start() >= to {
-                        continue;
-                    }
                     let value = m.as_bytes();
                     if crate::engine::placeholder::classify(value, 3.0, &[]).is_some() {
                         continue;
                     }
                     let text = String::from_utf8_lossy(value).into_owned();
+                    found.secrets.push(Candidate {
+                        rule: 0,
+                        start: m.start(),
+                        end: m.end(),
+                        key: text.clone(),
+                        encoding: crate::engine::decode::Encoding::Raw,
+                    });
+                    if m.start() < from || m.start() >= to {
+                        continue;
+                    }
                     let note = format!(
                         "webhook signing secret `{}` hard-coded next to the HMAC that checks signatures",
                         if redact { crate::secret::redact(&text) } else { text.clone() }
                     );
-                    raw.push((*lint, m.start(), m.end(), text, note, true));
+                    found.raw.push(RawLintHit {
+                        lint: *lint,
+                        start: m.start(),
+                        end: m.end(),
+                        text,
+                        note,
+                    });
                 }
             }
         }
@@ -410,33 +433,94 @@ impl ContentLinter {
                 let note = format!(
                     "webhook signature compared with `{op}`, which leaks timing; use crypto.timingSafeEqual or hmac.compare_digest"
                 );
-                raw.push((*lint, whole.start(), whole.end(), text, note, false));
-            }
-        }
-        raw.sort_by_key(|r| r.1);
-        raw.dedup_by_key(|r| (r.0, r.1));
-        let mut locator = Locator::new(hay, start);
-        raw.into_iter()
-            .map(|(lint, s, e, text, note, secret)| {
-                let (line, column) = locator.locate(s);
-                let (_, line_end) = line_bounds(hay, s, e);
-                let snippet = lint_snippet(
-                    hay,
-                    locator.line_start(),
-                    s,
-                    e.min(line_end),
-                    secret && redact,
-                    &text,
-                );
-                LintHit {
-                    lint,
-                    end_column: column
-                        + crate::engine::location::utf16_units(&hay[s..e.min(line_end)]),
+                found.raw.push(RawLintHit {
+                    lint: *lint,
+                    start: whole.start(),
+                    end: whole.end(),
                     text,
                     note,
+                });
+            }
+        }
+        found.raw.sort_by_key(|r| r.start);
+        found.raw.dedup_by_key(|r| (r.lint, r.start));
+        found.secrets.sort_by_key(|c| c.start);
+        found.secrets.dedup_by_key(|c| (c.start, c.end));
+        found
+    }
+}
+
+/// A content lint match before its snippet is made.
+#[derive(Clone)]
+struct RawLintHit {
+    lint: usize,
+    start: usize,
+    end: usize,
+    text: String,
+    note: String,
+}
+
+/// What [`ContentLinter::find`] found in a buffer. `Debug` shows no secret.
+#[derive(Clone, Default)]
+pub struct LintMatches {
+    raw: Vec<RawLintHit>,
+    /// Every hard-coded webhook secret in the buffer, sorted by start: the
+    /// key snippets of the same buffer redact them.
+    pub secrets: Vec<Candidate>,
+}
+
+impl std::fmt::Debug for LintMatches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LintMatches")
+            .field("hits", &self.raw.len())
+            .field("secrets", &self.secrets)
+            .finish()
+    }
+}
+
+impl LintMatches {
+    /// Whether nothing matched.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// The hits with line, column and snippet; `start` says where `hay`
+    /// begins. Each snippet redacts, unless `redact` is false, the hard-coded
+    /// secrets, the `keys` (candidates a scanner found in `hay`, sorted by
+    /// start) and the key-shaped runs on its line.
+    pub fn into_hits(
+        self,
+        hay: &[u8],
+        start: LinePos,
+        redact: bool,
+        keys: &[Candidate],
+    ) -> Vec<LintHit> {
+        if self.raw.is_empty() {
+            return Vec::new();
+        }
+        let secrets = crate::engine::merge_by_start(keys, &self.secrets);
+        let mut locator = Locator::new(hay, start);
+        self.raw
+            .into_iter()
+            .map(|r| {
+                let (line, column) = locator.locate(r.start);
+                let (_, line_end) = line_bounds(hay, r.start, r.end);
+                let end = r.end.min(line_end);
+                let snippet = crate::engine::snippet(
+                    hay,
+                    locator.line_start(),
+                    r.start..end,
+                    &secrets,
+                    redact,
+                );
+                LintHit {
+                    lint: r.lint,
+                    end_column: column + crate::engine::location::utf16_units(&hay[r.start..end]),
+                    text: r.text,
+                    note: r.note,
                     line,
                     column,
-                    start: s,
+                    start: r.start,
                     snippet,
                 }
             })
@@ -465,37 +549,13 @@ fn timing_unsafe(a: &[u8], b: &[u8]) -> bool {
     !trivial(&a) && !trivial(&b) && (about_signature(&a) || about_signature(&b))
 }
 
-fn lint_snippet(
-    hay: &[u8],
-    line_start: usize,
-    s: usize,
-    e: usize,
-    redact: bool,
-    text: &str,
-) -> Snippet {
-    // The engine's snippet, with the flagged text standing in for a key.
-    let flagged = crate::engine::Candidate {
-        rule: 0,
-        start: s,
-        end: e,
-        key: text.to_string(),
-        encoding: crate::engine::decode::Encoding::Raw,
-    };
-    crate::engine::snippet(
-        hay,
-        line_start,
-        &flagged,
-        std::slice::from_ref(&flagged),
-        redact,
-    )
-}
-
 /// Turn content lint hits into findings.
 pub fn hits_to_findings(
     hits: Vec<LintHit>,
     rules: &RuleSet,
     base: u64,
     at: &crate::source::Provenance,
+    redact: bool,
     out: &mut Vec<Finding>,
 ) {
     for hit in hits {
@@ -505,8 +565,8 @@ pub fn hits_to_findings(
             rule_name: lint.name.clone(),
             product: "Misar webhooks".into(),
             severity: lint.severity,
-            path: at.path.clone(),
-            uri: at.uri.clone(),
+            path: at.shown_path(redact),
+            uri: at.shown_uri(redact),
             line: hit.line,
             column: hit.column,
             end_column: hit.end_column,
@@ -514,7 +574,8 @@ pub fn hits_to_findings(
             secret: Secret::new(hit.text),
             encoding: crate::engine::decode::Encoding::Raw,
             snippet: hit.snippet,
-            commit: at.commit.clone(),
+            location: Location::File,
+            commit: at.commit.as_ref().map(|c| c.shown(redact)),
             verification: Verification::Unverified,
             note: Some(hit.note),
             related: Vec::new(),

@@ -220,6 +220,7 @@ fn build_finding(
             .and_then(Encoding::parse)
             .unwrap_or(Encoding::Raw),
         snippet,
+        location: crate::finding::Location::File,
         commit,
         note: None,
         related: Vec::new(),
@@ -383,6 +384,7 @@ pub fn from_lines(
                 },
                 secret,
                 encoding: Encoding::Raw,
+                location: crate::finding::Location::File,
                 commit: None,
                 note: None,
                 related: Vec::new(),

@@ -93,6 +93,67 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// The prefixes of SPEC §1, for the last line of defence ([`key_shaped_runs`]).
+const KEY_PREFIXES: [&[u8; 3]; 3] = [b"msk", b"ask", b"mdk"];
+
+/// The shortest body a key-shaped run has.
+pub const KEY_SHAPED_MIN_BODY: usize = 20;
+
+/// Byte ranges of the key-shaped runs that start in `hay[from..to]`: `msk_`,
+/// `ask_` or `mdk_` not preceded by a letter, digit or `_`, then 20 or more
+/// base62 characters (SPEC §1, without the rules' upper bound or placeholder
+/// filter). A run may end past `to`.
+///
+/// The last line of defence of every display: whatever a rule did or did not
+/// report, a key-shaped run is never shown in full unless `--no-redact`.
+pub fn key_shaped_runs(hay: &[u8], from: usize, to: usize) -> Vec<std::ops::Range<usize>> {
+    let to = to.min(hay.len());
+    let mut runs = Vec::new();
+    let mut at = from.min(to);
+    // Each `_` at `at + 3` or later may end a prefix.
+    while let Some(i) = memchr::memchr(b'_', &hay[(at + 3).min(to)..to]) {
+        let underscore = (at + 3).min(to) + i;
+        let start = underscore - 3;
+        at = underscore - 2;
+        let prefixed = KEY_PREFIXES.iter().any(|p| hay[start..underscore] == p[..]);
+        let boundary = start == 0 || {
+            let b = hay[start - 1];
+            !(b.is_ascii_alphanumeric() || b == b'_')
+        };
+        if !prefixed || !boundary {
+            continue;
+        }
+        let body = hay[underscore + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if body >= KEY_SHAPED_MIN_BODY {
+            let end = underscore + 1 + body;
+            runs.push(start..end);
+            at = end;
+        }
+    }
+    runs
+}
+
+/// `text` with every key-shaped run ([`key_shaped_runs`]) redacted to its
+/// first 8 characters and `…`.
+pub fn redact_key_shaped(text: &str) -> std::borrow::Cow<'_, str> {
+    let runs = key_shaped_runs(text.as_bytes(), 0, text.len());
+    if runs.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for run in runs {
+        out.push_str(&text[at..run.start]);
+        out.push_str(&redact(&text[run.clone()]));
+        at = run.end;
+    }
+    out.push_str(&text[at..]);
+    std::borrow::Cow::Owned(out)
+}
+
 /// The first `n` characters of `s` (all of it when shorter), cut on a
 /// character boundary: for commit ids and hashes read from reports, which may
 /// hold anything.
@@ -157,5 +218,31 @@ mod tests {
             s.sha256(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn key_shaped_runs_follow_the_boundary_and_length_rules() {
+        let runs = |s: &str| key_shaped_runs(s.as_bytes(), 0, s.len());
+        assert_eq!(runs(KEY), vec![0..KEY.len()]);
+        assert_eq!(runs(&format!("a/{KEY}.env")), vec![2..2 + KEY.len()]);
+        assert!(runs(&format!("t{KEY}")).is_empty(), "task_… is not a key");
+        assert!(runs(&format!("_{KEY}")).is_empty());
+        assert!(runs("msk_short1234567890").is_empty(), "19 characters");
+        assert_eq!(
+            runs("ask_aaaaaaaaaaaaaaaaaaaa").len(),
+            1,
+            "no placeholder filter"
+        );
+        let two = format!("{KEY} mdk_{}", &KEY[4..]);
+        assert_eq!(runs(&two).len(), 2);
+        assert!(runs("msk").is_empty() && runs("").is_empty() && runs("___").is_empty());
+        assert_eq!(
+            redact_key_shaped(&format!("by {KEY} <{KEY}@x.io>")),
+            "by msk_u8jz… <msk_u8jz…@x.io>"
+        );
+        assert!(matches!(
+            redact_key_shaped("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -358,6 +358,9 @@ pub fn annotation(f: &Finding, prefix: &str, redact: bool) -> String {
     } else {
         format!("{}/{}", prefix.trim_end_matches('/'), f.path)
     };
+    // File names and author names come from the repository: no control or
+    // bidi character and no key reaches the log, whatever escaping follows.
+    let file = crate::sanitize::field(&file, redact);
     let shown = f.secret.display(redact);
     let mut message = match &f.note {
         Some(note) => format!("{}: {note}", f.rule_name),
@@ -367,7 +370,7 @@ pub fn annotation(f: &Finding, prefix: &str, redact: bool) -> String {
         message.push_str(&format!(
             " in commit {} by {}",
             crate::secret::clip(&c.id, 12),
-            c.author_name
+            crate::sanitize::field(&c.author_name, redact)
         ));
     }
     if f.verification != crate::finding::Verification::Unverified {
@@ -381,7 +384,45 @@ pub fn annotation(f: &Finding, prefix: &str, redact: bool) -> String {
         f.column,
         f.end_column,
         escape_property(&format!("{} ({})", f.rule_name, f.rule_id)),
-        escape_data(&sanitize(&message)),
+        escape_data(&crate::sanitize::field(&message, redact)),
+    )
+}
+
+/// Whether the change (`BASE..HEAD`) edits the repository's `.misar-scan.toml`.
+/// A repository that cannot be read for this is reported as edited: the
+/// warning costs a reader a look, its absence could cost a leak.
+fn edits_config(repo: &Path, range: &str) -> bool {
+    crate::source::git_range::RangeSpec::parse(range)
+        .and_then(|r| {
+            crate::source::git_range::range_changes_file(repo, &r, crate::config::FILE_NAME)
+        })
+        .unwrap_or(true)
+}
+
+/// The `::warning` annotation for a change that edits `.misar-scan.toml`:
+/// the one file that can silence the scan is in the change under review.
+pub fn config_warning(prefix: &str, silenced: Option<&crate::config::Silenced>) -> String {
+    let file = if prefix.is_empty() {
+        crate::config::FILE_NAME.to_string()
+    } else {
+        format!(
+            "{}/{}",
+            prefix.trim_end_matches('/'),
+            crate::config::FILE_NAME
+        )
+    };
+    let mut message = format!(
+        "This change edits {}, which can turn misar-scan rules off and skip paths: review it before trusting a clean result.",
+        crate::config::FILE_NAME
+    );
+    if let Some(s) = silenced {
+        message.push_str(&format!(" Now: {s}."));
+    }
+    format!(
+        "::warning file={},title={}::{}",
+        escape_property(&crate::sanitize::field(&file, true)),
+        escape_property("misar-scan configuration changed"),
+        escape_data(&crate::sanitize::field(&message, true)),
     )
 }
 
@@ -417,7 +458,10 @@ pub fn summary(scanned: &Scanned, what: &str, sarif: &Path) -> String {
                 "| {} | {} | {} | {} | {} | {} |\n",
                 f.severity.as_str(),
                 cell_code(&f.rule_id),
-                cell_code(&format!("{}:{}:{}", f.path, f.line, f.column)),
+                cell_code(&crate::sanitize::field(
+                    &format!("{}:{}:{}", f.path, f.line, f.column),
+                    scanned.redact
+                )),
                 cell_code(&f.secret.display(scanned.redact)),
                 commit,
                 f.verification.as_str(),
@@ -576,6 +620,10 @@ fn github(args: GithubArgs, env: &GithubEnv) -> Result<Outcome> {
     for f in &scanned.findings {
         println!("{}", annotation(f, &prefix, scanned.redact));
     }
+    let config_edited = !range.is_empty() && edits_config(&repo, &range);
+    if config_edited {
+        println!("{}", config_warning(&prefix, scanned.silenced.as_ref()));
+    }
     let n = scanned.findings.len();
     let code = if scanned.incomplete {
         2
@@ -585,7 +633,14 @@ fn github(args: GithubArgs, env: &GithubEnv) -> Result<Outcome> {
         0
     };
     if let Some(path) = &env.step_summary {
-        append(path, &summary(&scanned, &what, &sarif))?;
+        let mut md = summary(&scanned, &what, &sarif);
+        if config_edited {
+            md.push_str(&format!(
+                "\n⚠️ This change edits `{}`, which can turn rules off and skip paths: review it before trusting a clean result.\n",
+                crate::config::FILE_NAME
+            ));
+        }
+        append(path, &md)?;
     }
     if let Some(path) = &env.output {
         let sarif_text = sarif.to_string_lossy();

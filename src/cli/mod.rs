@@ -119,21 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Replace control and bidi characters so a message cannot rewrite the terminal.
-pub fn sanitize(message: &str) -> String {
-    message
-        .chars()
-        .map(|c| {
-            if (c.is_control() && c != '\n' && c != '\t')
-                || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-            {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
+pub use crate::sanitize::sanitize;
 
 /// What to do next about an error, attached with [`HintExt::hint`] and
 /// printed by [`print_error`] as a `hint:` line under the error.

@@ -37,8 +37,10 @@ pub struct ScanArgs {
     /// Every branch, tag, remote-tracking ref, the stash and `HEAD`. Each
     /// distinct blob is scanned once; a finding names the commit that
     /// introduced the blob (id, author, date) and its path in the
-    /// repository. Works on bare repositories and shallow clones (only the
-    /// history they hold). Submodules are not followed: scan each on its own.
+    /// repository. Each commit's author, committer and message and each
+    /// annotated tag's tagger and message are scanned too. Works on bare
+    /// repositories and shallow clones (only the history they hold).
+    /// Submodules are not followed: scan each on its own.
     #[arg(long, help_heading = "Git")]
     pub git: bool,
 
@@ -205,6 +207,8 @@ pub struct Scanned {
     pub mode: &'static str,
     /// Whether keys are shown redacted.
     pub redact: bool,
+    /// What the configuration turned off, if anything.
+    pub silenced: Option<crate::config::Silenced>,
 }
 
 impl Scanned {
@@ -241,8 +245,20 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         });
     }
     let color = args.format == Format::Human && use_color(args.color, args.output.is_none());
-    let bytes = report::render(args.format, &scanned.report(color))?;
+    let bytes = report::render_with_config(
+        args.format,
+        &scanned.report(color),
+        scanned.silenced.as_ref(),
+    )?;
     write_output(args.output.as_ref(), &bytes).context("failed to write the report")?;
+    if let Some(silenced) = &scanned.silenced {
+        // Said after the report, so that a clean-looking summary is never
+        // the last word when the configuration turned checks off.
+        eprintln!(
+            "note: {}",
+            crate::sanitize::field(&silenced.to_string(), true)
+        );
+    }
     Ok(Outcome {
         findings: scanned.findings.len(),
         incomplete: scanned.incomplete,
@@ -379,5 +395,6 @@ pub fn collect(args: &ScanArgs) -> Result<Scanned> {
         incomplete,
         mode,
         redact,
+        silenced: config.silenced(),
     })
 }

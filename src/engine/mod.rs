@@ -399,11 +399,34 @@ impl Scanner {
     ) -> Vec<Hit> {
         scratch.clear();
         self.find_in(hay, from, to, scratch);
-        if scratch.is_empty() {
+        self.hits_of(hay, start, redact, scratch, &[])
+    }
+
+    /// `found` (candidates of [`Self::find_in`] on `hay`, in order) turned
+    /// into hits. Each snippet redacts every key of `found`, every secret of
+    /// `also` (other secrets in `hay`, such as hard-coded webhook secrets,
+    /// sorted by start) and every key-shaped run on its line, unless `redact`
+    /// is false.
+    pub fn hits_of(
+        &self,
+        hay: &[u8],
+        start: LinePos,
+        redact: bool,
+        found: &[Candidate],
+        also: &[Candidate],
+    ) -> Vec<Hit> {
+        if found.is_empty() {
             return Vec::new();
         }
+        let merged;
+        let secrets = if also.is_empty() {
+            found
+        } else {
+            merged = merge_by_start(found, also);
+            &merged
+        };
         let mut locator = Locator::new(hay, start);
-        scratch
+        found
             .iter()
             .map(|c| {
                 let (line, mut column) = locator.locate(c.start);
@@ -415,7 +438,7 @@ impl Scanner {
                     column = (column - 1) / 2 + 1;
                     width = c.key.len();
                 }
-                let snippet = snippet(hay, locator.line_start(), c, scratch, redact);
+                let snippet = snippet(hay, locator.line_start(), c.start..c.end, secrets, redact);
                 Hit {
                     rule: c.rule,
                     key: c.key.clone(),
@@ -429,6 +452,13 @@ impl Scanner {
             })
             .collect()
     }
+}
+
+/// Two lists of secrets sorted by start, merged into one.
+pub fn merge_by_start(a: &[Candidate], b: &[Candidate]) -> Vec<Candidate> {
+    let mut all: Vec<Candidate> = a.iter().chain(b).cloned().collect();
+    all.sort_by_key(|c| c.start);
+    all
 }
 
 fn compile(rule: &Rule, extra_words: &[String]) -> CompiledRule {
@@ -454,43 +484,108 @@ fn line_has_allow_marker(hay: &[u8], start: usize, end: usize) -> bool {
     memchr::memmem::find(&hay[line_start..line_end], ALLOW_MARKER).is_some()
 }
 
-/// The line around candidate `c`, clipped to a window, sanitised, with every
-/// candidate on it shown redacted unless `redact` is false.
+/// A span of a buffer shown redacted in snippets: a key, a hard-coded webhook
+/// secret, or a key-shaped run no rule reported.
+struct Redacted {
+    start: usize,
+    end: usize,
+    /// What stands in its place.
+    shown: String,
+}
+
+/// The line around `focus` (a key, or a lint's flagged text), clipped to a
+/// window, sanitised, and unless `redact` is false with every secret of
+/// `secrets` (sorted by start: the keys and webhook secrets found in `hay`)
+/// and every key-shaped run on it redacted ([`crate::secret::key_shaped_runs`],
+/// the last line of defence). The snippet's `key` range covers `focus`.
 pub(crate) fn snippet(
     hay: &[u8],
     line_start: usize,
-    c: &Candidate,
-    all: &[Candidate],
+    focus: std::ops::Range<usize>,
+    secrets: &[Candidate],
     redact: bool,
 ) -> Snippet {
-    let (_, line_end) = line_bounds(hay, c.start, c.end);
-    let from = line_start.max(c.start.saturating_sub(SNIPPET_CONTEXT));
-    let to = line_end.min(c.end + SNIPPET_CONTEXT);
+    let (_, line_end) = line_bounds(hay, focus.start, focus.end.max(focus.start));
+    let from = line_start.max(focus.start.saturating_sub(SNIPPET_CONTEXT));
+    let to = line_end.min(focus.end + SNIPPET_CONTEXT).max(from);
+    let mut spans: Vec<Redacted> = Vec::new();
+    if redact {
+        // Secrets that overlap the window (they are sorted by start; an
+        // encoded key can start up to a few hundred bytes before it).
+        let last = secrets.partition_point(|o| o.start < to);
+        spans.extend(
+            secrets[..last]
+                .iter()
+                .filter(|o| o.end > from)
+                .map(|o| Redacted {
+                    start: o.start,
+                    end: o.end,
+                    shown: crate::secret::redact(&o.key),
+                }),
+        );
+        // A run that starts before the window and reaches into it: look back
+        // as far as the longest key the rules accept.
+        let back = from.saturating_sub(4 + 128).max(line_start);
+        spans.extend(
+            crate::secret::key_shaped_runs(&hay[..line_end], back, to)
+                .into_iter()
+                .filter(|r| r.end > from)
+                .map(|r| Redacted {
+                    shown: crate::secret::redact(&String::from_utf8_lossy(&hay[r.clone()])),
+                    start: r.start,
+                    end: r.end,
+                }),
+        );
+        spans.sort_by_key(|r| r.start);
+    }
     let mut text = String::new();
     if from > line_start {
         text.push('…');
     }
-    let mut key = 0..0;
+    let (mut key_start, mut key_end) = (None, None);
     let mut at = from;
-    for other in all.iter().filter(|o| o.end > from && o.start < to) {
-        if other.start > at {
-            push_sanitised(&mut text, &hay[at..other.start]);
+    // Plain text from `at` to `upto`, noting where the focus starts and ends.
+    let plain = |text: &mut String, at: usize, upto: usize, marks: [&mut Option<usize>; 2]| {
+        let mut cut = at;
+        for (mark, slot) in [focus.start, focus.end].into_iter().zip(marks) {
+            if slot.is_none() && (cut..=upto).contains(&mark) {
+                push_sanitised(text, &hay[cut..mark]);
+                cut = mark;
+                *slot = Some(text.len());
+            }
         }
-        let shown_from = other.start.max(at);
+        push_sanitised(text, &hay[cut..upto.max(cut)]);
+    };
+    for span in &spans {
+        if span.end <= at {
+            continue; // inside a span already shown
+        }
+        if span.start > at {
+            plain(
+                &mut text,
+                at,
+                span.start.min(to),
+                [&mut key_start, &mut key_end],
+            );
+        }
         let begin = text.len();
-        if redact {
-            text.push_str(&crate::secret::redact(&other.key));
-        } else {
-            push_sanitised(&mut text, &hay[shown_from..other.end.min(to)]);
+        text.push_str(&span.shown);
+        if key_start.is_none() && focus.start < span.end {
+            key_start = Some(begin);
         }
-        if other == c {
-            key = begin..text.len();
+        if key_end.is_none() && focus.end <= span.end {
+            key_end = Some(text.len());
         }
-        at = other.end.min(to).max(at);
+        at = span.end.min(to).max(at);
+        if at >= to {
+            break;
+        }
     }
     if at < to {
-        push_sanitised(&mut text, &hay[at..to]);
+        plain(&mut text, at, to, [&mut key_start, &mut key_end]);
     }
+    let key_start = key_start.unwrap_or(text.len());
+    let key = key_start..key_end.unwrap_or(text.len()).max(key_start);
     let trimmed = text.trim_end_matches(['\r', ' ']).len().max(key.end);
     text.truncate(trimmed);
     if to < line_end {
@@ -502,11 +597,9 @@ pub(crate) fn snippet(
 /// Append `bytes` as text, with invalid UTF-8 as U+FFFD and control and bidi
 /// characters (which could disguise what a terminal shows) replaced.
 fn push_sanitised(out: &mut String, bytes: &[u8]) {
-    for ch in String::from_utf8_lossy(bytes).chars() {
-        let unsafe_char = (ch.is_control() && ch != '\t')
-            || matches!(ch, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-        out.push(if unsafe_char { '\u{FFFD}' } else { ch });
-    }
+    out.push_str(&crate::sanitize::sanitize_line(&String::from_utf8_lossy(
+        bytes,
+    )));
 }
 
 /// A rule example that did not behave as the rule file says.
@@ -742,6 +835,33 @@ mod tests {
             &mut Vec::new(),
         );
         assert_eq!(hits[0].snippet.text, hay);
+    }
+
+    #[test]
+    fn a_snippet_redacts_every_secret_on_its_line_around_its_focus() {
+        let hay = format!(
+            "if (sig == '{KEY}') x('whsec12345678') y('{}')",
+            &KEY2[..24]
+        );
+        let at = |s: &str| hay.find(s).unwrap();
+        let webhook = Candidate {
+            rule: 0,
+            start: at("whsec"),
+            end: at("whsec") + 13,
+            key: "whsec12345678".into(),
+            encoding: Encoding::Raw,
+        };
+        // The focus (a comparison) holds a key no candidate names: the
+        // key-shaped run is redacted inside it, and the key range covers it all.
+        let focus = at("sig")..at(")");
+        let s = snippet(hay.as_bytes(), 0, focus, &[webhook], true);
+        assert_eq!(
+            s.text,
+            "if (sig == 'msk_u8jz…') x('whsec123…') y('ask_CsMe…')"
+        );
+        assert_eq!(&s.text[s.key.clone()], "sig == 'msk_u8jz…'");
+        let plain = snippet(hay.as_bytes(), 0, at("sig")..at(")"), &[], false);
+        assert_eq!(plain.text, hay);
     }
 
     #[test]

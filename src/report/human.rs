@@ -14,8 +14,9 @@ use crate::engine::decode::Encoding;
 use crate::finding::{Finding, Verification};
 use crate::rules::{LintCheck, RuleSet, Severity};
 
-/// Serves each finding's snippet as a one-line "file" at the finding's real line.
-struct Snippets<'a>(&'a [Finding]);
+/// Serves each finding's snippet as a one-line "file" at the finding's real
+/// line; the bool says whether key-shaped runs in names are redacted.
+struct Snippets<'a>(&'a [Finding], bool);
 
 impl<'a> Files<'a> for Snippets<'a> {
     type FileId = usize;
@@ -24,9 +25,15 @@ impl<'a> Files<'a> for Snippets<'a> {
 
     fn name(&'a self, id: usize) -> Result<String, FilesError> {
         let f = self.get(id)?;
+        // The path comes from the scanned tree, which may be hostile: no
+        // escapes, line breaks or bidi controls reach the terminal.
+        let path = crate::sanitize::field(&f.path, self.1);
         Ok(match &f.commit {
-            Some(c) => format!("{} @ {}", f.path, crate::secret::clip(&c.id, 12)),
-            None => f.path.clone(),
+            Some(c) => format!(
+                "{path} @ {}",
+                crate::sanitize::field(crate::secret::clip(&c.id, 12), self.1)
+            ),
+            None => path,
         })
     }
 
@@ -101,7 +108,7 @@ fn diagnostic(id: usize, f: &Finding, rules: &RuleSet, redact: bool) -> Diagnost
             } else {
                 s.to_string()
             };
-            crate::cli::sanitize(&s)
+            crate::sanitize::sanitize(&s)
         };
         notes.push(format!(
             "key id {}{}, scopes [{}], last used {}",
@@ -116,10 +123,13 @@ fn diagnostic(id: usize, f: &Finding, rules: &RuleSet, redact: bool) -> Diagnost
     }
     if let Some(c) = &f.commit {
         // Author names come from the repository, which may be hostile.
-        notes.push(crate::cli::sanitize(&format!(
-            "introduced in commit {} by {} <{}> on {}",
-            c.id, c.author_name, c.author_email, c.date
-        )));
+        notes.push(crate::sanitize::field(
+            &format!(
+                "introduced in commit {} by {} <{}> on {}",
+                c.id, c.author_name, c.author_email, c.date
+            ),
+            redact,
+        ));
     }
     notes.push(match rules.lint(&f.rule_id) {
         Some(lint) => format!("help: {}", first_step(&lint.remediation)),
@@ -129,7 +139,11 @@ fn diagnostic(id: usize, f: &Finding, rules: &RuleSet, redact: bool) -> Diagnost
         ),
     });
     let (message, label) = match (lint, &f.note) {
-        (Some(l), Some(note)) => (l.name.clone(), note.clone()),
+        (Some(l), Some(note)) => (l.name.clone(), crate::sanitize::field(note, redact)),
+        (None, Some(note)) => (
+            format!("{} found", f.rule_name),
+            crate::sanitize::field(note, redact),
+        ),
         _ => (
             format!("{} found", f.rule_name),
             match f.encoding {
@@ -231,7 +245,7 @@ pub fn summary(report: &Report<'_>) -> String {
 
 /// Render the human report.
 pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
-    let files = Snippets(report.findings);
+    let files = Snippets(report.findings, report.redact);
     let config = Config::default();
     let mut out: Vec<u8> = Vec::new();
     if report.color {

@@ -3,10 +3,19 @@
 //! ```json
 //! { "version": 1,
 //!   "tool": { "name": "misar-scan", "version": "0.1.0" },
-//!   "summary": { "findings": 1, "files_scanned": 10, "bytes_scanned": 2048, "incomplete": false },
+//!   "summary": { "findings": 1, "files_scanned": 10, "bytes_scanned": 2048, "incomplete": false,
+//!                "config": { "path": ".misar-scan.toml", "disabled_rules": [], "allowlisted_paths": ["**"],
+//!                            "allowlisted_secrets": 0, "placeholder_words": [] } },
 //!   "findings": [ { "rule_id": "misar-mail-api-key", "path": "src/a.js", "line": 3, … } ],
 //!   "stale_baseline": [] }
 //! ```
+//!
+//! `summary.config` is there only when `.misar-scan.toml` turned something off.
+//! Each finding's `location` says where its key sits: `file` (the content),
+//! `path` (the file, folder or archive member name), `commit-author`,
+//! `commit-committer`, `commit-message`, `tag-tagger` or `tag-message` (then
+//! `path` is a placeholder such as `<commit-message>` and `commit` the commit
+//! or tag object).
 //!
 //! Field names are stable; new fields may be added. `secret` is the redacted
 //! key (`msk_AbCd…`) unless `--no-redact`. After verification, `verification`
@@ -18,6 +27,7 @@ use serde::Serialize;
 
 use super::Report;
 use crate::baseline::BaselineEntry;
+use crate::config::Silenced;
 use crate::finding::{Finding, KeyInfo, Verification};
 
 /// Version of the JSON layout.
@@ -27,7 +37,7 @@ pub const JSON_VERSION: u32 = 1;
 struct Document<'a> {
     version: u32,
     tool: Tool,
-    summary: Summary,
+    summary: Summary<'a>,
     findings: Vec<JsonFinding<'a>>,
     stale_baseline: &'a [BaselineEntry],
 }
@@ -39,11 +49,14 @@ struct Tool {
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     findings: usize,
     files_scanned: u64,
     bytes_scanned: u64,
     incomplete: bool,
+    /// What `.misar-scan.toml` turned off, when it turned anything off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<&'a Silenced>,
 }
 
 /// A finding as written in JSON reports.
@@ -53,7 +66,8 @@ pub struct JsonFinding<'a> {
     rule_name: &'a str,
     product: &'a str,
     severity: &'static str,
-    path: &'a str,
+    path: String,
+    location: &'static str,
     line: usize,
     column: usize,
     end_column: usize,
@@ -90,7 +104,8 @@ impl<'a> JsonFinding<'a> {
             rule_name: &f.rule_name,
             product: &f.product,
             severity: f.severity.as_str(),
-            path: &f.path,
+            path: shown_field(&f.path, redact),
+            location: f.location.as_str(),
             line: f.line,
             column: f.column,
             end_column: f.end_column,
@@ -113,14 +128,33 @@ impl<'a> JsonFinding<'a> {
             author: f
                 .commit
                 .as_ref()
-                .map(|c| format!("{} <{}>", c.author_name, c.author_email)),
+                .map(|c| shown_field(&format!("{} <{}>", c.author_name, c.author_email), redact)),
             date: f.commit.as_ref().map(|c| c.date.as_str()),
         }
     }
 }
 
+/// A path or author for the report: key-shaped runs redacted when `redact`
+/// (findings are made redacted; this is the renderer's own defence).
+fn shown_field(text: &str, redact: bool) -> String {
+    if redact {
+        crate::secret::redact_key_shaped(text).into_owned()
+    } else {
+        text.to_string()
+    }
+}
+
 /// Render the JSON report.
 pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
+    render_with_config(report, None)
+}
+
+/// Render the JSON report, with what the configuration turned off as
+/// `summary.config`.
+pub fn render_with_config(
+    report: &Report<'_>,
+    silenced: Option<&Silenced>,
+) -> anyhow::Result<Vec<u8>> {
     let doc = Document {
         version: JSON_VERSION,
         tool: Tool {
@@ -132,6 +166,7 @@ pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
             files_scanned: report.stats.files,
             bytes_scanned: report.stats.bytes,
             incomplete: report.incomplete,
+            config: silenced,
         },
         findings: report
             .findings

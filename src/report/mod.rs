@@ -45,6 +45,19 @@ pub struct Report<'a> {
     pub mode: &'a str,
 }
 
+/// Render `report` in `format`; the JSON report also says what the
+/// configuration turned off (`summary.config`).
+pub fn render_with_config(
+    format: Format,
+    report: &Report<'_>,
+    silenced: Option<&crate::config::Silenced>,
+) -> anyhow::Result<Vec<u8>> {
+    match format {
+        Format::Json => json::render_with_config(report, silenced),
+        other => render(other, report),
+    }
+}
+
 /// Render `report` in `format`.
 pub fn render(format: Format, report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
     match format {

@@ -175,6 +175,16 @@ pub fn encode_uri(path: &str) -> String {
     out
 }
 
+/// A path or author for the report: key-shaped runs redacted when `redact`
+/// (findings are made redacted; this is the renderer's own defence).
+fn shown_field(text: &str, redact: bool) -> String {
+    if redact {
+        crate::secret::redact_key_shaped(text).into_owned()
+    } else {
+        text.to_string()
+    }
+}
+
 fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
     let shown = f.secret.display(redact);
     let mut text = format!("{} `{shown}` found", f.rule_name);
@@ -188,7 +198,7 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
         text.push_str(&format!(
             " (commit {} by {})",
             crate::secret::clip(&c.id, 12),
-            c.author_name
+            shown_field(&c.author_name, redact)
         ));
     }
     let region = Region::builder()
@@ -205,7 +215,11 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
     let location = Location::builder()
         .physical_location(
             PhysicalLocation::builder()
-                .artifact_location(ArtifactLocation::builder().uri(encode_uri(&f.uri)).build())
+                .artifact_location(
+                    ArtifactLocation::builder()
+                        .uri(encode_uri(&shown_field(&f.uri, redact)))
+                        .build(),
+                )
                 .region(region)
                 .build(),
         )
@@ -225,11 +239,15 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
     }
     props.insert("secret".to_string(), json!(shown));
     props.insert("encoding".to_string(), json!(f.encoding.as_str()));
+    props.insert("location".to_string(), json!(f.location.as_str()));
     if let Some(c) = &f.commit {
         props.insert("commit".to_string(), json!(c.id));
         props.insert(
             "author".to_string(),
-            json!(format!("{} <{}>", c.author_name, c.author_email)),
+            json!(shown_field(
+                &format!("{} <{}>", c.author_name, c.author_email),
+                redact
+            )),
         );
         props.insert("date".to_string(), json!(c.date));
     }
@@ -243,7 +261,9 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
                 .physical_location(
                     PhysicalLocation::builder()
                         .artifact_location(
-                            ArtifactLocation::builder().uri(encode_uri(&r.uri)).build(),
+                            ArtifactLocation::builder()
+                                .uri(encode_uri(&shown_field(&r.uri, redact)))
+                                .build(),
                         )
                         .region(
                             Region::builder()

@@ -295,7 +295,7 @@ pub fn render_sarif(
 }
 
 fn md_cell(text: &str) -> String {
-    crate::cli::sanitize(text)
+    crate::sanitize::sanitize(text)
         .replace('|', "\\|")
         .replace('\n', " ")
 }
@@ -396,7 +396,7 @@ pub fn render_summary(state: &SweepState, incomplete: bool) -> String {
 /// Escape text for HTML; `://` is broken up too, so no text reads as a URL.
 pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in crate::cli::sanitize(text).chars() {
+    for c in crate::sanitize::sanitize(text).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),

@@ -273,6 +273,9 @@ impl Walker<'_, '_> {
         at: &Provenance,
         depth: usize,
     ) -> std::io::Result<()> {
+        // The member's own name (the archive's path was looked at before).
+        let name_at = at.path.rfind('!').map_or(0, |i| i + 1);
+        self.ctx.path_findings(at, name_at, self.out);
         let nested = ArchiveKind::of(&at.path).filter(|_| depth < MAX_DEPTH);
         let allowance = self.budget.expanded;
         let mut limited = reader.take(allowance + 1);

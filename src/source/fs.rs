@@ -190,6 +190,7 @@ fn walk_root(
                 buf = vec![0; super::stream::CHUNK];
             }
             let mut found = Vec::new();
+            ctx.path_findings(&root.provenance(path), 0, &mut found);
             match scan_file(path, root, ctx, &mut buf, &mut scratch, &mut found) {
                 Ok(bytes) => {
                     counters.files.fetch_add(1, Ordering::Relaxed);

@@ -30,7 +30,7 @@ use super::pack::{open_packs, ObjectKind, Pack};
 use super::{Provenance, ScanContext, Stats};
 use crate::engine::location::LinePos;
 use crate::engine::{Candidate, Hit};
-use crate::finding::{CommitInfo, Finding};
+use crate::finding::{CommitInfo, Finding, Location};
 use crate::lint::LintHit;
 
 /// Bytes of pack file libgit2 maps at a time, and in all. By default it maps
@@ -76,6 +76,93 @@ pub fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
         author_name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
         author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
         date: rfc3339(author.when()),
+    }
+}
+
+/// Keys in a commit's metadata: its author and committer (`Name <e-mail>`)
+/// and its message, each reported at its own [`Location`].
+pub fn commit_metadata_findings(
+    ctx: &ScanContext<'_>,
+    commit: &git2::Commit<'_>,
+    out: &mut Vec<Finding>,
+) {
+    let info = commit_info(commit);
+    let short = crate::secret::clip(&info.id, 12).to_string();
+    ctx.metadata_findings(
+        &signature_text(&commit.author()),
+        Location::CommitAuthor,
+        &info,
+        &format!("the author of commit {short}"),
+        out,
+    );
+    ctx.metadata_findings(
+        &signature_text(&commit.committer()),
+        Location::CommitCommitter,
+        &info,
+        &format!("the committer of commit {short}"),
+        out,
+    );
+    ctx.metadata_findings(
+        commit.message_raw_bytes(),
+        Location::CommitMessage,
+        &info,
+        &format!("the message of commit {short}"),
+        out,
+    );
+}
+
+/// `Name <e-mail>` of a signature, as git writes it.
+fn signature_text(sig: &git2::Signature<'_>) -> Vec<u8> {
+    let mut text = sig.name_bytes().to_vec();
+    text.extend_from_slice(b" <");
+    text.extend_from_slice(sig.email_bytes());
+    text.push(b'>');
+    text
+}
+
+/// Keys in an annotated tag's tagger and message, reported at
+/// [`Location::TagTagger`] and [`Location::TagMessage`] with the tag object
+/// as their "commit" (its id, the tagger, the tag's date).
+pub fn tag_metadata_findings(ctx: &ScanContext<'_>, tag: &git2::Tag<'_>, out: &mut Vec<Finding>) {
+    let name = String::from_utf8_lossy(tag.name_bytes()).into_owned();
+    let tagger = tag.tagger();
+    let info = CommitInfo {
+        id: tag.id().to_string(),
+        author_name: tagger
+            .as_ref()
+            .map(|t| String::from_utf8_lossy(t.name_bytes()).into_owned())
+            .unwrap_or_default(),
+        author_email: tagger
+            .as_ref()
+            .map(|t| String::from_utf8_lossy(t.email_bytes()).into_owned())
+            .unwrap_or_default(),
+        date: tagger
+            .as_ref()
+            .map(|t| rfc3339(t.when()))
+            .unwrap_or_default(),
+    };
+    let shown = if ctx.redact {
+        crate::secret::redact_key_shaped(&name).into_owned()
+    } else {
+        name
+    };
+    if let Some(t) = &tagger {
+        ctx.metadata_findings(
+            &signature_text(t),
+            Location::TagTagger,
+            &info,
+            &format!("the tagger of tag `{shown}`"),
+            out,
+        );
+    }
+    if let Some(message) = tag.message_bytes() {
+        ctx.metadata_findings(
+            message,
+            Location::TagMessage,
+            &info,
+            &format!("the message of tag `{shown}`"),
+            out,
+        );
     }
 }
 
@@ -142,7 +229,7 @@ impl BlobHits {
         let raw_from = out.len();
         ctx.findings(self.keys.clone(), 0, at, out);
         if ctx.linter.is_some_and(|l| l.wants(&at.path)) {
-            crate::lint::hits_to_findings(self.lints.clone(), ctx.rules, 0, at, out);
+            crate::lint::hits_to_findings(self.lints.clone(), ctx.rules, 0, at, ctx.redact, out);
         }
         if !self.archive || !ctx.archives {
             return;
@@ -177,12 +264,9 @@ impl BlobHits {
 
 /// Scan whole in-memory blob contents.
 pub fn scan_blob(ctx: &ScanContext<'_>, bytes: &[u8], scratch: &mut Vec<Candidate>) -> BlobHits {
-    let keys = ctx
-        .scanner
-        .hits(bytes, 0, bytes.len(), LinePos::START, ctx.redact, scratch);
-    let lints = ctx.linter.map_or_else(Vec::new, |l| {
-        l.scan(bytes, 0, bytes.len(), LinePos::START, ctx.redact)
-    });
+    // The lints run whatever the path (it is not known yet); their hits count
+    // only where the path is a source file they read.
+    let (keys, lints) = ctx.scan_buffer(bytes, 0, bytes.len(), LinePos::START, true, scratch);
     BlobHits {
         keys,
         lints,
@@ -410,14 +494,18 @@ pub fn scan_changes(
     stats.allowlisted = allowlisted;
     let mut findings = Vec::new();
     for change in changes {
-        let Some(new_hits) = hits.get(&change.new) else {
-            continue;
-        };
         let path = repo_path(&change.path);
         if ctx.config.repo_path_allowed(&path) {
             continue;
         }
         let at = provenance(path.clone(), change.commit.clone());
+        if change.olds.is_empty() {
+            // A path this change brings (a new file, or a renamed one).
+            ctx.path_findings(&at, 0, &mut findings);
+        }
+        let Some(new_hits) = hits.get(&change.new) else {
+            continue;
+        };
         // What the replaced versions already held, at the same path: keys,
         // lint hits and archive members alike are reported only when new.
         let mut before: HashSet<(String, String)> = HashSet::new();

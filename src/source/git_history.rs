@@ -40,7 +40,8 @@ use rayon::prelude::*;
 
 use super::git::BlobHits;
 use super::git::{
-    commit_info, open_repo, provenance, repo_path, scan_blobs, tune_libgit2_for_scanning,
+    commit_info, commit_metadata_findings, open_repo, provenance, repo_path, scan_blobs,
+    tag_metadata_findings, tune_libgit2_for_scanning,
 };
 use super::git_trees::{split, EntryKind, PackedTrees};
 use super::pack::open_packs;
@@ -95,6 +96,8 @@ struct Walk {
     blobs: HashMap<Oid, NodeIx>,
     /// Paths of blobs reached from a ref to a tree or a blob, not from a commit.
     rootless: HashMap<Oid, String>,
+    /// Keys in commit and tag metadata (authors, messages).
+    metadata: Vec<Finding>,
     gitlinks: u64,
 }
 
@@ -136,7 +139,14 @@ pub fn scan_history(
                     let repo = Repository::open(&git_dir)
                         .with_context(|| format!("failed to open `{}` again", git_dir.display()))?;
                     let (commits, trees) = ref_roots(&repo, ctx, &mut walk);
-                    add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
+                    add_commits(
+                        &repo,
+                        &commits,
+                        &shallow,
+                        ctx,
+                        &mut walk.graph,
+                        &mut walk.metadata,
+                    );
                     Ok(trees)
                 },
             )
@@ -150,7 +160,14 @@ pub fn scan_history(
     if opts.all_objects {
         let (commits, blobs) = unreachable_objects(&repo, &walk, &packed)?;
         let first_new = walk.graph.order.len();
-        add_commits(&repo, &commits, &shallow, ctx, &mut walk.graph);
+        add_commits(
+            &repo,
+            &commits,
+            &shallow,
+            ctx,
+            &mut walk.graph,
+            &mut walk.metadata,
+        );
         walk_trees(&repo, &packed, first_new, opts.threads, ctx, &mut walk)?;
         for blob in blobs {
             walk.blobs.entry(blob).or_insert(NO_COMMIT);
@@ -169,7 +186,8 @@ pub fn scan_history(
     drop(packs);
     drop(ids);
 
-    let findings = attribute(&repo, &walk, &packed, &hits, opts, ctx, &mut stats);
+    let mut findings = attribute(&repo, &walk, &packed, &hits, opts, ctx, &mut stats);
+    findings.append(&mut walk.metadata);
     Ok((findings, stats))
 }
 
@@ -344,8 +362,14 @@ fn ref_roots(
             .problems
             .unread(&format!("could not list refs: {}", e.message())),
     }
+    let mut tags = HashSet::new();
     for (name, id) in targets {
-        match peel_tags(repo, id) {
+        let on_tag = &mut |tag: &git2::Tag<'_>| {
+            if tags.insert(tag.id()) {
+                tag_metadata_findings(ctx, tag, &mut walk.metadata);
+            }
+        };
+        match peel_tags(repo, id, on_tag) {
             Ok(o) => match o.kind() {
                 Some(ObjectType::Commit) => commits.push(o.id()),
                 Some(ObjectType::Tree) => trees.push((name, o.id())),
@@ -366,9 +390,15 @@ fn ref_roots(
 
 /// The object `id` names, through any chain of annotated tags. (libgit2's
 /// `peel(Any)` would also peel a commit to its tree.)
-fn peel_tags(repo: &Repository, id: Oid) -> Result<git2::Object<'_>, git2::Error> {
+/// The object `id` names, through annotated tags, each shown to `on_tag`.
+fn peel_tags<'r>(
+    repo: &'r Repository,
+    id: Oid,
+    on_tag: &mut dyn FnMut(&git2::Tag<'_>),
+) -> Result<git2::Object<'r>, git2::Error> {
     let mut object = repo.find_object(id, None)?;
     while let Some(tag) = object.as_tag() {
+        on_tag(tag);
         object = tag.target()?;
     }
     Ok(object)
@@ -382,6 +412,7 @@ fn add_commits(
     shallow: &HashSet<Oid>,
     ctx: &ScanContext<'_>,
     graph: &mut Graph,
+    metadata: &mut Vec<Finding>,
 ) {
     let first = graph.nodes.len();
     let mut parent_ids: Vec<Vec<Oid>> = Vec::new();
@@ -406,6 +437,7 @@ fn add_commits(
             commit.parent_ids().collect()
         };
         stack.extend(parents.iter().copied());
+        commit_metadata_findings(ctx, &commit, metadata);
         graph.index.insert(id, graph.nodes.len() as NodeIx);
         graph.nodes.push(Node {
             id,

@@ -24,7 +24,10 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, FileMode, Oid, Repository, Sort};
 
-use super::git::{commit_info, open_repo, scan_changes, tune_libgit2_for_scanning, Change};
+use super::git::{
+    commit_info, commit_metadata_findings, open_repo, scan_changes, tune_libgit2_for_scanning,
+    Change,
+};
 use super::{ScanContext, Stats};
 use crate::finding::Finding;
 
@@ -86,6 +89,7 @@ pub fn scan_range(
     walk.hide(base)
         .with_context(|| format!("failed to walk from `{}`", range.base))?;
     let mut changes = Vec::new();
+    let mut metadata = Vec::new();
     let mut seen: HashSet<(Vec<u8>, Oid)> = HashSet::new();
     for id in walk {
         let id = id.with_context(|| {
@@ -98,6 +102,7 @@ pub fn scan_range(
             .find_commit(id)
             .with_context(|| format!("failed to read commit {id}"))?;
         let info = commit_info(&commit);
+        commit_metadata_findings(ctx, &commit, &mut metadata);
         for mut change in introduced(&repo, &commit)? {
             if seen.insert((change.path.clone(), change.new)) {
                 change.commit = Some(info.clone());
@@ -105,7 +110,9 @@ pub fn scan_range(
             }
         }
     }
-    scan_changes(&repo, &changes, threads, ctx)
+    let (mut findings, stats) = scan_changes(&repo, &changes, threads, ctx)?;
+    findings.append(&mut metadata);
+    Ok((findings, stats))
 }
 
 fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
@@ -210,6 +217,25 @@ fn introduced(repo: &Repository, commit: &git2::Commit<'_>) -> Result<Vec<Change
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// Whether the commits of `range` in the repository at `path` change the
+/// file `file` (a path from the repository root): its blob at HEAD differs
+/// from the one at the merge base of BASE and HEAD (at BASE when they have
+/// none), added and deleted included.
+pub fn range_changes_file(path: &Path, range: &RangeSpec, file: &str) -> Result<bool> {
+    let repo = open_repo(path)?;
+    let base = resolve(&repo, &range.base)?;
+    let head = resolve(&repo, &range.head)?;
+    let from = repo.merge_base(base, head).unwrap_or(base);
+    let blob_at = |commit: Oid| -> Result<Option<Oid>> {
+        let tree = repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .with_context(|| format!("failed to read the tree of commit {commit}"))?;
+        Ok(tree.get_path(Path::new(file)).ok().map(|e| e.id()))
+    };
+    Ok(blob_at(from)? != blob_at(head)?)
 }
 
 #[cfg(test)]

@@ -60,19 +60,15 @@ pub fn scan_stream(
         } else {
             total - overlap + lookbehind
         };
-        let hits = ctx
-            .scanner
-            .hits(&buf[..total], from, to, pos, ctx.redact, scratch);
+        let (hits, lint_hits) =
+            ctx.scan_buffer(&buf[..total], from, to, pos, linter.is_some(), scratch);
         if !hits.is_empty() {
             let p = provenance.get_or_insert_with(at);
             ctx.findings(hits, base, p, out);
         }
-        if let Some(linter) = linter {
-            let lint_hits = linter.scan(&buf[..total], from, to, pos, ctx.redact);
-            if !lint_hits.is_empty() {
-                let p = provenance.get_or_insert_with(at);
-                crate::lint::hits_to_findings(lint_hits, ctx.rules, base, p, out);
-            }
+        if !lint_hits.is_empty() {
+            let p = provenance.get_or_insert_with(at);
+            crate::lint::hits_to_findings(lint_hits, ctx.rules, base, p, ctx.redact, out);
         }
         if eof {
             return Ok(base + total as u64);
@@ -95,12 +91,8 @@ pub fn scan_bytes(
     scratch: &mut Vec<Candidate>,
     out: &mut Vec<Finding>,
 ) {
-    let hits = ctx
-        .scanner
-        .hits(bytes, 0, bytes.len(), LinePos::START, ctx.redact, scratch);
+    let lint = ctx.linter.is_some_and(|l| l.wants(&at.path));
+    let (hits, lint_hits) = ctx.scan_buffer(bytes, 0, bytes.len(), LinePos::START, lint, scratch);
     ctx.findings(hits, 0, at, out);
-    if let Some(linter) = ctx.linter.filter(|l| l.wants(&at.path)) {
-        let lint_hits = linter.scan(bytes, 0, bytes.len(), LinePos::START, ctx.redact);
-        crate::lint::hits_to_findings(lint_hits, ctx.rules, 0, at, out);
-    }
+    crate::lint::hits_to_findings(lint_hits, ctx.rules, 0, at, ctx.redact, out);
 }

@@ -3,7 +3,9 @@
 //! Walks with the `ignore` crate's parallel walker (one thread per core by
 //! default), scanning each file on the thread that found it, like ripgrep.
 //! Hidden files are included (`.env` is where keys leak most); `.git/` is
-//! skipped. Binary files are scanned too. Files of any size are read in
+//! skipped. Binary files are scanned too. FIFOs, sockets and devices met in
+//! a tree are skipped with a warning (reading one could block forever); one
+//! named on the command line is an input left unread, so the scan is incomplete. Files of any size are read in
 //! chunks of [`super::stream::CHUNK`] bytes with an overlap, so memory stays flat however
 //! large a file or a line is.
 
@@ -173,10 +175,16 @@ fn walk_root(
                 return WalkState::Continue;
             }
             if !file_type.is_file() {
-                ctx.problems.warn(&format!(
-                    "skipped `{}`: not a regular file",
-                    root.provenance(path).path
-                ));
+                let shown = root.provenance(path).path;
+                if entry.depth() == 0 {
+                    // Named on the command line: not scanning it leaves the run incomplete.
+                    ctx.problems.unread(&format!(
+                        "could not scan `{shown}`: not a regular file or directory (a FIFO, socket or device); pipe its content to `misar-scan scan -` instead"
+                    ));
+                } else {
+                    ctx.problems
+                        .warn(&format!("skipped `{shown}`: not a regular file"));
+                }
                 return WalkState::Continue;
             }
             if ctx.config.has_path_allowlist() {

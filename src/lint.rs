@@ -507,6 +507,7 @@ pub fn hits_to_findings(
             severity: lint.severity,
             path: at.path.clone(),
             uri: at.uri.clone(),
+            raw_path: at.raw.clone(),
             line: hit.line,
             column: hit.column,
             end_column: hit.end_column,

@@ -13,6 +13,8 @@
 //! is `live`, `not_live` or `unknown`, with `verification_reason` for unknown,
 //! `can_manage_keys` for live, and `key` (`id`, `name`, `scopes`,
 //! `last_used_at`) when the API's key list revealed the key's entry.
+//! `path_hex` holds the bytes of `path` in hex, only when they are not UTF-8
+//! (`path` then shows them as U+FFFD), so the key can be read back.
 
 use serde::Serialize;
 
@@ -54,6 +56,8 @@ pub struct JsonFinding<'a> {
     product: &'a str,
     severity: &'static str,
     path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
     line: usize,
     column: usize,
     end_column: usize,
@@ -91,6 +95,7 @@ impl<'a> JsonFinding<'a> {
             product: &f.product,
             severity: f.severity.as_str(),
             path: &f.path,
+            path_hex: f.raw_path.as_deref().map(hex::encode),
             line: f.line,
             column: f.column,
             end_column: f.end_column,

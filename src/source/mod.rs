@@ -123,6 +123,8 @@ pub struct Provenance {
     pub path: String,
     /// Path for SARIF URIs.
     pub uri: String,
+    /// The bytes of `path` when they are not UTF-8 (see [`Finding::raw_path`]).
+    pub raw: Option<Vec<u8>>,
     /// For history scans.
     pub commit: Option<CommitInfo>,
 }
@@ -144,6 +146,7 @@ impl ScanContext<'_> {
                 severity: rule.severity,
                 path: at.path.clone(),
                 uri: at.uri.clone(),
+                raw_path: at.raw.clone(),
                 line: hit.line,
                 column: hit.column,
                 end_column: hit.end_column,

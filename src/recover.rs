@@ -203,10 +203,7 @@ type Opener<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, String> + 'a;
 /// tree); a path `a.zip!b/c.env` that `open` does not find is the member
 /// `b/c.env` of the archive `a.zip` (the first `!` after which the rest
 /// is a member that can be read; members nest).
-fn read_through_archives(
-    path: &[u8],
-    open: &Opener<'_>,
-) -> Result<Vec<u8>, String> {
+fn read_through_archives(path: &[u8], open: &Opener<'_>) -> Result<Vec<u8>, String> {
     let whole = match open(path) {
         Ok(bytes) => return Ok(bytes),
         Err(e) => e,

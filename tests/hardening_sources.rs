@@ -315,6 +315,52 @@ fn a_fifo_or_device_named_on_the_command_line_is_an_error() {
     assert!(r.stderr.contains("warning:"), "{}", r.stderr);
 }
 
+// ---------------------------------------------------------------- item 20
+
+#[test]
+fn a_key_base64_encoded_twice_in_a_kubernetes_docker_secret_is_found() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let tree = Tree::new();
+    let k = fake_key("msk_", 1201);
+    // What `kubectl create secret docker-registry` writes, without the
+    // plain password: only `auth` (base64 of `user:password`) holds the key.
+    for (i, user) in ["deploy", "ci-bot", "x"].iter().enumerate() {
+        let config = format!(
+            "{{\"auths\":{{\"registry{i}.misar.io\":{{\"auth\":\"{}\"}}}}}}",
+            b64(&format!("{user}:{k}"))
+        );
+        let secret = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\n  namespace: prod\n\
+type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {}\n",
+            b64(&config)
+        );
+        tree.write(&format!("k8s/regcred-{i}.yaml"), secret);
+    }
+    let r = run(tree.path(), &["scan", "-f", "json"], &[&k]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let json = r.json();
+    let found = json["findings"].as_array().unwrap();
+    assert_eq!(found.len(), 3, "{}", r.stdout);
+    for f in found {
+        assert_eq!(f["line"], 8, "{f}");
+        assert_eq!(f["encoding"], "base64", "{f}");
+        assert_eq!(f["secret_sha256"], common::sha256(&k));
+    }
+    // A key base64-encoded twice in an HTTP basic-auth header value.
+    let tree = Tree::new();
+    tree.write(
+        "secret.yaml",
+        format!(
+            "data:\n  authorization: {}\n",
+            b64(&format!("Basic {}", b64(&format!("api:{k}"))))
+        ),
+    );
+    let r = run(tree.path(), &["scan", "-f", "json"], &[&k]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.json()["findings"][0]["line"], 2);
+}
+
 // ---------------------------------------------------------------- item 10
 
 fn verify_report(dir: &Path, api: &support::FakeApi, keys: &[&str]) -> Value {

@@ -157,6 +157,9 @@ pub struct Finding {
     /// The path for SARIF URIs: relative to the current directory when the
     /// file lies under it, else to the scanned path. Always `/`-separated.
     pub uri: String,
+    /// The bytes of `path` when they are not UTF-8 (`path` shows them as
+    /// U+FFFD), so that the file can be found again; `None` otherwise.
+    pub raw_path: Option<Vec<u8>>,
     /// 1-based line.
     pub line: usize,
     /// 1-based column in UTF-16 code units.

@@ -6,8 +6,8 @@
 //! written to `core.hooksPath` when that is set (relative paths are relative
 //! to the work tree, as git reads them), else to `.git/hooks`. Hooks we wrote
 //! carry [`MARKER`]; any other existing hook is left alone unless the user
-//! passes `--force`, and is then saved as `pre-commit.backup`, so nothing is
-//! lost.
+//! passes `--force`, and is then saved as `pre-commit.backup` — or, when
+//! that exists, `pre-commit.backup.1`, `.2`, … — so nothing is ever lost.
 
 use std::path::{Path, PathBuf};
 
@@ -92,20 +92,48 @@ pub fn install(repo: &Repository, exe: Option<&Path>, force: bool) -> Result<Ins
         None => Installed::Created(path.clone()),
         Some(_) if ours => Installed::Updated(path.clone()),
         Some(_) if !force => bail!(
-            "`{}` already exists and was not written by misar-scan\nhint: call `misar-scan scan --staged` from it, or pass `--force` to replace it (it is saved as `pre-commit.backup`)",
+            "`{}` already exists and was not written by misar-scan\nhint: call `misar-scan scan --staged` from it, or pass `--force` to replace it (it is saved as `pre-commit.backup`, or `pre-commit.backup.N` when that exists)",
             path.display()
         ),
-        Some(bytes) => {
-            let backup = dir.join("pre-commit.backup");
-            std::fs::write(&backup, bytes)
-                .with_context(|| format!("failed to save the existing hook to `{}`", backup.display()))?;
-            Installed::Replaced(path.clone(), backup)
-        }
+        Some(bytes) => Installed::Replaced(path.clone(), save_backup(&dir, "pre-commit", &bytes)?),
     };
     std::fs::write(&path, script(exe))
         .with_context(|| format!("failed to write `{}`", path.display()))?;
     make_executable(&path)?;
     Ok(outcome)
+}
+
+/// Save `bytes` as `NAME.backup` in `dir`, or the first of `NAME.backup.1`,
+/// `NAME.backup.2`, … that does not exist: an earlier backup is never
+/// overwritten (each is created with `create_new`). Returns its path.
+pub fn save_backup(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    use std::io::Write as _;
+    for n in 0u32.. {
+        let backup = match n {
+            0 => dir.join(format!("{name}.backup")),
+            n => dir.join(format!("{name}.backup.{n}")),
+        };
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&backup)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("failed to save the existing hook to `{}`", backup.display())
+                })
+            }
+        };
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .with_context(|| {
+                format!("failed to save the existing hook to `{}`", backup.display())
+            })?;
+        return Ok(backup);
+    }
+    unreachable!("a free backup name is found before u32::MAX")
 }
 
 #[cfg(unix)]
@@ -131,6 +159,25 @@ mod tests {
         assert!(s.contains(MARKER));
         assert!(s.contains(r"misar_scan='/opt/it'\''s here/misar-scan'"));
         assert!(s.contains("\"$misar_scan\" scan --staged\n"));
+    }
+
+    #[test]
+    fn backups_are_numbered_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let names: Vec<String> = ["a", "b", "c"]
+            .iter()
+            .map(|text| {
+                let p = save_backup(dir.path(), "pre-push", text.as_bytes()).unwrap();
+                p.file_name().unwrap().to_string_lossy().into_owned()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            ["pre-push.backup", "pre-push.backup.1", "pre-push.backup.2"]
+        );
+        let read = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap();
+        assert_eq!(read("pre-push.backup"), "a");
+        assert_eq!(read("pre-push.backup.2"), "c");
     }
 
     #[test]

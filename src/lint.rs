@@ -567,6 +567,7 @@ pub fn hits_to_findings(
             severity: lint.severity,
             path: at.shown_path(redact),
             uri: at.shown_uri(redact),
+            raw_path: at.raw.clone(),
             line: hit.line,
             column: hit.column,
             end_column: hit.end_column,

@@ -6,7 +6,10 @@
 //! directory), or for history findings the blob `commit:path` of the git
 //! repository at `.` — and accepted only if its SHA-256 equals the report's
 //! `secret_sha256`: first at the recorded byte `offset`, else anywhere in that
-//! file (code moves). A report made with `--no-redact` holds the key itself,
+//! file (code moves). A path `bundle.zip!conf/app.env` is a member of an
+//! archive (through nested archives too): the archive is opened and the
+//! member read. Where the path is not UTF-8, the report's `path_hex` gives
+//! its bytes. A report made with `--no-redact` holds the key itself,
 //! checked against its hash the same way. A key that cannot be recovered
 //! stays in the output as `unknown`, with the reason, and is never sent to
 //! the API.
@@ -49,6 +52,9 @@ struct ReportFinding {
     #[serde(default)]
     product: Option<String>,
     path: String,
+    /// The bytes of `path` in hex, when they are not UTF-8.
+    #[serde(default)]
+    path_hex: Option<String>,
     #[serde(default)]
     line: usize,
     #[serde(default)]
@@ -159,8 +165,9 @@ pub fn finding_from_json(
 }
 
 /// Read the key with SHA-256 `sha` back from the blob `commit:path` of
-/// `repo` (at byte `offset` first, else anywhere in the blob). `None` when
-/// the blob is gone or holds no such key.
+/// `repo` (at byte `offset` first, else anywhere in the blob; `path` may name
+/// an archive member, `bundle.zip!conf/app.env`). `None` when the blob is
+/// gone or holds no such key.
 pub fn key_from_blob(
     repo: &git2::Repository,
     commit: &str,
@@ -169,11 +176,97 @@ pub fn key_from_blob(
     sha: &str,
     scanner: &Scanner,
 ) -> Option<Secret> {
-    let blob = repo
-        .revparse_single(&format!("{commit}:{path}"))
-        .and_then(|o| o.peel_to_blob())
-        .ok()?;
-    find_in(blob.content(), offset, sha, scanner, true).map(|(secret, _)| secret)
+    let bytes = blob_bytes(repo, commit, path.as_bytes()).ok()?;
+    find_in(&bytes, offset, sha, scanner, true).map(|(secret, _)| secret)
+}
+
+/// The largest archive member read back into memory.
+const MEMBER_LIMIT: u64 = 256 << 20;
+
+/// `bytes` as a path (their own bytes on Unix; elsewhere, as UTF-8).
+fn bytes_path(bytes: &[u8]) -> std::path::PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::path::PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        std::path::PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
+/// Reads the file or blob at a path: its bytes, or why not.
+type Opener<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, String> + 'a;
+
+/// The bytes at `path`, read by `open` (a file, or a blob of a commit's
+/// tree); a path `a.zip!b/c.env` that `open` does not find is the member
+/// `b/c.env` of the archive `a.zip` (the first `!` after which the rest
+/// is a member that can be read; members nest).
+fn read_through_archives(path: &[u8], open: &Opener<'_>) -> Result<Vec<u8>, String> {
+    let whole = match open(path) {
+        Ok(bytes) => return Ok(bytes),
+        Err(e) => e,
+    };
+    let mut last = None;
+    for (i, _) in path.iter().enumerate().filter(|(_, &b)| b == b'!') {
+        let (outer, inner) = (&path[..i], &path[i + 1..]);
+        let Ok(archive) = open(outer) else {
+            continue;
+        };
+        let shown = String::from_utf8_lossy(outer);
+        match crate::source::archive::read_member(
+            &archive,
+            &shown,
+            &String::from_utf8_lossy(inner),
+            MEMBER_LIMIT,
+        ) {
+            Ok(bytes) => return Ok(bytes),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or(whole))
+}
+
+/// The blob at `path` in `commit`'s tree, through archive members.
+fn blob_bytes(repo: &git2::Repository, commit: &str, path: &[u8]) -> Result<Vec<u8>, String> {
+    let tree = repo
+        .revparse_single(commit)
+        .and_then(|o| o.peel_to_tree())
+        .map_err(|e| {
+            format!(
+                "commit {} not in the repository at `.`: {}",
+                short(commit),
+                e.message()
+            )
+        })?;
+    let open = |p: &[u8]| -> Result<Vec<u8>, String> {
+        let shown = String::from_utf8_lossy(p);
+        tree.get_path(&bytes_path(p))
+            .and_then(|entry| entry.to_object(repo))
+            .and_then(|o| o.peel_to_blob())
+            .map(|blob| blob.content().to_vec())
+            .map_err(|_| {
+                format!(
+                    "blob `{}:{shown}` not in the repository at `.`",
+                    short(commit)
+                )
+            })
+    };
+    read_through_archives(path, &open)
+}
+
+/// The file at `path`, through archive members.
+fn file_bytes(path: &[u8]) -> Result<Vec<u8>, String> {
+    let open = |p: &[u8]| -> Result<Vec<u8>, String> {
+        let file = bytes_path(p);
+        if file.is_dir() {
+            return Err(format!("`{}` is a folder", String::from_utf8_lossy(p)));
+        }
+        std::fs::read(&file)
+            .map_err(|e| format!("cannot read `{}`: {e}", String::from_utf8_lossy(p)))
+    };
+    read_through_archives(path, &open)
 }
 
 /// The [`Finding`] for a report entry whose key is `secret`.
@@ -208,6 +301,7 @@ fn build_finding(
         severity: rule.map_or(Severity::Error, |r| r.severity),
         rule_id: rf.rule_id,
         uri: rf.path.replace('\\', "/"),
+        raw_path: rf.path_hex.as_deref().and_then(|h| hex::decode(h).ok()),
         path: rf.path,
         line: rf.line,
         column: rf.column,
@@ -250,31 +344,27 @@ fn read_back(
     repo: Option<&git2::Repository>,
     redact_output: bool,
 ) -> Result<(Secret, Snippet), String> {
+    let path = rf
+        .path_hex
+        .as_deref()
+        .and_then(|h| hex::decode(h).ok())
+        .unwrap_or_else(|| rf.path.as_bytes().to_vec());
     let mut tried = Vec::new();
     if let Some(commit) = &rf.commit {
         match repo {
-            Some(repo) => match repo
-                .revparse_single(&format!("{commit}:{}", rf.path))
-                .and_then(|o| o.peel_to_blob())
-            {
-                Ok(blob) => {
-                    if let Some(found) =
-                        find_in(blob.content(), rf.offset, sha, scanner, redact_output)
-                    {
+            Some(repo) => match blob_bytes(repo, commit, &path) {
+                Ok(bytes) => {
+                    if let Some(found) = find_in(&bytes, rf.offset, sha, scanner, redact_output) {
                         return Ok(found);
                     }
                     tried.push(format!("not in blob `{}:{}`", short(commit), rf.path));
                 }
-                Err(_) => tried.push(format!(
-                    "blob `{}:{}` not in the repository at `.`",
-                    short(commit),
-                    rf.path
-                )),
+                Err(reason) => tried.push(reason),
             },
             None => tried.push("no git repository at `.` to read the commit from".to_string()),
         }
     }
-    match std::fs::read(&rf.path) {
+    match file_bytes(&path) {
         Ok(bytes) => {
             if let Some(found) = find_in(&bytes, rf.offset, sha, scanner, redact_output) {
                 return Ok(found);
@@ -284,7 +374,7 @@ fn read_back(
                 rf.path
             ));
         }
-        Err(e) => tried.push(format!("cannot read `{}`: {e}", rf.path)),
+        Err(reason) => tried.push(reason),
     }
     Err(format!(
         "key not recovered from the redacted report ({}); re-scan with `--verify`, or use a `--no-redact` report",
@@ -374,6 +464,7 @@ pub fn from_lines(
                 severity: rule.severity,
                 path: "<stdin>".into(),
                 uri: "stdin".into(),
+                raw_path: None,
                 line: i + 1,
                 column: 1,
                 end_column: 1 + key.len(),

@@ -23,7 +23,9 @@ Examples:\n  misar-scan install-hook\n  misar-scan install-hook --force"
 pub struct InstallHookArgs {
     /// Replace an existing pre-commit hook that misar-scan did not write.
     ///
-    /// The replaced hook is saved as `pre-commit.backup` beside it. Without
+    /// The replaced hook is saved as `pre-commit.backup` beside it (or
+    /// `pre-commit.backup.1`, `.2`, … when that exists: no backup is ever
+    /// overwritten). Without
     /// this flag a foreign hook is never overwritten; a hook written by an
     /// earlier `install-hook` is always updated.
     #[arg(long)]

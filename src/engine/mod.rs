@@ -15,7 +15,9 @@
 //!
 //! With decoding on (the default), the prefilter also looks for the images
 //! of each prefix in base64, percent-encoding, `\u`/`\x` escapes and UTF-16,
-//! and decodes only around those hits ([`decode`]).
+//! and decodes only around those hits ([`decode`]); after the base64 image
+//! of a text that announces base64 inside base64 ([`decode::CARRIERS`]) it
+//! decodes a bounded window and scans it once more, one level deep.
 //!
 //! Input may be any bytes: invalid UTF-8 around a key does not matter, and
 //! lines of any length cost the same as short ones. A caller that reads a
@@ -156,6 +158,9 @@ fn continues_word(b: u8) -> bool {
 /// How much before a prefilter hit decoding may look.
 const LOOKBEHIND: usize = 64;
 
+/// [`decode::NESTED_REACH`] decoded bytes as base64 characters (and a wrap or two).
+const NESTED_REACH_CHARS: usize = decode::NESTED_REACH * 4 / 3 + 16;
+
 impl Scanner {
     /// A scanner for `rules` that also finds encoded keys; `extra_words`
     /// extend every rule's placeholder dictionary.
@@ -180,16 +185,24 @@ impl Scanner {
         }
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut targets = Vec::new();
+        let mut add = |literal: Vec<u8>, rules: &[usize], trigger| {
+            if patterns.contains(&literal) {
+                return; // a collision between two prefixes' images: keep the first
+            }
+            patterns.push(literal);
+            targets.push(Target {
+                rules: rules.to_vec(),
+                trigger,
+            });
+        };
         for (prefix, rs) in &prefixes {
             for (literal, trigger) in decode::literals(prefix, decode) {
-                if patterns.contains(&literal) {
-                    continue; // a collision between two prefixes' images: keep the first
-                }
-                patterns.push(literal);
-                targets.push(Target {
-                    rules: rs.clone(),
-                    trigger,
-                });
+                add(literal, rs, trigger);
+            }
+        }
+        if decode {
+            for (literal, trigger) in decode::carrier_literals() {
+                add(literal, &[], trigger);
             }
         }
         let literals = AhoCorasick::builder()
@@ -229,7 +242,7 @@ impl Scanner {
     /// quanta); offset 0 is the start of the input.
     pub fn find_in(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Candidate>) {
         let first = out.len();
-        self.find_raw(hay, from, to, out);
+        self.find_raw(hay, from, to, out, 0);
         // An encoded key can sit inside another key's body (a base64 image of
         // a prefix made only of base62 characters): keep candidates in order
         // of their start and drop any that overlaps one kept before it.
@@ -247,9 +260,13 @@ impl Scanner {
         out.truncate(kept);
     }
 
-    fn find_raw(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Candidate>) {
+    /// Candidates whose prefilter hit starts in `from..to`, unsorted;
+    /// `depth` is 1 inside a window decoded after a [`decode::CARRIERS`] image.
+    fn find_raw(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Candidate>, depth: usize) {
         let limit = (to + self.longest_literal).min(hay.len());
         let mut at = from;
+        // Where the window decoded for the last carrier ends.
+        let mut nested_until = 0;
         while at < to {
             let Some(m) = self
                 .literals
@@ -262,12 +279,50 @@ impl Scanner {
             }
             at = m.start() + 1;
             let target = &self.targets[m.pattern().as_usize()];
+            if let Trigger::Nested { offset, lead } = target.trigger {
+                if depth == 0 && m.start() + NESTED_REACH_CHARS > nested_until {
+                    nested_until = self.nested(hay, m.start(), offset, lead, out);
+                }
+                continue;
+            }
             if let Some(c) = self.candidate(hay, m.start(), m.len(), target) {
                 if !line_has_allow_marker(hay, c.start, c.end) {
                     out.push(c);
                 }
             }
         }
+    }
+
+    /// Keys base64-encoded twice: decode the base64 from the carrier image at
+    /// `s` on ([`decode::NESTED_WINDOW`] bytes at most), scan the decoded
+    /// bytes once more (without going deeper), and report what is found
+    /// there at the base64 characters that encode it. Returns where the
+    /// decoded window ends in `hay`.
+    fn nested(
+        &self,
+        hay: &[u8],
+        s: usize,
+        offset: usize,
+        lead: usize,
+        out: &mut Vec<Candidate>,
+    ) -> usize {
+        let Some(w) = decode::base64_window(hay, s, offset, lead, decode::NESTED_WINDOW) else {
+            return 0;
+        };
+        let mut inner = Vec::new();
+        self.find_raw(&w.decoded, w.prefix_at, w.decoded.len(), &mut inner, 1);
+        for c in inner {
+            let (start, end) = w.span(c.start, c.end);
+            if !line_has_allow_marker(hay, start, end) {
+                out.push(Candidate {
+                    start,
+                    end,
+                    encoding: Encoding::Base64,
+                    ..c
+                });
+            }
+        }
+        w.end()
     }
 
     /// The key at a prefilter hit, if the hit is one.
@@ -333,6 +388,7 @@ impl Scanner {
                     })
                 })
             }
+            Trigger::Nested { .. } => None, // handled in `find_raw`
             Trigger::Utf16 { big_endian } => {
                 // Code units start at even offsets (buffers start at even file
                 // offsets): `\0m\0s` at an odd offset is little-endian text
@@ -790,6 +846,65 @@ mod tests {
             assert_eq!(hits.len(), 1, "{hits:?}");
             assert_eq!(hits[0].start, 2);
         }
+    }
+
+    #[test]
+    fn a_key_base64_encoded_twice_behind_a_carrier_is_found_at_its_encoded_text() {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let key = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"; // misar-scan:allow (fake test key)
+        let s = scanner();
+        for pad in ["", "r", "re", "reg"] {
+            let doc = format!(
+                "{{\"auths\":{{\"{pad}.io\":{{\"auth\":\"{}\"}}}}}}",
+                b64(&format!("u:{key}"))
+            );
+            let outer = b64(&doc);
+            // Wrapped at 60 columns and indented, as in a YAML block scalar.
+            let wrapped: Vec<String> = outer
+                .as_bytes()
+                .chunks(60)
+                .map(|c| format!("    {}", String::from_utf8_lossy(c)))
+                .collect();
+            let hay = format!("data: |\n{}\n", wrapped.join("\n"));
+            let mut found = Vec::new();
+            s.find(hay.as_bytes(), &mut found);
+            assert_eq!(found.len(), 1, "{pad:?}: {found:?}");
+            assert_eq!(found[0].key, key);
+            assert_eq!(found[0].encoding, Encoding::Base64);
+            // The span covers base64 text of the outer document, after the carrier.
+            assert!(found[0].start > hay.find("    ").unwrap());
+            assert!(found[0].end <= hay.len());
+        }
+        // Without a carrier, base64 in base64 is not decoded (see decode::CARRIERS).
+        let plain = b64(&b64(key));
+        let mut found = Vec::new();
+        s.find(plain.as_bytes(), &mut found);
+        assert!(found.is_empty());
+        // No decoding at all with --no-decode.
+        let rules = RuleSet::embedded().unwrap();
+        let off = Scanner::with_decoding(&rules, &[], false);
+        let hay = b64(&format!("Basic {}", b64(&format!("api:{key}"))));
+        off.find(hay.as_bytes(), &mut found);
+        assert!(found.is_empty());
+        s.find(hay.as_bytes(), &mut found);
+        assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn many_carriers_in_a_row_decode_each_byte_a_bounded_number_of_times() {
+        use base64::Engine as _;
+        // 100,000 `Basic ` in a row: a window per carrier would decode ~300 MB.
+        let hay = base64::engine::general_purpose::STANDARD.encode("Basic ".repeat(100_000));
+        let start = std::time::Instant::now();
+        let mut found = Vec::new();
+        scanner().find(hay.as_bytes(), &mut found);
+        assert!(found.is_empty());
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@
 //! is `live`, `not_live` or `unknown`, with `verification_reason` for unknown,
 //! `can_manage_keys` for live, and `key` (`id`, `name`, `scopes`,
 //! `last_used_at`) when the API's key list revealed the key's entry.
+//! `path_hex` holds the bytes of `path` in hex, only when they are not UTF-8
+//! (`path` then shows them as U+FFFD), so the key can be read back.
 
 use serde::Serialize;
 
@@ -68,6 +70,8 @@ pub struct JsonFinding<'a> {
     severity: &'static str,
     path: String,
     location: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
     line: usize,
     column: usize,
     end_column: usize,
@@ -106,6 +110,7 @@ impl<'a> JsonFinding<'a> {
             severity: f.severity.as_str(),
             path: shown_field(&f.path, redact),
             location: f.location.as_str(),
+            path_hex: shown_path_hex(f.raw_path.as_deref(), redact),
             line: f.line,
             column: f.column,
             end_column: f.end_column,
@@ -142,6 +147,17 @@ fn shown_field(text: &str, redact: bool) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// The hex of a non-UTF-8 path's bytes (so `verify REPORT` can find the
+/// file again), left out when redacting and the bytes hold a key-shaped run:
+/// hex is an encoding, not a redaction.
+fn shown_path_hex(raw: Option<&[u8]>, redact: bool) -> Option<String> {
+    let raw = raw?;
+    if redact && !crate::secret::key_shaped_runs(raw, 0, raw.len()).is_empty() {
+        return None;
+    }
+    Some(hex::encode(raw))
 }
 
 /// Render the JSON report.

@@ -3,7 +3,9 @@
 //! Walks with the `ignore` crate's parallel walker (one thread per core by
 //! default), scanning each file on the thread that found it, like ripgrep.
 //! Hidden files are included (`.env` is where keys leak most); `.git/` is
-//! skipped. Binary files are scanned too. Files of any size are read in
+//! skipped. Binary files are scanned too. FIFOs, sockets and devices met in
+//! a tree are skipped with a warning (reading one could block forever); one
+//! named on the command line is an input left unread, so the scan is incomplete. Files of any size are read in
 //! chunks of [`super::stream::CHUNK`] bytes with an overlap, so memory stays flat however
 //! large a file or a line is.
 
@@ -77,9 +79,18 @@ impl Root {
                 (slash_path(path), slash_path(uri))
             }
         };
+        let raw = path.to_str().is_none().then(|| {
+            let shown = match &self.under_cwd {
+                Some(base) if rel.as_os_str().is_empty() => base.clone(),
+                Some(base) => base.join(rel),
+                None => path.to_path_buf(),
+            };
+            path_bytes(&shown)
+        });
         Provenance {
             path: shown,
             uri,
+            raw: raw.flatten(),
             commit: None,
         }
     }
@@ -94,6 +105,24 @@ pub fn slash_path(path: &Path) -> String {
         s.into_owned()
     };
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// The bytes of `path` as [`slash_path`] shows it (without a leading `./`),
+/// when they are not UTF-8: what [`Provenance::raw`] holds. Unix only (a
+/// Windows path that is not Unicode has no byte form to keep).
+fn path_bytes(path: &Path) -> Option<Vec<u8>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        let bytes = bytes.strip_prefix(b"./").unwrap_or(bytes);
+        std::str::from_utf8(bytes).is_err().then(|| bytes.to_vec())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Scan every file under `paths`.
@@ -173,10 +202,16 @@ fn walk_root(
                 return WalkState::Continue;
             }
             if !file_type.is_file() {
-                ctx.problems.warn(&format!(
-                    "skipped `{}`: not a regular file",
-                    root.provenance(path).path
-                ));
+                let shown = root.provenance(path).path;
+                if entry.depth() == 0 {
+                    // Named on the command line: not scanning it leaves the run incomplete.
+                    ctx.problems.unread(&format!(
+                        "could not scan `{shown}`: not a regular file or directory (a FIFO, socket or device); pipe its content to `misar-scan scan -` instead"
+                    ));
+                } else {
+                    ctx.problems
+                        .warn(&format!("skipped `{shown}`: not a regular file"));
+                }
                 return WalkState::Continue;
             }
             if ctx.config.has_path_allowlist() {
@@ -232,7 +267,8 @@ fn is_loop(err: &ignore::Error) -> bool {
     }
 }
 
-/// Scan one file: its bytes in chunks, then, if it is an archive, its members.
+/// Scan one file: its bytes in chunks, then, if it is an archive (by its
+/// first bytes, else its name), its members.
 fn scan_file(
     path: &Path,
     root: &Root,
@@ -241,16 +277,21 @@ fn scan_file(
     scratch: &mut Vec<crate::engine::Candidate>,
     out: &mut Vec<Finding>,
 ) -> std::io::Result<u64> {
+    use super::archive::{scan_archive_file, ArchiveKind, SNIFF_LEN};
     let mut file = std::fs::File::open(path)?;
     let make = || root.provenance(path);
     let raw_from = out.len();
     let name = path.to_string_lossy();
-    let size = super::stream::scan_stream(&mut file, &name, &make, ctx, buf, scratch, out)?;
+    let mut head = Vec::new();
+    let keep = if ctx.archives { SNIFF_LEN } else { 0 };
+    let size = super::stream::scan_stream_keeping_head(
+        &mut file, &name, &make, ctx, buf, scratch, out, &mut head, keep,
+    )?;
     if ctx.archives {
-        if let Some(kind) = super::archive::ArchiveKind::of(&path.to_string_lossy()) {
+        if let Some(kind) = ArchiveKind::detect(&name, &head) {
             let at = root.provenance(path);
             let members_from = out.len();
-            super::archive::scan_archive_file(kind, path, &at, ctx, buf, scratch, out);
+            scan_archive_file(kind, path, &at, ctx, buf, scratch, out);
             super::archive::prefer_members(out, raw_from, members_from);
         }
     }

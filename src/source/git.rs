@@ -190,33 +190,39 @@ pub fn repo_path(path: &[u8]) -> String {
     String::from_utf8_lossy(path).into_owned()
 }
 
+/// `path`'s bytes when they are not UTF-8 (for [`Provenance::raw`]).
+pub fn non_utf8(path: &[u8]) -> Option<Vec<u8>> {
+    std::str::from_utf8(path).is_err().then(|| path.to_vec())
+}
+
 /// Provenance of a blob seen at `path` (inside the repository) in `commit`.
 pub fn provenance(path: String, commit: Option<CommitInfo>) -> Provenance {
     Provenance {
         uri: path.clone(),
         path,
+        raw: None,
         commit,
     }
 }
 
 /// What one blob holds, found before its path is known: keys, webhook-lint
 /// hits (which apply only where the path is a source file the lints read),
-/// and whether it looks like an archive (opened once its path names one).
+/// and the kind of archive its magic bytes say it is, if any (whatever its path).
 #[derive(Debug, Clone, Default)]
 pub struct BlobHits {
     keys: Vec<Hit>,
     lints: Vec<LintHit>,
-    archive: bool,
+    archive: Option<ArchiveKind>,
 }
 
 impl BlobHits {
     /// Whether there is nothing to attribute.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.lints.is_empty() && !self.archive
+        self.keys.is_empty() && self.lints.is_empty() && self.archive.is_none()
     }
 
     /// The findings of blob `id` seen at `at`: its keys, its lint hits when
-    /// the path is one the lints read, and, when the path names an archive,
+    /// the path is one the lints read, and, when the blob is an archive,
     /// the keys in its members (the blob is read again for that).
     pub fn findings(
         &self,
@@ -231,10 +237,7 @@ impl BlobHits {
         if ctx.linter.is_some_and(|l| l.wants(&at.path)) {
             crate::lint::hits_to_findings(self.lints.clone(), ctx.rules, 0, at, ctx.redact, out);
         }
-        if !self.archive || !ctx.archives {
-            return;
-        }
-        let Some(kind) = ArchiveKind::of(&at.path) else {
+        let Some(kind) = self.archive.filter(|_| ctx.archives) else {
             return;
         };
         match repo.find_blob(id) {
@@ -270,15 +273,12 @@ pub fn scan_blob(ctx: &ScanContext<'_>, bytes: &[u8], scratch: &mut Vec<Candidat
     BlobHits {
         keys,
         lints,
-        archive: ctx.archives && looks_like_archive(bytes),
+        archive: if ctx.archives {
+            ArchiveKind::sniff(&bytes[..bytes.len().min(super::archive::SNIFF_LEN)])
+        } else {
+            None
+        },
     }
-}
-
-/// Zip, gzip or tar, by their magic bytes.
-fn looks_like_archive(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04")
-        || bytes.starts_with(b"\x1f\x8b")
-        || bytes.get(257..262) == Some(b"ustar")
 }
 
 /// The (rule id, key hash) of every finding blob `id` (`bytes`) gives at
@@ -498,7 +498,8 @@ pub fn scan_changes(
         if ctx.config.repo_path_allowed(&path) {
             continue;
         }
-        let at = provenance(path.clone(), change.commit.clone());
+        let mut at = provenance(path.clone(), change.commit.clone());
+        at.raw = non_utf8(&change.path);
         if change.olds.is_empty() {
             // A path this change brings (a new file, or a renamed one).
             ctx.path_findings(&at, 0, &mut findings);

@@ -132,6 +132,8 @@ pub struct Provenance {
     pub path: String,
     /// Path for SARIF URIs.
     pub uri: String,
+    /// The bytes of `path` when they are not UTF-8 (see [`Finding::raw_path`]).
+    pub raw: Option<Vec<u8>>,
     /// For history scans.
     pub commit: Option<CommitInfo>,
 }
@@ -206,6 +208,7 @@ impl ScanContext<'_> {
                 severity: rule.severity,
                 path: at.shown_path(self.redact),
                 uri: at.shown_uri(self.redact),
+                raw_path: at.raw.clone(),
                 line: hit.line,
                 column: hit.column,
                 end_column: hit.end_column,
@@ -264,6 +267,7 @@ impl ScanContext<'_> {
                 severity: rule.severity,
                 path: shown(path, self.redact),
                 uri: shown(uri, self.redact),
+                raw_path: at.raw.clone(),
                 line: 1,
                 column,
                 end_column: column + crate::engine::location::utf16_units(&bytes[c.start..c.end]),
@@ -307,6 +311,7 @@ impl ScanContext<'_> {
         let at = Provenance {
             path: placeholder.clone(),
             uri: placeholder,
+            raw: None,
             commit: Some(commit.clone()),
         };
         let first = out.len();

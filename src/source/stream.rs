@@ -38,6 +38,24 @@ pub fn scan_stream(
     scratch: &mut Vec<Candidate>,
     out: &mut Vec<Finding>,
 ) -> std::io::Result<u64> {
+    scan_stream_keeping_head(reader, name, at, ctx, buf, scratch, out, &mut Vec::new(), 0)
+}
+
+/// [`scan_stream`], also copying the stream's first `keep` bytes (fewer
+/// when it is shorter) into `head`: to tell an archive by its magic bytes
+/// without reading the file twice.
+#[allow(clippy::too_many_arguments)]
+pub fn scan_stream_keeping_head(
+    reader: &mut dyn Read,
+    name: &str,
+    at: &dyn Fn() -> Provenance,
+    ctx: &ScanContext<'_>,
+    buf: &mut [u8],
+    scratch: &mut Vec<Candidate>,
+    out: &mut Vec<Finding>,
+    head: &mut Vec<u8>,
+    keep: usize,
+) -> std::io::Result<u64> {
     let overlap = ctx.scanner.overlap();
     let lookbehind = ctx.scanner.lookbehind();
     debug_assert!(
@@ -51,6 +69,9 @@ pub fn scan_stream(
     loop {
         let n = fill(reader, &mut buf[carried..])?;
         let total = carried + n;
+        if base == 0 && carried == 0 {
+            head.extend_from_slice(&buf[..total.min(keep)]);
+        }
         let eof = total < buf.len();
         // The previous chunk reported hits before `lookbehind`; its last
         // `overlap` bytes are the context this one starts with.

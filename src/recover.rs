@@ -140,6 +140,11 @@ fn load_one(
     };
     let secret =
         secret.unwrap_or_else(|| Secret::unrecovered(rf.secret.trim_end_matches('…'), &sha));
+    // The report's own snippet when it has one: the scan that wrote it
+    // redacted every secret on the line (keys and what the lints matched,
+    // which this reader has no linter for); the one rebuilt from the
+    // source redacts keys only, so it is the fallback.
+    let snippet = if rf.snippet.is_empty() { snippet } else { None };
     let snippet =
         snippet.unwrap_or_else(|| redact_snippet(&rf.snippet, &secret, scanner, redact_output));
     let finding = build_finding(rf, secret, snippet, problem.as_deref(), rules);

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use support::{misar, FakeApi, FAST};
 
 const B62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -350,12 +350,13 @@ fn check_world(plants: &[Planted]) {
             let mut args = scan.clone();
             args.extend(["-f", format]);
             let r = misar(&repo, None, &args, None, &[]);
-            assert_ne!(
-                check_run(&args.join(" "), &r),
-                0,
-                "{args:?} found nothing:\n{}",
-                r.stderr
-            );
+            let code = check_run(&args.join(" "), &r);
+            // Every place is in the history; a file scan or a range may
+            // legitimately hold none (a world of commit metadata, or of tag
+            // messages).
+            if args[1] == "--git" && args[2] != "--range" {
+                assert_eq!(code, 1, "{args:?} found nothing:\n{}", r.stderr);
+            }
         }
     }
 
@@ -467,13 +468,25 @@ fn check_world(plants: &[Planted]) {
     let _ = std::io::stderr().flush();
 }
 
+/// Eight worlds from a fixed seed in CI (the same ones each run, so a
+/// failure is reproducible); `LEAK_PROPERTY_CASES=N LEAK_PROPERTY_RANDOM=1`
+/// explores more, from a random seed.
 #[test]
 fn no_output_of_any_command_holds_a_full_key() {
-    let mut runner = TestRunner::new(Config {
-        cases: 8,
+    let cases = std::env::var("LEAK_PROPERTY_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let config = Config {
+        cases,
         failure_persistence: None,
         ..Config::default()
-    });
+    };
+    let mut runner = if std::env::var_os("LEAK_PROPERTY_RANDOM").is_some() {
+        TestRunner::new(config)
+    } else {
+        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
+    };
     runner
         .run(&world(), |plants| {
             check_world(&plants);

@@ -225,6 +225,10 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
     let config = RepoConfig::empty();
     let rules = load_rules(args.rules.as_ref(), &config)?;
     let scanner = Scanner::with_decoding(&rules, &[], !args.no_decode);
+    // The webhook lints run so that what they match (a hard-coded signing
+    // secret beside a key) is redacted in key snippets; their own findings
+    // are not part of a sweep.
+    let linter = crate::lint::ContentLinter::new(&rules);
     let dir = &args.report_dir;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("failed to create the report folder `{}`", dir.display()))?;
@@ -336,9 +340,12 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         let mut record = scan_repo(
             repo,
             &args,
-            &rules,
-            &config,
-            &scanner,
+            &Matchers {
+                rules: &rules,
+                config: &config,
+                scanner: &scanner,
+                linter: linter.as_ref(),
+            },
             &progress,
             &mut secrets,
         );
@@ -718,16 +725,29 @@ pub fn exit_outcome(state: &SweepState, incomplete: bool) -> Outcome {
     }
 }
 
+/// What every repository is scanned with.
+#[derive(Clone, Copy)]
+struct Matchers<'a> {
+    rules: &'a crate::rules::RuleSet,
+    config: &'a RepoConfig,
+    scanner: &'a Scanner,
+    linter: Option<&'a crate::lint::ContentLinter>,
+}
+
 /// Scan one repository's history; its findings as redacted JSON objects.
 fn scan_repo(
     repo: &FoundRepo,
     args: &SweepArgs,
-    rules: &crate::rules::RuleSet,
-    config: &RepoConfig,
-    scanner: &Scanner,
+    matchers: &Matchers<'_>,
     progress: &Progress,
     secrets: &mut HashMap<String, Secret>,
 ) -> RepoRecord {
+    let Matchers {
+        rules,
+        config,
+        scanner,
+        linter,
+    } = *matchers;
     let messages = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink_messages = Arc::clone(&messages);
     let bar = progress.bar.clone();
@@ -757,7 +777,7 @@ fn scan_repo(
         archives: !args.no_archives,
         archive_limit: args.archive_limit << 20,
         problems: &problems,
-        linter: None,
+        linter,
     };
     let opts = HistoryOptions {
         all_occurrences: false,

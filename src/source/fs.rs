@@ -206,7 +206,7 @@ fn walk_root(
                 if entry.depth() == 0 {
                     // Named on the command line: not scanning it leaves the run incomplete.
                     ctx.problems.unread(&format!(
-                        "could not scan `{shown}`: not a regular file or directory (a FIFO, socket or device); pipe its content to `misar-scan scan -` instead"
+                        "could not scan `{shown}`: not a regular file or directory (a FIFO, socket or device); copy its content to a file and scan that"
                     ));
                 } else {
                     ctx.problems

@@ -80,6 +80,21 @@ impl Location {
         }
     }
 
+    /// The location a report value names ([`Location::as_str`]).
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::File,
+            Self::Path,
+            Self::CommitAuthor,
+            Self::CommitCommitter,
+            Self::CommitMessage,
+            Self::TagTagger,
+            Self::TagMessage,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == value)
+    }
+
     /// Whether the key is in commit or tag metadata rather than in a file.
     pub fn is_metadata(self) -> bool {
         !matches!(self, Self::File | Self::Path)

@@ -2,14 +2,26 @@
 //!
 //! JSON reports are redacted by default: they hold each key's stem and
 //! `secret_sha256`, not the key. So each key is **read back** from where the
-//! report says it was — the file at `path` (relative to the current
-//! directory), or for history findings the blob `commit:path` of the git
-//! repository at `.` — and accepted only if its SHA-256 equals the report's
-//! `secret_sha256`: first at the recorded byte `offset`, else anywhere in that
-//! file (code moves). A path `bundle.zip!conf/app.env` is a member of an
-//! archive (through nested archives too): the archive is opened and the
-//! member read. Where the path is not UTF-8, the report's `path_hex` gives
-//! its bytes. A report made with `--no-redact` holds the key itself,
+//! report says it was, per its `location`, and accepted only if its SHA-256
+//! equals the report's `secret_sha256` (first at the recorded byte `offset`,
+//! else anywhere: code moves):
+//!
+//! - `file`: the content of the file at `path` (relative to the current
+//!   directory), or for history findings the blob `commit:path` of the git
+//!   repository at `.`. A path `bundle.zip!conf/app.env` is a member of an
+//!   archive (through nested archives too): the archive is opened and the
+//!   member read. Where the path is not UTF-8, the report's `path_hex` gives
+//!   its bytes.
+//! - `path`: a key in a file, folder or archive member name. The report's
+//!   path is redacted (`conf/msk_AbCd….txt`), so each redacted name is
+//!   found by listing its folder (the work tree, or for history findings the
+//!   commit's tree; an archive's member names) for names that redact the
+//!   same way, and the names found are scanned.
+//! - `commit-author`, `commit-committer`, `commit-message`: that text of the
+//!   commit `commit`; `tag-tagger`, `tag-message`: that text of the
+//!   annotated tag object `commit` (what tag findings record as their commit).
+//!
+//! A report made with `--no-redact` holds the key itself,
 //! checked against its hash the same way. A key that cannot be recovered
 //! stays in the output as `unknown`, with the reason, and is never sent to
 //! the API.
@@ -26,7 +38,7 @@ use serde::Deserialize;
 use crate::engine::decode::Encoding;
 use crate::engine::location::LinePos;
 use crate::engine::{Candidate, Scanner, Snippet};
-use crate::finding::{CommitInfo, Finding, Verification};
+use crate::finding::{CommitInfo, Finding, Location, Verification};
 use crate::rules::{Rule, RuleSet, Severity};
 use crate::secret::{redact, sha256_hex, Secret};
 
@@ -52,6 +64,9 @@ struct ReportFinding {
     #[serde(default)]
     product: Option<String>,
     path: String,
+    /// Where the key sits (`file` when absent: reports made before locations).
+    #[serde(default)]
+    location: Option<String>,
     /// The bytes of `path` in hex, when they are not UTF-8.
     #[serde(default)]
     path_hex: Option<String>,
@@ -169,20 +184,23 @@ pub fn finding_from_json(
     Ok(build_finding(rf, secret, snippet, None, rules))
 }
 
-/// Read the key with SHA-256 `sha` back from the blob `commit:path` of
-/// `repo` (at byte `offset` first, else anywhere in the blob; `path` may name
-/// an archive member, `bundle.zip!conf/app.env`). `None` when the blob is
-/// gone or holds no such key.
-pub fn key_from_blob(
+/// Read the key with SHA-256 `sha` of `finding` (an object of a JSON
+/// report's `findings`, from a history scan) back from `repo` alone: the blob
+/// `commit:path` (at byte `offset` first, else anywhere in the blob; `path`
+/// may name an archive member, `bundle.zip!conf/app.env`), the name at
+/// `path` in the commit's tree, or the commit's or tag's metadata, as its
+/// `location` says. `None` when it is gone or holds no such key.
+pub fn key_from_repo(
     repo: &git2::Repository,
-    commit: &str,
-    path: &str,
-    offset: Option<u64>,
+    finding: &serde_json::Value,
     sha: &str,
     scanner: &Scanner,
 ) -> Option<Secret> {
-    let bytes = blob_bytes(repo, commit, path.as_bytes()).ok()?;
-    find_in(&bytes, offset, sha, scanner, true).map(|(secret, _)| secret)
+    let rf: ReportFinding = serde_json::from_value(finding.clone()).ok()?;
+    rf.commit.as_ref()?;
+    recover(&rf, sha, scanner, Some(repo), false, true)
+        .ok()
+        .map(|(secret, _)| secret)
 }
 
 /// The largest archive member read back into memory.
@@ -285,6 +303,7 @@ fn build_finding(
     let rule = rules
         .get(&rf.rule_id)
         .or_else(|| rule_for(rules, secret.expose()));
+    let location = location_of(&rf).unwrap_or_default();
     let commit = rf.commit.as_ref().map(|id| {
         let (name, email) = split_author(rf.author.as_deref().unwrap_or_default());
         CommitInfo {
@@ -319,7 +338,7 @@ fn build_finding(
             .and_then(Encoding::parse)
             .unwrap_or(Encoding::Raw),
         snippet,
-        location: crate::finding::Location::File,
+        location,
         commit,
         note: None,
         related: Vec::new(),
@@ -341,7 +360,21 @@ fn split_author(author: &str) -> (String, String) {
     }
 }
 
-/// Find the key again in its file or blob; the reason when it cannot be found.
+/// The location a report entry names; an error for one this version does
+/// not know (from a newer misar-scan).
+fn location_of(rf: &ReportFinding) -> Result<Location, String> {
+    match rf.location.as_deref() {
+        None => Ok(Location::File),
+        Some(name) => Location::parse(name).ok_or_else(|| {
+            format!(
+                "unknown location `{}` (a report from a newer misar-scan?)",
+                crate::secret::redact_key_shaped(crate::secret::clip(name, 40))
+            )
+        }),
+    }
+}
+
+/// Find the key again where the report says it was; the reason when it cannot be found.
 fn read_back(
     rf: &ReportFinding,
     sha: &str,
@@ -349,42 +382,387 @@ fn read_back(
     repo: Option<&git2::Repository>,
     redact_output: bool,
 ) -> Result<(Secret, Snippet), String> {
-    let path = rf
-        .path_hex
-        .as_deref()
-        .and_then(|h| hex::decode(h).ok())
-        .unwrap_or_else(|| rf.path.as_bytes().to_vec());
+    recover(rf, sha, scanner, repo, true, redact_output).map_err(|tried| {
+        format!(
+            "key not recovered from the redacted report ({}); re-scan with `--verify`, or use a `--no-redact` report",
+            tried.join("; ")
+        )
+    })
+}
+
+/// Find the key again: in the content of the file or blob at `path`, in
+/// the name at `path`, or in commit or tag metadata, as the entry's
+/// location says; in `repo` for history findings, and in the work tree
+/// (the current directory) when `work_tree`. Only a key whose SHA-256 is
+/// `sha` is taken. What was tried, when it is not found.
+fn recover(
+    rf: &ReportFinding,
+    sha: &str,
+    scanner: &Scanner,
+    repo: Option<&git2::Repository>,
+    work_tree: bool,
+    redact_output: bool,
+) -> Result<(Secret, Snippet), Vec<String>> {
+    let location = location_of(rf).map_err(|e| vec![e])?;
     let mut tried = Vec::new();
-    if let Some(commit) = &rf.commit {
-        match repo {
-            Some(repo) => match blob_bytes(repo, commit, &path) {
-                Ok(bytes) => {
-                    if let Some(found) = find_in(&bytes, rf.offset, sha, scanner, redact_output) {
+    let no_repo = || "no git repository at `.` to read the commit from".to_string();
+    match location {
+        Location::File => {
+            let path = rf
+                .path_hex
+                .as_deref()
+                .and_then(|h| hex::decode(h).ok())
+                .unwrap_or_else(|| rf.path.as_bytes().to_vec());
+            if let Some(commit) = &rf.commit {
+                match repo {
+                    Some(repo) => match blob_bytes(repo, commit, &path) {
+                        Ok(bytes) => {
+                            if let Some(found) =
+                                find_in(&bytes, rf.offset, sha, scanner, redact_output)
+                            {
+                                return Ok(found);
+                            }
+                            tried.push(format!("not in blob `{}:{}`", short(commit), rf.path));
+                        }
+                        Err(reason) => tried.push(reason),
+                    },
+                    None => tried.push(no_repo()),
+                }
+            }
+            if work_tree {
+                match file_bytes(&path) {
+                    Ok(bytes) => {
+                        if let Some(found) = find_in(&bytes, rf.offset, sha, scanner, redact_output)
+                        {
+                            return Ok(found);
+                        }
+                        tried.push(format!(
+                            "no key with this secret_sha256 in `{}` any more",
+                            rf.path
+                        ));
+                    }
+                    Err(reason) => tried.push(reason),
+                }
+            }
+        }
+        Location::Path => {
+            if let Some(commit) = &rf.commit {
+                match repo.map(|repo| CommitTree::open(repo, commit)) {
+                    Some(Ok(tree)) => {
+                        if let Some(found) = find_in_names(&tree, rf, sha, scanner, redact_output) {
+                            return Ok(found);
+                        }
+                        tried.push(format!(
+                            "no name at `{}` in commit {} holds it",
+                            rf.path,
+                            short(commit)
+                        ));
+                    }
+                    Some(Err(reason)) => tried.push(reason),
+                    None => tried.push(no_repo()),
+                }
+            }
+            if work_tree {
+                if let Some(found) = find_in_names(&WorkTree, rf, sha, scanner, redact_output) {
+                    return Ok(found);
+                }
+                tried.push(format!(
+                    "no file, folder or archive member name at `{}` holds it any more",
+                    rf.path
+                ));
+            }
+        }
+        meta => match (&rf.commit, repo) {
+            (None, _) => tried.push(format!(
+                "the report names no commit or tag for this `{}` finding",
+                meta.as_str()
+            )),
+            (Some(_), None) => tried.push(no_repo()),
+            (Some(id), Some(repo)) => match metadata_text(repo, id, meta) {
+                Ok(text) => {
+                    if let Some(found) = find_in(&text, rf.offset, sha, scanner, redact_output) {
                         return Ok(found);
                     }
-                    tried.push(format!("not in blob `{}:{}`", short(commit), rf.path));
+                    tried.push(format!(
+                        "not in the {} of {}",
+                        meta.as_str().replace('-', " "),
+                        short(id)
+                    ));
                 }
                 Err(reason) => tried.push(reason),
             },
-            None => tried.push("no git repository at `.` to read the commit from".to_string()),
-        }
+        },
     }
-    match file_bytes(&path) {
-        Ok(bytes) => {
-            if let Some(found) = find_in(&bytes, rf.offset, sha, scanner, redact_output) {
-                return Ok(found);
+    Err(tried)
+}
+
+/// The text a metadata finding at `location` was found in: the author,
+/// committer or message of commit `id`, or the tagger or message of the
+/// annotated tag object `id` (the report's `commit` of tag findings).
+fn metadata_text(repo: &git2::Repository, id: &str, location: Location) -> Result<Vec<u8>, String> {
+    use crate::source::git::signature_text;
+    let object = repo.revparse_single(id).map_err(|e| {
+        format!(
+            "object {} not in the repository at `.`: {}",
+            short(id),
+            e.message()
+        )
+    })?;
+    let what = || {
+        format!(
+            "object {} is not the {} a `{}` finding names",
+            short(id),
+            if location.as_str().starts_with("tag") {
+                "annotated tag"
+            } else {
+                "commit"
+            },
+            location.as_str()
+        )
+    };
+    match location {
+        Location::CommitAuthor | Location::CommitCommitter | Location::CommitMessage => {
+            let commit = object.into_commit().map_err(|_| what())?;
+            Ok(match location {
+                Location::CommitAuthor => signature_text(&commit.author()),
+                Location::CommitCommitter => signature_text(&commit.committer()),
+                _ => commit.message_raw_bytes().to_vec(),
+            })
+        }
+        Location::TagTagger | Location::TagMessage => {
+            let tag = object.into_tag().map_err(|_| what())?;
+            match location {
+                Location::TagTagger => tag.tagger().map(|t| signature_text(&t)),
+                _ => tag.message_bytes().map(<[u8]>::to_vec),
             }
-            tried.push(format!(
-                "no key with this secret_sha256 in `{}` any more",
-                rf.path
-            ));
+            .ok_or_else(|| format!("tag {} has no {}", short(id), location.as_str()))
         }
-        Err(reason) => tried.push(reason),
+        Location::File | Location::Path => Err(what()),
     }
-    Err(format!(
-        "key not recovered from the redacted report ({}); re-scan with `--verify`, or use a `--no-redact` report",
-        tried.join("; ")
-    ))
+}
+
+/// Where names are listed and files read to find a key in a name again:
+/// the work tree, or a commit's tree.
+trait Names {
+    /// The names in the folder `dir` (`""`: the top); `None` when it is not one.
+    fn list(&self, dir: &[u8]) -> Option<Vec<Vec<u8>>>;
+    /// Whether there is a file or folder at `path`.
+    fn exists(&self, path: &[u8]) -> bool;
+    /// The bytes of the file at `path`.
+    fn read(&self, path: &[u8]) -> Result<Vec<u8>, String>;
+}
+
+/// The current directory.
+struct WorkTree;
+
+impl Names for WorkTree {
+    fn list(&self, dir: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let dir = if dir.is_empty() {
+            std::path::PathBuf::from(".")
+        } else {
+            bytes_path(dir)
+        };
+        let entries = std::fs::read_dir(dir).ok()?;
+        Some(
+            entries
+                .filter_map(Result::ok)
+                .map(|e| os_bytes(&e.file_name()))
+                .collect(),
+        )
+    }
+
+    fn exists(&self, path: &[u8]) -> bool {
+        std::fs::symlink_metadata(bytes_path(path)).is_ok()
+    }
+
+    fn read(&self, path: &[u8]) -> Result<Vec<u8>, String> {
+        file_bytes(path)
+    }
+}
+
+/// The tree of a commit.
+struct CommitTree<'r> {
+    repo: &'r git2::Repository,
+    commit: String,
+    tree: git2::Tree<'r>,
+}
+
+impl<'r> CommitTree<'r> {
+    fn open(repo: &'r git2::Repository, commit: &str) -> Result<Self, String> {
+        let tree = repo
+            .revparse_single(commit)
+            .and_then(|o| o.peel_to_tree())
+            .map_err(|e| {
+                format!(
+                    "commit {} not in the repository at `.`: {}",
+                    short(commit),
+                    e.message()
+                )
+            })?;
+        Ok(Self {
+            repo,
+            commit: commit.to_string(),
+            tree,
+        })
+    }
+}
+
+impl Names for CommitTree<'_> {
+    fn list(&self, dir: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let names = |tree: &git2::Tree<'_>| tree.iter().map(|e| e.name_bytes().to_vec()).collect();
+        if dir.is_empty() {
+            return Some(names(&self.tree));
+        }
+        let entry = self.tree.get_path(&bytes_path(dir)).ok()?;
+        let object = entry.to_object(self.repo).ok()?;
+        object.as_tree().map(names)
+    }
+
+    fn exists(&self, path: &[u8]) -> bool {
+        self.tree.get_path(&bytes_path(path)).is_ok()
+    }
+
+    fn read(&self, path: &[u8]) -> Result<Vec<u8>, String> {
+        blob_bytes(self.repo, &self.commit, path)
+    }
+}
+
+/// An OS file name's bytes (their own on Unix; elsewhere, as UTF-8).
+fn os_bytes(name: &std::ffi::OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        name.as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        name.to_string_lossy().into_owned().into_bytes()
+    }
+}
+
+/// The most real paths one redacted path is matched against.
+const NAME_CANDIDATES: usize = 64;
+
+/// Whether `name` is shown as `shown` in a redacted report.
+fn shows_as(name: &[u8], shown: &str) -> bool {
+    crate::secret::redact_key_shaped(&String::from_utf8_lossy(name)) == shown
+}
+
+/// `dir/name` (`name` alone at the top).
+fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    match dir {
+        [] => name.to_vec(),
+        [.., b'/'] => [dir, name].concat(),
+        _ => [dir, b"/", name].concat(),
+    }
+}
+
+/// The paths in `names` that a report shows as `shown`: each name with a
+/// redacted key (or bytes that are not UTF-8) is found by listing its
+/// folder. At most [`NAME_CANDIDATES`]; only paths that exist.
+fn unredact(names: &dyn Names, shown: &str) -> Vec<Vec<u8>> {
+    let (mut paths, rest) = match shown.strip_prefix('/') {
+        Some(rest) => (vec![b"/".to_vec()], rest),
+        None => (vec![Vec::new()], shown),
+    };
+    for part in rest.split('/') {
+        let mut next = Vec::new();
+        for dir in &paths {
+            if part.contains(['…', '\u{FFFD}']) {
+                for name in names.list(dir).unwrap_or_default() {
+                    if shows_as(&name, part) {
+                        next.push(join(dir, &name));
+                    }
+                }
+            } else {
+                next.push(join(dir, part.as_bytes()));
+            }
+        }
+        next.truncate(NAME_CANDIDATES);
+        paths = next;
+        if paths.is_empty() {
+            break;
+        }
+    }
+    paths.retain(|p| names.exists(p));
+    paths
+}
+
+/// The member paths (`conf/app.env`, a folder `conf`, or through nested
+/// archives `plugins/p.zip!deep/key.txt`) of the archive `bytes` at `path`
+/// that a report shows as `shown`.
+fn unredact_members(bytes: &[u8], path: &str, shown: &str, depth: usize) -> Vec<String> {
+    let Ok(members) = crate::source::archive::member_names(bytes, path) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for name in &members {
+        // The member itself, or one of the folders it is in.
+        let cuts = name
+            .match_indices('/')
+            .map(|(i, _)| i)
+            .chain(std::iter::once(name.len()));
+        for cut in cuts {
+            let prefix = &name[..cut];
+            if shows_as(prefix.as_bytes(), shown) && !out.iter().any(|o| o == prefix) {
+                out.push(prefix.to_string());
+            }
+        }
+    }
+    if depth < crate::source::archive::MAX_DEPTH {
+        for (i, _) in shown.match_indices('!') {
+            let (outer, inner) = (&shown[..i], &shown[i + 1..]);
+            for name in members.iter().filter(|n| shows_as(n.as_bytes(), outer)) {
+                let Ok(nested) =
+                    crate::source::archive::read_member(bytes, path, name, MEMBER_LIMIT)
+                else {
+                    continue;
+                };
+                let here = format!("{path}!{name}");
+                for rest in unredact_members(&nested, &here, inner, depth + 1) {
+                    out.push(format!("{name}!{rest}"));
+                }
+            }
+        }
+    }
+    out.truncate(NAME_CANDIDATES);
+    out
+}
+
+/// The key with hash `sha` in a name of the path a report entry shows (a
+/// file, folder or archive member name, `rf.path` redacted), listed in
+/// `names`.
+fn find_in_names(
+    names: &dyn Names,
+    rf: &ReportFinding,
+    sha: &str,
+    scanner: &Scanner,
+    redact_output: bool,
+) -> Option<(Secret, Snippet)> {
+    let in_path = |real: &str| find_in(real.as_bytes(), rf.offset, sha, scanner, redact_output);
+    let lossy = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
+    if let Some(found) = unredact(names, &rf.path)
+        .iter()
+        .find_map(|p| in_path(&lossy(p)))
+    {
+        return Some(found);
+    }
+    // A member of an archive: the archive at the path before a `!`.
+    for (i, _) in rf.path.match_indices('!') {
+        let (outer, inner) = (&rf.path[..i], &rf.path[i + 1..]);
+        for archive in unredact(names, outer) {
+            let Ok(bytes) = names.read(&archive) else {
+                continue;
+            };
+            let archive = lossy(&archive);
+            for member in unredact_members(&bytes, &archive, inner, 1) {
+                if let Some(found) = in_path(&format!("{archive}!{member}")) {
+                    return Some(found);
+                }
+            }
+        }
+    }
+    None
 }
 
 fn short(commit: &str) -> &str {
@@ -539,6 +917,48 @@ mod tests {
         assert_eq!(loaded[0].finding.secret.expose(), KEY);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems.iter().all(|p| !p.contains(OTHER)));
+    }
+
+    #[test]
+    fn member_names_are_matched_by_their_redacted_form_only() {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut buf);
+            for name in [format!("cfg/{KEY}.txt"), format!("{OTHER}/a.txt")] {
+                zip.start_file(name, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+                zip.write_all(b"x").unwrap();
+            }
+            zip.finish().unwrap();
+        }
+        let zip = buf.into_inner();
+        assert_eq!(
+            unredact_members(&zip, "b.zip", "cfg/msk_u8jz….txt", 1),
+            [format!("cfg/{KEY}.txt")]
+        );
+        // A folder name: the prefix of the members in it.
+        assert_eq!(
+            unredact_members(&zip, "b.zip", "mdk_Zq81…", 1),
+            [OTHER.to_string()]
+        );
+        assert!(unredact_members(&zip, "b.zip", "cfg/msk_XXXX….txt", 1).is_empty());
+    }
+
+    #[test]
+    fn locations_parse_back_from_their_report_values() {
+        for l in [
+            Location::File,
+            Location::Path,
+            Location::CommitAuthor,
+            Location::CommitCommitter,
+            Location::CommitMessage,
+            Location::TagTagger,
+            Location::TagMessage,
+        ] {
+            assert_eq!(Location::parse(l.as_str()), Some(l));
+        }
+        assert_eq!(Location::parse("commit-notes"), None);
     }
 
     #[test]

@@ -572,19 +572,16 @@ impl SweepState {
             });
     }
 
-    /// Read a key recorded by an earlier run back from a blob it was found
-    /// in (`commit:path`), checked against its SHA-256.
+    /// Read a key recorded by an earlier run back from where it was found
+    /// (a blob `commit:path`, a name in a commit's tree, or a commit's or
+    /// tag's metadata), checked against its SHA-256.
     pub fn recover_key(&self, sha: &str, scanner: &crate::engine::Scanner) -> Option<Secret> {
         for repo in self.repos.values() {
             let Ok(git) = git2::Repository::open(&repo.path) else {
                 continue;
             };
             for f in repo.findings.iter().filter(|f| f["secret_sha256"] == sha) {
-                let (Some(commit), Some(path)) = (f["commit"].as_str(), f["path"].as_str()) else {
-                    continue;
-                };
-                let offset = f["offset"].as_u64();
-                let found = crate::recover::key_from_blob(&git, commit, path, offset, sha, scanner);
+                let found = crate::recover::key_from_repo(&git, f, sha, scanner);
                 if found.is_some() {
                     return found;
                 }

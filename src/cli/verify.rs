@@ -158,8 +158,9 @@ pub struct KeySource {
     /// A JSON report from `misar-scan scan -f json`.
     ///
     /// Reports are redacted by default: each key is read back from the file
-    /// (or, for history findings, the commit) the report names, and used only
-    /// if its SHA-256 equals the report's `secret_sha256`. Run from the
+    /// (or, for history findings, the commit) the report names — its content,
+    /// its name, or the commit's or tag's author, committer, tagger or
+    /// message — and used only if its SHA-256 equals the report's `secret_sha256`. Run from the
     /// directory the scan ran in. Reports made with `--no-redact` work too.
     #[arg(long, value_name = "FILE", conflicts_with = "stdin")]
     pub report: Option<PathBuf>,

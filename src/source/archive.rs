@@ -234,6 +234,26 @@ pub fn read_member(bytes: &[u8], path: &str, inner: &str, limit: u64) -> Result<
     read_member_at(bytes, path, inner, limit, 1)
 }
 
+/// The names of the file members of the archive `bytes` found at `path`
+/// (without a leading `./`, as findings show them): for reading a key back
+/// from a member's name. Members nested in archives are not listed.
+pub fn member_names(bytes: &[u8], path: &str) -> Result<Vec<String>, String> {
+    let head = &bytes[..bytes.len().min(SNIFF_LEN)];
+    let kind =
+        ArchiveKind::detect(path, head).ok_or_else(|| format!("`{path}` is not an archive"))?;
+    let mut names = Vec::new();
+    let mut visit = |name: &str, _: Offered<'_>| -> ControlFlow<()> {
+        names.push(name.trim_start_matches("./").to_string());
+        ControlFlow::Continue(())
+    };
+    match each_member(kind, Box::new(Cursor::new(bytes)), path, &mut visit) {
+        Err(Failure::Open(e) | Failure::Broken(e)) if names.is_empty() => {
+            Err(format!("cannot read archive `{path}`: {e}"))
+        }
+        _ => Ok(names),
+    }
+}
+
 fn read_member_at(
     bytes: &[u8],
     path: &str,

@@ -111,8 +111,9 @@ pub fn commit_metadata_findings(
     );
 }
 
-/// `Name <e-mail>` of a signature, as git writes it.
-fn signature_text(sig: &git2::Signature<'_>) -> Vec<u8> {
+/// `Name <e-mail>` of a signature, as git writes it (what the metadata
+/// findings of authors, committers and taggers are found in).
+pub fn signature_text(sig: &git2::Signature<'_>) -> Vec<u8> {
     let mut text = sig.name_bytes().to_vec();
     text.extend_from_slice(b" <");
     text.extend_from_slice(sig.email_bytes());

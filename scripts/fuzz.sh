@@ -28,7 +28,7 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=($(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^misar-scan-fuzz$'))
+  targets=($(sed -n 's|^path = "fuzz_targets/\(.*\)\.rs"$|\1|p' fuzz/Cargo.toml))
 fi
 triple="$(rustc +nightly -vV | sed -n 's/^host: //p')"
 export CARGO_TARGET_DIR="$PWD/fuzz/target"
@@ -36,7 +36,11 @@ flags="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
 flags+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table"
 flags+=" -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
 echo "fuzz: building ${#targets[@]} targets (nightly, libFuzzer)"
-RUSTFLAGS="$flags" cargo +nightly build --locked --release -q --manifest-path fuzz/Cargo.toml \
+# The fuzz crate uses the main crate's pinned versions: its lock file is the
+# main one, to which cargo adds libfuzzer-sys (not committed, so the two
+# cannot drift apart).
+cp Cargo.lock fuzz/Cargo.lock
+RUSTFLAGS="$flags" cargo +nightly build --release -q --manifest-path fuzz/Cargo.toml \
   --target "$triple" $(printf -- '--bin %s ' "${targets[@]}")
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

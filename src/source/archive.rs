@@ -473,8 +473,10 @@ impl Walker<'_, '_> {
     fn exhausted(&mut self, at: &Provenance, what: &str) {
         if !self.budget.exhausted {
             self.budget.exhausted = true;
-            self.ctx.problems.warn(&format!(
-                "stopped reading archive `{}` after {what} (a decompression bomb?); the rest of it was not scanned",
+            // Members left unread are inputs not scanned: the run is
+            // incomplete, as for a member that cannot be read.
+            self.ctx.problems.unread(&format!(
+                "stopped reading archive `{}` after {what} (a decompression bomb?); the rest of it was not scanned (raise `--archive-limit` to read it)",
                 at.path
             ));
         }
@@ -516,8 +518,8 @@ impl Walker<'_, '_> {
                         self.scratch,
                         self.out,
                     )?;
-                    self.ctx.problems.warn(&format!(
-                        "did not open nested archive `{}`: larger than {} MiB; scanned it as plain bytes",
+                    self.ctx.problems.unread(&format!(
+                        "did not open nested archive `{}`: larger than {} MiB; scanned it as plain bytes, its members unread",
                         at.path,
                         MAX_NESTED >> 20
                     ));

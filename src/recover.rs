@@ -251,10 +251,9 @@ fn read_through_archives(path: &[u8], open: &Opener<'_>) -> Result<Vec<u8>, Stri
     Err(last.unwrap_or(whole))
 }
 
-/// The blob at `path` in `commit`'s tree, through archive members.
-fn blob_bytes(repo: &git2::Repository, commit: &str, path: &[u8]) -> Result<Vec<u8>, String> {
-    let tree = repo
-        .revparse_single(commit)
+/// The tree of `commit` (or of the tag `commit` names) in `repo`.
+fn commit_tree<'r>(repo: &'r git2::Repository, commit: &str) -> Result<git2::Tree<'r>, String> {
+    repo.revparse_single(commit)
         .and_then(|o| o.peel_to_tree())
         .map_err(|e| {
             format!(
@@ -262,7 +261,12 @@ fn blob_bytes(repo: &git2::Repository, commit: &str, path: &[u8]) -> Result<Vec<
                 short(commit),
                 e.message()
             )
-        })?;
+        })
+}
+
+/// The blob at `path` in `commit`'s tree, through archive members.
+fn blob_bytes(repo: &git2::Repository, commit: &str, path: &[u8]) -> Result<Vec<u8>, String> {
+    let tree = commit_tree(repo, commit)?;
     let open = |p: &[u8]| -> Result<Vec<u8>, String> {
         let shown = String::from_utf8_lossy(p);
         tree.get_path(&bytes_path(p))
@@ -589,16 +593,7 @@ struct CommitTree<'r> {
 
 impl<'r> CommitTree<'r> {
     fn open(repo: &'r git2::Repository, commit: &str) -> Result<Self, String> {
-        let tree = repo
-            .revparse_single(commit)
-            .and_then(|o| o.peel_to_tree())
-            .map_err(|e| {
-                format!(
-                    "commit {} not in the repository at `.`: {}",
-                    short(commit),
-                    e.message()
-                )
-            })?;
+        let tree = commit_tree(repo, commit)?;
         Ok(Self {
             repo,
             commit: commit.to_string(),

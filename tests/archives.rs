@@ -164,7 +164,8 @@ fn decompression_bomb_is_cut_short_with_a_warning() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(r.json()["summary"]["incomplete"], true);
     assert!(
-        r.stderr.contains("error: stopped reading archive `bomb.zip"),
+        r.stderr
+            .contains("error: stopped reading archive `bomb.zip"),
         "{}",
         r.stderr
     );

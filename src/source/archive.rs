@@ -124,24 +124,10 @@ fn gz_member_name(path: &str) -> String {
     }
 }
 
-/// Fill `buf` from `reader` up to its end or EOF; returns bytes read.
-fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match reader.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 /// The first [`SNIFF_LEN`] bytes of `reader` (fewer at EOF).
 fn read_head(reader: &mut dyn Read) -> std::io::Result<Vec<u8>> {
     let mut head = vec![0; SNIFF_LEN];
-    let n = fill(reader, &mut head)?;
+    let n = super::stream::fill(reader, &mut head)?;
     head.truncate(n);
     Ok(head)
 }

@@ -12,7 +12,7 @@ use crate::finding::Finding;
 pub const CHUNK: usize = 4 << 20;
 
 /// Fill `buf` from `reader`, up to its end or EOF; returns bytes read.
-fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(crate) fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match reader.read(&mut buf[n..]) {

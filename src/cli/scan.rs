@@ -37,8 +37,9 @@ pub struct ScanArgs {
     /// Every branch, tag, remote-tracking ref, the stash and `HEAD`. Each
     /// distinct blob is scanned once; a finding names the commit that
     /// introduced the blob (id, author, date) and its path in the
-    /// repository. Each commit's author, committer and message and each
-    /// annotated tag's tagger and message are scanned too. Works on bare
+    /// repository. Each commit's author, committer and message, each
+    /// annotated tag's tagger and message, and every file and folder name
+    /// are scanned too. Works on bare
     /// repositories and shallow clones (only the history they hold).
     /// Submodules are not followed: scan each on its own.
     #[arg(long, help_heading = "Git")]

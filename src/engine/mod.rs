@@ -136,6 +136,9 @@ pub struct Scanner {
     literals: AhoCorasick,
     longest_literal: usize,
     max_key_len: usize,
+    /// Names shorter than this hold no key in any form (an encoded key is
+    /// longer than the key).
+    min_key_len: usize,
 }
 
 const fn base62_table() -> [bool; 256] {
@@ -215,6 +218,7 @@ impl Scanner {
             targets,
             longest_literal: patterns.iter().map(Vec::len).max().unwrap_or(0),
             max_key_len: rules.max_key_len(),
+            min_key_len: rules.min_key_len(),
             literals,
         }
     }
@@ -230,6 +234,18 @@ impl Scanner {
     /// key, base64 adds a third and line wraps) and the byte after it.
     pub fn overlap(&self) -> usize {
         LOOKBEHIND + 4 * (self.max_key_len + 2) + 256
+    }
+
+    /// Whether a file or folder name holds a key (in any form). Most names
+    /// are shorter than the shortest key and cost one comparison; the
+    /// others one prefilter pass over a few dozen bytes.
+    pub fn name_holds_key(&self, name: &[u8]) -> bool {
+        if name.len() < self.min_key_len {
+            return false;
+        }
+        let mut found = Vec::new();
+        self.find_in(name, 0, name.len(), &mut found);
+        !found.is_empty()
     }
 
     /// Every key in `hay`.
@@ -733,6 +749,31 @@ mod tests {
         let mut out = Vec::new();
         scanner().find(hay, &mut out);
         out.iter().map(|c| (c.start, c.end)).collect()
+    }
+
+    #[test]
+    fn names_holding_keys_are_told_apart_cheaply() {
+        use base64::Engine as _;
+        let s = scanner();
+        assert_eq!(s.min_key_len, 4 + 20);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(KEY);
+        for name in [
+            KEY.to_string(),
+            format!("{KEY}.txt"),
+            format!("backup-{KEY2}"),
+            format!("{b64}.bin"),
+        ] {
+            assert!(s.name_holds_key(name.as_bytes()), "{name}");
+        }
+        for name in [
+            "main.rs",
+            "msk_short.txt",
+            "task_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO.rs", // misar-scan:allow (not a key)
+            "msk_your_api_key_goes_here.md",
+            "a_rather_long_file_name_with_no_key_in_it.rs",
+        ] {
+            assert!(!s.name_holds_key(name.as_bytes()), "{name}");
+        }
     }
 
     #[test]

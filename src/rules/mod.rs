@@ -328,6 +328,15 @@ impl RuleSet {
             .max()
             .unwrap_or(0)
     }
+
+    /// The shortest key any rule accepts, prefix included (0 with no rules).
+    pub fn min_key_len(&self) -> usize {
+        self.rules
+            .iter()
+            .map(|r| r.prefix.len() + r.min_len)
+            .min()
+            .unwrap_or(0)
+    }
 }
 
 /// Every `*.toml` in `dir` (not recursive), sorted by name.

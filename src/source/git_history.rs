@@ -21,6 +21,13 @@
 //!    hold it are not new leaks). With `--all-occurrences`, every
 //!    (commit, path) that introduced a blob with the key: commits whose tree
 //!    holds the blob at the path while none of their parents' trees do.
+//! 5. **Names**: every tree entry's name (file, folder, submodule) is checked
+//!    for a key as the trees are read (a length comparison for most names),
+//!    and the trees with such a name are listed. Only when there are any are
+//!    their paths found again, as for blobs: a key in a name is reported at
+//!    a `path` location, at the first commit whose tree has the path while
+//!    none of its parents' trees do (with `--all-occurrences`, at each such
+//!    commit).
 //!
 //! Gitlinks (submodule commits) are not followed: a submodule is another
 //! repository, scanned on its own. A commit or tree that cannot be read is
@@ -96,8 +103,11 @@ struct Walk {
     blobs: HashMap<Oid, NodeIx>,
     /// Paths of blobs reached from a ref to a tree or a blob, not from a commit.
     rootless: HashMap<Oid, String>,
-    /// Keys in commit and tag metadata (authors, messages).
+    /// Keys in commit and tag metadata (authors, messages), and in the
+    /// names of trees reached from a ref to a tree.
     metadata: Vec<Finding>,
+    /// Trees read with libgit2 that have an entry whose name holds a key.
+    named: HashSet<Oid>,
     gitlinks: u64,
 }
 
@@ -132,7 +142,8 @@ pub fn scan_history(
             rayon::join(
                 || {
                     let packs = open_packs(&objects);
-                    let trees = PackedTrees::read(&packs);
+                    let names = |name: &[u8]| ctx.scanner.name_holds_key(name);
+                    let trees = PackedTrees::read(&packs, &names);
                     (packs, trees)
                 },
                 || -> Result<Vec<(String, Oid)>> {
@@ -284,15 +295,17 @@ fn attribute(
             }
         }
     }
+    name_findings(repo, walk, packed, opts, ctx, &mut findings);
     if !opts.all_occurrences {
         first_per_place(&mut findings, &walk.graph);
     }
     findings
 }
 
-/// Keep one finding per (rule, path, key): the one from the earliest commit.
-/// Each edit of a file makes a new blob, and every version still holding an
-/// old key would otherwise report it again.
+/// Keep one finding per (rule, path, key, location): the one from the
+/// earliest commit. Each edit of a file makes a new blob, and every version
+/// still holding an old key would otherwise report it again. (A key in a
+/// file's name and the same key in its content are two findings.)
 fn first_per_place(findings: &mut Vec<Finding>, graph: &Graph) {
     let mut position = vec![usize::MAX; graph.nodes.len()];
     for (pos, &ix) in graph.order.iter().enumerate() {
@@ -312,6 +325,7 @@ fn first_per_place(findings: &mut Vec<Finding>, graph: &Graph) {
             f.rule_id.clone(),
             f.path.clone(),
             f.secret.sha256().to_string(),
+            f.location,
         ))
     });
 }
@@ -488,6 +502,7 @@ struct Part {
     trees: HashSet<Oid>,
     packed_trees: Vec<u64>,
     blobs: HashMap<Oid, NodeIx>,
+    named: Vec<Oid>,
     gitlinks: u64,
 }
 
@@ -607,6 +622,7 @@ fn walk_trees(
             *all |= new;
         }
         walk.gitlinks += part.gitlinks;
+        walk.named.extend(part.named);
         for (blob, ix) in part.blobs {
             walk.blobs.entry(blob).or_insert(ix);
         }
@@ -694,7 +710,9 @@ impl Walker<'_> {
                         continue;
                     }
                 };
+                let mut named = false;
                 for entry in tree.iter() {
+                    named = named || self.ctx.scanner.name_holds_key(entry.name_bytes());
                     match entry.filemode() {
                         MODE_TREE => stack.push(as_ref(entry.id())),
                         MODE_GITLINK => part.gitlinks += 1,
@@ -705,6 +723,9 @@ impl Walker<'_> {
                             }
                         },
                     }
+                }
+                if named {
+                    part.named.push(tree_id);
                 }
             }
         }
@@ -737,6 +758,10 @@ fn walk_rootless(
     };
     for entry in tree.iter() {
         let path = format!("{prefix}{}", repo_path(entry.name_bytes()));
+        if ctx.scanner.name_holds_key(entry.name_bytes()) {
+            let at = provenance(path.clone(), None);
+            ctx.path_findings(&at, prefix.len(), &mut walk.metadata);
+        }
         match entry.filemode() {
             MODE_TREE => walk_rootless(repo, entry.id(), &format!("{path}/"), ctx, walk),
             MODE_GITLINK => walk.gitlinks += 1,
@@ -946,4 +971,134 @@ fn contents(
     let found = Rc::new(found);
     memo.insert(tree_id, Rc::clone(&found));
     found
+}
+
+/// Findings for keys in file, folder and submodule names: each path whose
+/// last name holds a key, at the commits that introduced it (the first one
+/// only, unless `--all-occurrences`): whose tree has the path while none of
+/// their parents' trees do. Costs nothing when no tree has such a name.
+fn name_findings(
+    repo: &Repository,
+    walk: &Walk,
+    packed: &PackedTrees,
+    opts: &HistoryOptions,
+    ctx: &ScanContext<'_>,
+    out: &mut Vec<Finding>,
+) {
+    let named: HashSet<Oid> = packed.named().chain(walk.named.iter().copied()).collect();
+    if named.is_empty() {
+        return;
+    }
+    let mut names = NamePaths {
+        repo,
+        packed,
+        named: &named,
+        ctx,
+        holds: HashMap::new(),
+        memo: HashMap::new(),
+    };
+    let mut first: HashSet<Rc<[u8]>> = HashSet::new();
+    for &ix in &walk.graph.order {
+        let node = &walk.graph.nodes[ix as usize];
+        let here = names.paths(node.tree);
+        if here.is_empty() {
+            continue;
+        }
+        let parents: Vec<NamedPaths> = node
+            .parents
+            .iter()
+            .map(|&p| names.paths(walk.graph.nodes[p as usize].tree))
+            .collect();
+        let mut commit = None;
+        for path in here.iter() {
+            if parents.iter().any(|pp| pp.binary_search(path).is_ok()) {
+                continue;
+            }
+            let shown = repo_path(path);
+            if ctx.config.repo_path_allowed(&shown)
+                || (!opts.all_occurrences && !first.insert(Rc::clone(path)))
+            {
+                continue;
+            }
+            let info = commit
+                .get_or_insert_with(|| commit_info_of(repo, node.id, ctx))
+                .clone();
+            let mut at = provenance(shown, info);
+            at.raw = super::git::non_utf8(path);
+            // Only the last name: a folder holding a key is its own path.
+            let last = at.path.rfind('/').map_or(0, |i| i + 1);
+            ctx.path_findings(&at, last, out);
+        }
+    }
+}
+
+/// The paths in a tree whose last name holds a key, sorted.
+type NamedPaths = Rc<Vec<Rc<[u8]>>>;
+
+/// Finds the paths of names holding keys, reading with libgit2 only the
+/// trees on the way to the trees listed as having such a name.
+struct NamePaths<'a> {
+    repo: &'a Repository,
+    packed: &'a PackedTrees,
+    /// The trees with an entry whose name holds a key.
+    named: &'a HashSet<Oid>,
+    ctx: &'a ScanContext<'a>,
+    /// Whether a packed tree has one of `named` below it (or is one).
+    holds: HashMap<Oid, bool>,
+    memo: HashMap<Oid, NamedPaths>,
+}
+
+impl NamePaths<'_> {
+    /// Whether the tree or a tree below it is one of `named`, answered from
+    /// the packed trees; a tree not read there may be.
+    fn may_hold(&mut self, tree: Oid) -> bool {
+        if self.named.contains(&tree) {
+            return true;
+        }
+        if let Some(&known) = self.holds.get(&tree) {
+            return known;
+        }
+        let Some(entries) = self.packed.entries(&tree) else {
+            return true;
+        };
+        let subtrees: Vec<Oid> = entries
+            .filter(|(_, kind)| *kind == EntryKind::Tree)
+            .map(|(id, _)| id)
+            .collect();
+        let holds = subtrees.into_iter().any(|t| self.may_hold(t));
+        self.holds.insert(tree, holds);
+        holds
+    }
+
+    fn paths(&mut self, tree_id: Oid) -> NamedPaths {
+        if let Some(p) = self.memo.get(&tree_id) {
+            return Rc::clone(p);
+        }
+        let mut found: Vec<Rc<[u8]>> = Vec::new();
+        let repo = self.repo;
+        if self.may_hold(tree_id) {
+            for entry in read_tree(repo, tree_id, self.ctx)
+                .iter()
+                .flat_map(|t| t.iter())
+            {
+                let name = entry.name_bytes();
+                if self.ctx.scanner.name_holds_key(name) {
+                    found.push(Rc::from(name));
+                }
+                if entry.filemode() == MODE_TREE {
+                    for sub in self.paths(entry.id()).iter() {
+                        let mut p = Vec::with_capacity(name.len() + 1 + sub.len());
+                        p.extend_from_slice(name);
+                        p.push(b'/');
+                        p.extend_from_slice(sub);
+                        found.push(Rc::from(p));
+                    }
+                }
+            }
+            found.sort();
+        }
+        let found = Rc::new(found);
+        self.memo.insert(tree_id, Rc::clone(&found));
+        found
+    }
 }

@@ -7,9 +7,11 @@
 //! parsed into entries of four bytes: the child's index among the packs'
 //! sorted object ids and its kind. Names are not kept (attribution finds
 //! paths again for the few blobs with findings), so this takes about a tenth
-//! of the trees' size. A tree that is not in a pack, or that names an object
-//! no pack holds (a loose object), is not kept: the walk reads it with
-//! libgit2.
+//! of the trees' size; but each name is checked as it is parsed, and the
+//! trees with an entry whose name holds a key are listed (attribution finds
+//! their paths again too). A tree that is not in a pack, or that names an
+//! object no pack holds (a loose object), is not kept: the walk reads it
+//! with libgit2.
 
 use git2::Oid;
 
@@ -61,11 +63,15 @@ pub struct PackedTrees {
     read: usize,
     /// `(index in ids) << 2 | kind`, for each entry of each tree.
     entries: Vec<u32>,
+    /// Indices of the trees read here with an entry (a file, folder or
+    /// submodule) whose name holds a key.
+    named: Vec<u32>,
 }
 
 impl PackedTrees {
-    /// Read the trees of `packs` on the current rayon pool.
-    pub fn read(packs: &[Pack]) -> PackedTrees {
+    /// Read the trees of `packs` on the current rayon pool; `names` says
+    /// whether an entry's name holds a key (see [`PackedTrees::named`]).
+    pub fn read(packs: &[Pack], names: &(dyn Fn(&[u8]) -> bool + Sync)) -> PackedTrees {
         let mut ids: Vec<[u8; SHA1_LEN]> =
             packs.iter().flat_map(|p| p.sorted_ids()).copied().collect();
         if packs.len() > 1 {
@@ -94,10 +100,12 @@ impl PackedTrees {
                 ObjectKind::Tree,
                 |_| true,
                 || (),
-                |_, _, bytes| trees.parse(bytes),
+                |_, _, bytes| trees.parse(bytes, names),
             );
             for (id, entries) in parsed {
-                let Some(entries) = entries else { continue };
+                let Some((entries, named)) = entries else {
+                    continue;
+                };
                 let Some(ix) = trees.index_of(&id) else {
                     continue;
                 };
@@ -108,6 +116,9 @@ impl PackedTrees {
                 trees.entries.extend_from_slice(&entries);
                 trees.spans[ix as usize] = (start, entries.len() as u32);
                 trees.read += 1;
+                if named {
+                    trees.named.push(ix);
+                }
             }
         }
         trees.entries.shrink_to_fit();
@@ -136,6 +147,11 @@ impl PackedTrees {
             return None;
         }
         Some(&self.entries[start as usize..(start + len) as usize])
+    }
+
+    /// The trees read here with an entry whose name holds a key.
+    pub fn named(&self) -> impl Iterator<Item = Oid> + '_ {
+        self.named.iter().map(|&ix| self.id_at(ix))
     }
 
     /// How many objects the packs hold: indices run from 0 to this.
@@ -173,10 +189,15 @@ impl PackedTrees {
     }
 
     /// Parse a tree's bytes (`<octal mode> <name>\0<20-byte id>`, repeated)
-    /// into entries; `None` if it is malformed or names an object that no
-    /// pack holds.
-    fn parse(&self, mut bytes: &[u8]) -> Option<Vec<u32>> {
+    /// into entries, and whether `names` says an entry's name holds a key;
+    /// `None` if it is malformed or names an object that no pack holds.
+    fn parse(
+        &self,
+        mut bytes: &[u8],
+        names: &(dyn Fn(&[u8]) -> bool + Sync),
+    ) -> Option<(Vec<u32>, bool)> {
         let mut out = Vec::with_capacity(bytes.len() / 32);
+        let mut named = false;
         while !bytes.is_empty() {
             let space = memchr::memchr(b' ', bytes)?;
             if space == 0 || space > 6 {
@@ -194,6 +215,7 @@ impl PackedTrees {
                 return None; // an empty name or an impossible mode: damage
             }
             let id = bytes.get(nul + 1..nul + 21)?;
+            named = named || names(&bytes[space + 1..nul]);
             bytes = &bytes[nul + 21..];
             let (kind, index) = match entry_kind(mode) {
                 EntryKind::Tree => (1, self.index_of_raw(id)?),
@@ -202,7 +224,7 @@ impl PackedTrees {
             };
             out.push(index << KIND_BITS | kind);
         }
-        Some(out)
+        Some((out, named))
     }
 }
 
@@ -284,7 +306,7 @@ mod tests {
         git(p, &["repack", "-adq"], None);
         let repo = git2::Repository::open(p).unwrap();
         let packs = open_packs(&p.join(".git/objects"));
-        let trees = PackedTrees::read(&packs);
+        let trees = PackedTrees::read(&packs, &|_| false);
 
         let tree_ids = tree_ids(&repo);
         assert!(tree_ids.len() > 30, "{} trees", tree_ids.len());
@@ -329,7 +351,7 @@ mod tests {
 
         let packs = open_packs(&p.join(".git/objects"));
         assert_eq!(packs.len(), 3);
-        let trees = PackedTrees::read(&packs);
+        let trees = PackedTrees::read(&packs, &|_| false);
         let repo = git2::Repository::open(p).unwrap();
         let tree_ids = tree_ids(&repo);
         assert_eq!(tree_ids.len(), 16, "a root and a `d` tree per commit");
@@ -364,7 +386,7 @@ mod tests {
             let mut bytes = bad.to_vec();
             bytes.extend([0u8; 20]);
             assert!(
-                trees.parse(&bytes).is_none(),
+                trees.parse(&bytes, &|_| false).is_none(),
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
@@ -390,8 +412,38 @@ mod tests {
         );
         let packs = open_packs(&p.join(".git/objects"));
         assert_eq!(packs.len(), 1);
-        let trees = PackedTrees::read(&packs);
+        let trees = PackedTrees::read(&packs, &|_| false);
         assert!(trees.entries(&Oid::from_str(&tree).unwrap()).is_none());
         assert!(trees.is_empty());
+    }
+
+    #[test]
+    fn trees_with_a_name_the_check_picks_are_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        git(p, &["init", "-q"], None);
+        std::fs::create_dir_all(p.join("a/flagged-dir/b")).unwrap();
+        std::fs::write(p.join("a/flagged-dir/b/x.txt"), "x\n").unwrap();
+        std::fs::write(p.join("a/y.txt"), "y\n").unwrap();
+        std::fs::write(p.join("flagged.txt"), "z\n").unwrap();
+        git(p, &["add", "-A"], None);
+        git(p, &["commit", "-q", "-m", "c"], None);
+        git(p, &["repack", "-adq"], None);
+        let packs = open_packs(&p.join(".git/objects"));
+        let trees = PackedTrees::read(&packs, &|name| name.starts_with(b"flagged"));
+        let repo = git2::Repository::open(p).unwrap();
+        let id = |rev: &str| repo.revparse_single(rev).unwrap().id();
+        let mut named: Vec<Oid> = trees.named().collect();
+        named.sort();
+        let mut want = vec![id("HEAD^{tree}"), id("HEAD:a")];
+        want.sort();
+        assert_eq!(
+            named, want,
+            "the trees holding the names, not their parents"
+        );
+        assert!(PackedTrees::read(&packs, &|_| false)
+            .named()
+            .next()
+            .is_none());
     }
 }

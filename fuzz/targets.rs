@@ -90,7 +90,16 @@ pub fn pack(data: &[u8]) {
         assert_eq!(before, ids.len(), "an object delivered twice");
     }
     let packs = [pack];
-    let trees = misar_scan::source::git_trees::PackedTrees::read(&packs);
+    let scanner = &shared().scanner;
+    let trees = misar_scan::source::git_trees::PackedTrees::read(&packs, &|name| {
+        scanner.name_holds_key(name)
+    });
+    for id in trees.named() {
+        assert!(
+            trees.index_of(&id).is_some(),
+            "a named tree is in the graph"
+        );
+    }
     for ix in 0..trees.object_count() as u32 {
         if let Some(children) = trees.children(ix) {
             for &child in children {

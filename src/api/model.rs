@@ -50,9 +50,14 @@ impl KeyEntry {
     /// server says lands in reports, logs and plans: call this on a list as
     /// soon as it is fetched, before anything is built from it.
     pub fn scrub(&mut self, secrets: &[&str]) {
+        // The keys named, then any key-shaped run at all (a key of another
+        // account, or one this run does not know, echoed all the same).
         let scrub = |s: &mut String| {
             if secrets.iter().any(|k| s.contains(k)) {
                 *s = crate::secret::scrub(s, secrets);
+            }
+            if let std::borrow::Cow::Owned(redacted) = crate::secret::redact_key_shaped(s) {
+                *s = redacted;
             }
         };
         let before = self.id.clone();
@@ -208,6 +213,24 @@ mod tests {
         assert!(parse_list(br#"{"success":true}"#).is_none());
         assert!(parse_list(br#"{"data":[]}"#).is_none());
         assert!(parse_list(b"<html>Welcome to the hotel wifi</html>").is_none());
+    }
+
+    #[test]
+    fn scrub_redacts_a_key_it_was_not_told_of() {
+        // Another leaked key (another account's, or one this run does not
+        // know) echoed in an entry planned for a different key.
+        const OTHER: &str = "ask_Q2v9XbL0pR7sT1uW3yZ5aC8eG4iK6mN0"; // misar-scan:allow (fake test key)
+        const KEY: &str = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"; // misar-scan:allow (fake test key)
+        let mut e = KeyEntry::from_value(&serde_json::json!({
+            "id": format!("id-{OTHER}"),
+            "name": format!("ci ({OTHER})"),
+            "prefix": "msk_u8jz...",
+        }))
+        .expect("valid entry");
+        e.scrub(&[KEY]);
+        assert!(!format!("{e:?}").contains(OTHER), "{e:?}");
+        assert_eq!(e.name.as_deref(), Some("ci (ask_Q2v9…)"));
+        assert!(e.id_scrubbed, "an id that held a key is never sent");
     }
 
     #[test]

@@ -598,6 +598,33 @@ pub(crate) fn snippet(
         // A run that starts before the window and reaches into it: look back
         // as far as the longest key the rules accept.
         let back = from.saturating_sub(4 + 128).max(line_start);
+        // The same secret written again on the line where no rule reports
+        // it (glued to a word, `headermsk_…`): every copy in the window.
+        // (Secrets from 4 KiB before the window on: bounded work per
+        // snippet on a minified line holding thousands of keys.)
+        let near = secrets.partition_point(|o| o.start < from.saturating_sub(4096).max(line_start));
+        let mut copies = Vec::new();
+        for o in secrets[near..last.max(near)]
+            .iter()
+            .filter(|o| o.end > line_start)
+        {
+            let needle = o.key.as_bytes();
+            if needle.len() < crate::secret::STEM_LEN {
+                continue;
+            }
+            let area = back..line_end.min(to + needle.len()).max(back);
+            copies.extend(
+                memchr::memmem::find_iter(&hay[area.clone()], needle)
+                    .map(|i| area.start + i)
+                    .filter(|&start| start != o.start && start + needle.len() > from)
+                    .map(|start| Redacted {
+                        start,
+                        end: start + needle.len(),
+                        shown: crate::secret::redact(&o.key),
+                    }),
+            );
+        }
+        spans.extend(copies);
         spans.extend(
             crate::secret::key_shaped_runs(&hay[..line_end], back, to)
                 .into_iter()
@@ -1018,6 +1045,33 @@ mod tests {
         assert_eq!(&s.text[s.key.clone()], "sig == 'msk_u8jz…'");
         let plain = snippet(hay.as_bytes(), 0, at("sig")..at(")"), &[], false);
         assert_eq!(plain.text, hay);
+    }
+
+    /// Found by the `scan` fuzz target: the key written again on its line
+    /// where no rule reports it (a letter before it) was shown in full.
+    #[test]
+    fn every_copy_of_a_secret_on_its_line_is_redacted() {
+        let hay = format!("k = '{KEY}'; header{KEY} + x{KEY}y");
+        let s = scanner();
+        let hits = s.hits(
+            hay.as_bytes(),
+            0,
+            hay.len(),
+            LinePos::START,
+            true,
+            &mut Vec::new(),
+        );
+        assert_eq!(
+            hits.len(),
+            1,
+            "only the first is a key by the boundary rule"
+        );
+        let text = &hits[0].snippet.text;
+        assert!(!text.contains(KEY), "{text}");
+        assert!(
+            text.starts_with("k = 'msk_u8jz…'; headermsk_u8jz… + xmsk_u8jz…"),
+            "{text}"
+        );
     }
 
     #[test]

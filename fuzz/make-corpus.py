@@ -6,7 +6,8 @@ a real git pack and index with deltas, a real git index, archives holding a
 key, encoded keys, the shipped rules, API answers, a JSON report. Every key
 here is fake (a fixed pseudo-random body). Needs git and python3; run it
 again after a format change and commit the result. Crashes the fuzzer finds
-are added to the same folders (and become regression tests).
+are added to the same folders (and become regression tests); this script
+leaves them there.
 """
 import gzip, io, json, os, shutil, struct, subprocess, sys, tarfile, tempfile, zipfile, base64
 
@@ -151,7 +152,8 @@ def stdin_seeds():
     put("stdin_keys", "keys", f"# keys to check\n{K1}\n\n{K2}\n  {K3}  \nnot a key\n")
 
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
+    # Seeds are rewritten in place; other files (crashes kept as
+    # regressions) stay.
     git_seeds(); delta_seeds(); archive_seeds(); scan_seeds(); rules_seeds()
     config_seeds(); api_seeds(); report_seeds(); stdin_seeds()
     print("corpus written to", OUT)

@@ -16,7 +16,7 @@
 //! With decoding on (the default), the prefilter also looks for the images
 //! of each prefix in base64, percent-encoding, `\u`/`\x` escapes and UTF-16,
 //! and decodes only around those hits ([`decode`]); after the base64 image
-//! of a text that announces base64 inside base64 ([`decode::CARRIERS`]) it
+//! of a text that announces base64 inside base64 (`decode::CARRIERS`) it
 //! decodes a bounded window and scans it once more, one level deep.
 //!
 //! Input may be any bytes: invalid UTF-8 around a key does not matter, and

@@ -163,17 +163,25 @@ const WRITTEN: &[&str] = &[
     "report.html",
 ];
 
+/// A sandbox whose `org/app` commits one key (`msk_` from `seed`) in
+/// `a.env`, and a fake API where that key is live (send only).
 #[cfg(unix)]
-#[test]
-fn planted_temporary_file_symlinks_do_not_redirect_writes() {
+fn one_live_key(seed: u64) -> (Sandbox, String, FakeApi) {
     let sandbox = Sandbox::new();
-    let root = sandbox.dir.path();
-    let key = key_from_seed("msk_", 701);
+    let key = key_from_seed("msk_", seed);
     let repo = sandbox.repo("org/app");
     repo.write("a.env", &format!("A={key}\n"));
     repo.commit("key");
     let api = FakeApi::start();
     api.add_key(&key, 1, &["send"]);
+    (sandbox, key, api)
+}
+
+#[cfg(unix)]
+#[test]
+fn planted_temporary_file_symlinks_do_not_redirect_writes() {
+    let (sandbox, key, api) = one_live_key(701);
+    let root = sandbox.dir.path();
 
     let outside = root.join("outside");
     std::fs::create_dir(&outside).unwrap();
@@ -219,14 +227,8 @@ fn planted_temporary_file_symlinks_do_not_redirect_writes() {
 #[cfg(unix)]
 #[test]
 fn an_audit_log_symlink_is_refused_and_its_target_untouched() {
-    let sandbox = Sandbox::new();
+    let (sandbox, key, api) = one_live_key(711);
     let root = sandbox.dir.path();
-    let key = key_from_seed("msk_", 711);
-    let repo = sandbox.repo("org/app");
-    repo.write("a.env", &format!("A={key}\n"));
-    repo.commit("key");
-    let api = FakeApi::start();
-    api.add_key(&key, 1, &["send"]);
 
     let outside = root.join("outside");
     std::fs::create_dir(&outside).unwrap();

@@ -305,3 +305,13 @@ impl std::fmt::Display for Silenced {
         write!(f, "configuration `{}` {}", self.path, parts.join("; "))
     }
 }
+/// The rules in force: the embedded ones, plus every `*.toml` in `dir`
+/// (a rule with a built-in id replaces it), minus `[rules] disable`.
+pub fn load_rules(dir: Option<&Path>, config: &RepoConfig) -> Result<RuleSet> {
+    let mut rules = match dir {
+        Some(dir) => RuleSet::embedded_and_dir(dir)?,
+        None => RuleSet::embedded()?,
+    };
+    config.apply_to_rules(&mut rules)?;
+    Ok(rules)
+}

@@ -22,9 +22,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::api::model::{parse_error_code, parse_list, scrub_entries};
-use crate::api::{ApiClient, BaseUrl, KeyEntry, RawResponse};
+use anyhow::Context;
+
+use crate::api::{ApiClient, BaseUrl, ClientOptions, KeyEntry, RawResponse};
+use crate::config::{ApiEnv, ENV_API_URL};
 use crate::finding::{Finding, KeyInfo, Verification};
 use crate::revoke::matching_entries;
+use crate::rules::RuleSet;
 use crate::secret::Secret;
 
 /// The default for `--verify-concurrency`.
@@ -287,6 +291,101 @@ impl Tally {
         }
         t
     }
+}
+
+impl std::fmt::Display for Tally {
+    /// `verification: 1 live, 2 not live, 0 unknown (distinct keys)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "verification: {} live, {} not live, {} unknown (distinct keys)",
+            self.live, self.not_live, self.unknown
+        )
+    }
+}
+
+/// How to reach the API: the client's timeouts and retries, and how many
+/// keys to check at once.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// Timeouts, retries, deadline (`no_proxy` is decided by [`client`]).
+    pub client: ClientOptions,
+    /// Keys checked at once.
+    pub concurrency: usize,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        Self {
+            client: ClientOptions::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+/// The API client for `opts` and the environment. Fails when
+/// `MISAR_API_URL` is set but refused by the base-URL policy; a loopback
+/// override bypasses proxies.
+pub fn client(opts: &ApiOptions, env: &ApiEnv) -> anyhow::Result<ApiClient> {
+    let override_url = env
+        .api_url
+        .as_deref()
+        .map(|u| BaseUrl::parse(u).with_context(|| format!("invalid `{ENV_API_URL}`")))
+        .transpose()?;
+    let opts = ClientOptions {
+        no_proxy: override_url.as_ref().is_some_and(BaseUrl::is_loopback),
+        ..opts.client.clone()
+    };
+    ApiClient::new(opts).context("failed to set up the HTTP client")
+}
+
+/// The API base for a finding's rule (or `MISAR_API_URL`), or why there is none.
+pub fn base_for(rules: &RuleSet, rule_id: &str, env: &ApiEnv) -> Result<BaseUrl, String> {
+    let rule_url = rules.get(rule_id).map(|r| r.api_base_url.as_str());
+    match (env.api_url.as_deref(), rule_url) {
+        (None, None) => Err(format!(
+            "rule `{rule_id}` is not loaded, so its API is unknown (pass `--rules`)"
+        )),
+        (over, rule) => BaseUrl::resolve(rule.unwrap_or_default(), over).map_err(|e| e.to_string()),
+    }
+}
+
+/// Verify the distinct keys of `findings` (those not already unknown).
+pub fn verify_with<'a>(
+    client: &ApiClient,
+    findings: impl Iterator<Item = &'a Finding>,
+    rules: &RuleSet,
+    env: &ApiEnv,
+    concurrency: usize,
+) -> HashMap<String, Checked> {
+    // Only key findings go to the API: lint findings about a key share its
+    // result through `secret_sha256`, and the other lints hold no Misar key.
+    let jobs: Vec<Job> = findings
+        .filter(|f| rules.lint(&f.rule_id).is_none())
+        .filter(|f| f.verification.reason().is_none())
+        .map(|f| Job {
+            secret: f.secret.clone(),
+            base: base_for(rules, &f.rule_id, env),
+        })
+        .collect();
+    if jobs.is_empty() {
+        return HashMap::new();
+    }
+    Verifier::new(client, concurrency).verify_all(jobs)
+}
+
+/// Verify every distinct key among `findings` and record the results in
+/// them; the tally of distinct keys by state.
+pub fn verify_findings(
+    findings: &mut [Finding],
+    rules: &RuleSet,
+    opts: &ApiOptions,
+    env: &ApiEnv,
+) -> anyhow::Result<Tally> {
+    let client = client(opts, env)?;
+    let results = verify_with(&client, findings.iter(), rules, env, opts.concurrency);
+    apply(findings, &results);
+    Ok(Tally::of(findings))
 }
 
 #[cfg(test)]

@@ -41,11 +41,15 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use serde_json::Value;
 
-use super::scan::{collect, ScanArgs, Scanned};
-use super::{hinted, sanitize, HintExt, Outcome};
+use super::messages::scan_notes;
+use super::progress::stderr_problems;
+use super::scan::ScanArgs;
+use super::{sanitize, Outcome};
 use crate::finding::Finding;
+use crate::hint::{hinted, HintExt};
 use crate::report::{self, Format};
 use crate::rules::Severity;
+use crate::scan::Scanned;
 
 /// Options of `ci`.
 #[derive(Debug, Args)]
@@ -666,6 +670,7 @@ fn github(args: GithubArgs, env: &GithubEnv) -> Result<Outcome> {
     Ok(Outcome {
         findings: if args.fail_on_findings { n } else { 0 },
         incomplete: scanned.incomplete,
+        ..Outcome::default()
     })
 }
 
@@ -720,7 +725,8 @@ fn run_plan(
         }
     }
     let scan = scan_args(args, repo, range.as_deref())?;
-    let scanned = collect(&scan)?;
+    let scanned = crate::scan::run(&scan.options()?, &stderr_problems())?;
+    scan_notes(&scanned);
     let bytes = report::render(Format::Sarif, &scanned.report(false))?;
     if let Some(dir) = sarif.parent() {
         std::fs::create_dir_all(dir)

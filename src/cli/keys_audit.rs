@@ -23,18 +23,19 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::scan::load_rules;
-use super::verify::{client, ApiArgs};
+use super::args::ApiArgs;
 use super::{sanitize, write_output, Outcome};
 use crate::api::model::scrub_entries;
 use crate::api::{ApiClient, BaseUrl, KeyEntry};
 use crate::audit::{self, Audit, Check, KeyAudit, ReportKey, Thresholds};
+use crate::config::load_rules;
 use crate::config::{ApiEnv, RepoConfig, ENV_ADMIN_KEY, ENV_API_URL};
 use crate::engine::Scanner;
 use crate::recover;
 use crate::rules::RuleSet;
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
+use crate::verify::client;
 use crate::verify::{judge, Answer};
 
 /// Options of `keys`.
@@ -136,7 +137,7 @@ fn run_audit(args: AuditArgs) -> Result<Outcome> {
              hint: set it to a key of the account that holds `keys:manage` (in the environment, never as an argument)"
         );
     };
-    let rules = load_rules(args.rules.as_ref(), &RepoConfig::empty())?;
+    let rules = load_rules(args.rules.as_deref(), &RepoConfig::empty())?;
     let prefixes: Vec<&str> = rules.rules().iter().map(|r| r.prefix.as_str()).collect();
     let thresholds = Thresholds {
         unused_days: args.unused_days,
@@ -150,7 +151,7 @@ fn run_audit(args: AuditArgs) -> Result<Outcome> {
         None => Vec::new(),
     };
     let base = audit_base(&rules, &env, &admin)?;
-    let client = client(&args.api, &env)?;
+    let client = client(&args.api.options()?, &env)?;
     let mut entries = list_keys(&client, &base, &admin)?;
     // A hostile or broken server could echo a key back (in a name, a date):
     // scrub the list before anything is built from it, because messages and
@@ -221,6 +222,7 @@ fn run_audit(args: AuditArgs) -> Result<Outcome> {
     Ok(Outcome {
         findings: result.finding_count(),
         incomplete,
+        ..Outcome::default()
     })
 }
 

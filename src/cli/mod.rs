@@ -5,10 +5,13 @@
 
 #![allow(clippy::print_stderr)]
 
+pub mod args;
 pub mod ci;
 pub mod docs;
 pub mod install_hook;
 pub mod keys_audit;
+pub mod messages;
+pub mod progress;
 pub mod report_cmd;
 pub mod revoke;
 pub mod rules_cmd;
@@ -16,10 +19,7 @@ pub mod scan;
 pub mod sweep;
 pub mod verify;
 
-use std::io::Write;
-use std::path::PathBuf;
-
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 /// Find leaked Misar API keys (msk_, ask_, mdk_) in files and git history.
 #[derive(Debug, Parser)]
@@ -67,18 +67,6 @@ pub enum Command {
     Report(report_cmd::ReportArgs),
 }
 
-/// When to colour human output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ColorChoice {
-    /// On a terminal, unless `NO_COLOR` is set.
-    #[default]
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
-}
-
 /// What a command did, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Outcome {
@@ -86,13 +74,19 @@ pub struct Outcome {
     pub findings: usize,
     /// Something could not be read or done.
     pub incomplete: bool,
+    /// The run stopped on purpose before its end (`sweep
+    /// --stop-after-revocations`, which simulates a crash for tests).
+    pub stopped: bool,
 }
 
 impl Outcome {
-    /// 0 nothing to report, 1 findings, 2 incomplete (SPEC §3). An incomplete
-    /// scan is never reported as clean, even when it found something.
+    /// 0 nothing to report, 1 findings, 2 incomplete (SPEC §3), 3 stopped
+    /// before the end. An incomplete scan is never reported as clean, even
+    /// when it found something.
     pub fn exit_code(self) -> u8 {
-        if self.incomplete {
+        if self.stopped {
+            3
+        } else if self.incomplete {
             2
         } else if self.findings > 0 {
             1
@@ -120,116 +114,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 pub use crate::sanitize::sanitize;
-
-/// What to do next about an error, attached with [`HintExt::hint`] and
-/// printed by [`print_error`] as a `hint:` line under the error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hint(pub String);
-
-impl std::fmt::Display for Hint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Attach a [`Hint`] to an error.
-pub trait HintExt<T> {
-    /// Add `hint` (what the user should do next) to the error, if any.
-    fn hint(self, hint: impl Into<String>) -> anyhow::Result<T>;
-}
-
-impl<T, E> HintExt<T> for Result<T, E>
-where
-    E: Into<anyhow::Error>,
-{
-    fn hint(self, hint: impl Into<String>) -> anyhow::Result<T> {
-        self.map_err(|e| e.into().context(Hint(hint.into())))
-    }
-}
-
-/// An error with a hint, for `bail!`-like early returns.
-pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::msg(message.into()).context(Hint(hint.into()))
-}
-
-/// The error line (the chain on one line after `error:`) and the `hint:`
-/// line, if the error carries a [`Hint`].
-pub fn error_lines(err: &anyhow::Error) -> Vec<String> {
-    let hint = err.downcast_ref::<Hint>().map(|h| h.0.clone());
-    let chain: Vec<String> = err
-        .chain()
-        .map(|e| e.to_string())
-        .filter(|m| Some(m) != hint.as_ref())
-        .collect();
-    let mut lines = vec![format!("error: {}", sanitize(&chain.join(": ")))];
-    if let Some(hint) = hint {
-        lines.push(format!("hint: {}", sanitize(&hint)));
-    }
-    lines
-}
-
-/// Print an error chain on one line after `error:`, then its `hint:` line.
-pub fn print_error(err: &anyhow::Error) {
-    for line in error_lines(err) {
-        eprintln!("{line}");
-    }
-}
-
-/// Whether `err` is a closed stdout (e.g. piped into `head`): a normal exit.
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// Write report bytes to `--output` or stdout.
-pub fn write_output(output: Option<&PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
-    use anyhow::Context;
-    match output {
-        Some(path) => std::fs::write(path, bytes)
-            .with_context(|| format!("failed to write report to `{}`", path.display())),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(bytes)?;
-            stdout.flush()?;
-            Ok(())
-        }
-    }
-}
-
-/// Whether to colour output that goes to stdout.
-pub fn use_color(choice: ColorChoice, to_stdout: bool) -> bool {
-    use std::io::IsTerminal;
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_stdout
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    }
-}
+pub use args::ColorChoice;
+pub use messages::{error_lines, is_broken_pipe, print_error, use_color, write_output};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hints_print_on_their_own_line() {
-        let err: anyhow::Result<()> = Err(anyhow::anyhow!("inner"));
-        let err = err
-            .map_err(|e| e.context("outer"))
-            .hint("do `this`")
-            .unwrap_err();
-        assert_eq!(
-            error_lines(&err),
-            ["error: outer: inner", "hint: do `this`"]
-        );
-        let plain = anyhow::anyhow!("no hint");
-        assert_eq!(error_lines(&plain), ["error: no hint"]);
-    }
 
     #[test]
     fn the_command_line_definition_is_consistent() {

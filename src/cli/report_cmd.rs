@@ -19,8 +19,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use super::scan::load_rules;
 use super::Outcome;
+use crate::config::load_rules;
 use crate::config::RepoConfig;
 use crate::engine::Scanner;
 use crate::report::sweep::write_reports;
@@ -101,7 +101,7 @@ fn merge(args: MergeArgs) -> Result<Outcome> {
         .with_context(|| format!("failed to create `{}`", out.display()))?;
     merged.save(out)?;
     write_atomic(&out.join(AUDIT_FILE), &audit)?;
-    let rules = load_rules(args.rules.as_ref(), &RepoConfig::empty())?;
+    let rules = load_rules(args.rules.as_deref(), &RepoConfig::empty())?;
     let scanner = Scanner::new(&rules, &[]);
     let incomplete = merged.repos.values().any(|r| r.incomplete);
     write_reports(out, &merged, &rules, &scanner, incomplete)?;

@@ -25,16 +25,17 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 
-use super::scan::load_rules;
-use super::verify::{base_for, client, verify_with, ApiArgs, KeySource};
+use super::args::{ApiArgs, KeySource};
 use super::{sanitize, write_output, Outcome};
 use crate::api::model::{parse_error_code, parse_success, scrub_entries};
 use crate::api::{ApiClient, BaseUrl, KeyEntry};
+use crate::config::load_rules;
 use crate::config::{ApiEnv, RepoConfig};
 use crate::engine::Scanner;
 use crate::finding::{Finding, Verification};
 use crate::revoke::{plan, Credential, Listing, RevocationStep};
 use crate::secret::Secret;
+use crate::verify::{base_for, client, verify_with};
 use crate::verify::{judge, verify_one, Answer, Checked};
 
 /// The default audit log, in the current directory.
@@ -186,7 +187,7 @@ struct KeyReport {
 
 /// Run `revoke`.
 pub fn run(args: RevokeArgs) -> Result<Outcome> {
-    let rules = load_rules(args.rules.as_ref(), &RepoConfig::empty())?;
+    let rules = load_rules(args.rules.as_deref(), &RepoConfig::empty())?;
     let scanner = Scanner::new(&rules, &[]);
     let (loaded, input_incomplete) = args.source.load(&rules, &scanner, true)?;
     let mut audit = Audit::open(&args.audit_log, !args.yes)?;
@@ -203,7 +204,7 @@ pub fn run(args: RevokeArgs) -> Result<Outcome> {
     if let Some(admin) = &env.admin_key {
         keys.sort_by_key(|f| f.secret.sha256() == admin.sha256());
     }
-    let client = client(&args.api, &env)?;
+    let client = client(&args.api.options()?, &env)?;
     if !args.yes {
         eprintln!("dry run: nothing will be revoked; pass `--yes` to act");
     }
@@ -333,6 +334,7 @@ pub fn run(args: RevokeArgs) -> Result<Outcome> {
     Ok(Outcome {
         findings: reports.iter().filter(|r| r.live_left).count(),
         incomplete: input_incomplete || reports.iter().any(|r| r.problem),
+        ..Outcome::default()
     })
 }
 

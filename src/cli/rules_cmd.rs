@@ -47,7 +47,7 @@ pub enum RulesAction {
 pub fn run(args: RulesArgs) -> Result<Outcome> {
     match args.action {
         RulesAction::List { rules } => {
-            let set = super::scan::load_rules(rules.as_ref(), &RepoConfig::empty())?;
+            let set = crate::config::load_rules(rules.as_deref(), &RepoConfig::empty())?;
             for r in set.rules() {
                 println!(
                     "{:<40} key   {:<6} body {}-{} base62  {:<14} {}",
@@ -66,7 +66,7 @@ pub fn run(args: RulesArgs) -> Result<Outcome> {
             Ok(Outcome::default())
         }
         RulesAction::Check { rules } => {
-            let set = super::scan::load_rules(rules.as_ref(), &RepoConfig::empty())?;
+            let set = crate::config::load_rules(rules.as_deref(), &RepoConfig::empty())?;
             let mut failures = check_rule_examples(&set);
             failures.extend(crate::lint::check_lint_examples(&set));
             for f in &failures {
@@ -91,6 +91,7 @@ pub fn run(args: RulesArgs) -> Result<Outcome> {
             Ok(Outcome {
                 findings: failures.len(),
                 incomplete: false,
+                ..Outcome::default()
             })
         }
     }

@@ -8,19 +8,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{hinted, sanitize, use_color, write_output, ColorChoice, HintExt, Outcome};
-use crate::baseline::{Baseline, BaselineEntry};
-use crate::config::RepoConfig;
-use crate::engine::Scanner;
-use crate::finding::{sort_and_dedup, Finding};
-use crate::lint::{key_lints, ContentLinter, GitIndex};
-use crate::report::{self, Format, Report};
-use crate::rules::RuleSet;
-use crate::source::fs::{scan_paths, WalkOptions};
-use crate::source::git_history::{scan_history, HistoryOptions};
-use crate::source::git_range::{scan_range, RangeSpec};
-use crate::source::staged::scan_staged;
-use crate::source::{ProblemKind, Problems, ScanContext, Stats};
+use super::args::{ApiArgs, ColorChoice};
+use super::messages::{scan_notes, use_color, write_output};
+use super::progress::stderr_problems;
+use super::Outcome;
+use crate::report::{self, Format};
+use crate::scan::ScanOptions;
 
 /// Options of `scan`.
 #[derive(Debug, Args)]
@@ -166,71 +159,41 @@ pub struct ScanArgs {
     pub verify: bool,
 
     #[command(flatten)]
-    pub api: super::verify::ApiArgs,
+    pub api: ApiArgs,
 }
 
-/// Load the rules in force: embedded, plus `--rules DIR`, minus `[rules] disable`.
-pub fn load_rules(dir: Option<&PathBuf>, config: &RepoConfig) -> Result<RuleSet> {
-    let mut rules = match dir {
-        Some(dir) => RuleSet::embedded_and_dir(dir)?,
-        None => RuleSet::embedded()?,
-    };
-    config.apply_to_rules(&mut rules)?;
-    Ok(rules)
-}
-
-/// Problems are printed on standard error as they happen.
-pub fn stderr_problems() -> Problems {
-    Problems::new(Box::new(|kind, message| {
-        let label = match kind {
-            ProblemKind::Warning => "warning",
-            ProblemKind::Unread => "error",
-        };
-        eprintln!("{label}: {}", sanitize(message));
-    }))
-}
-
-/// What a scan found, after allow-lists, lints, the baseline and
-/// `--verify`, ready to render.
-#[derive(Debug)]
-pub struct Scanned {
-    /// Findings, sorted and de-duplicated.
-    pub findings: Vec<Finding>,
-    /// The rules in force.
-    pub rules: RuleSet,
-    /// Baseline entries that matched nothing.
-    pub stale: Vec<BaselineEntry>,
-    /// Totals.
-    pub stats: Stats,
-    /// Whether something could not be read.
-    pub incomplete: bool,
-    /// `fs`, `git`, `range` or `staged` (SARIF `automationDetails.id`).
-    pub mode: &'static str,
-    /// Whether keys are shown redacted.
-    pub redact: bool,
-    /// What the configuration turned off, if anything.
-    pub silenced: Option<crate::config::Silenced>,
-}
-
-impl Scanned {
-    /// The report of this scan.
-    pub fn report(&self, color: bool) -> Report<'_> {
-        Report {
-            findings: &self.findings,
-            rules: &self.rules,
-            stale_baseline: &self.stale,
-            stats: self.stats,
-            incomplete: self.incomplete,
-            redact: self.redact,
-            color,
-            mode: self.mode,
-        }
+impl ScanArgs {
+    /// The library's options for these flags.
+    pub fn options(&self) -> Result<ScanOptions> {
+        Ok(ScanOptions {
+            paths: self.paths.clone(),
+            git: self.git,
+            range: self.range.clone(),
+            staged: self.staged,
+            all_occurrences: self.all_occurrences,
+            all_objects: self.all_objects,
+            rules: self.rules.clone(),
+            baseline: self.baseline.clone(),
+            writing_baseline: self.write_baseline.is_some(),
+            no_redact: self.no_redact,
+            no_decode: self.no_decode,
+            no_archives: self.no_archives,
+            archive_limit_mib: self.archive_limit,
+            no_ignore: self.no_ignore,
+            skip_hidden: self.skip_hidden,
+            follow: self.follow,
+            threads: self.threads,
+            config: self.config.clone(),
+            no_config: self.no_config,
+            verify: self.verify.then(|| self.api.options()).transpose()?,
+        })
     }
 }
 
 /// Run `scan`.
 pub fn run(args: ScanArgs) -> Result<Outcome> {
-    let scanned = collect(&args)?;
+    let scanned = crate::scan::run(&args.options()?, &stderr_problems())?;
+    scan_notes(&scanned);
     if let Some(path) = &args.write_baseline {
         let mut report = scanned.report(false);
         report.redact = true;
@@ -241,8 +204,8 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
             path.display()
         );
         return Ok(Outcome {
-            findings: 0,
             incomplete: scanned.incomplete,
+            ..Outcome::default()
         });
     }
     let color = args.format == Format::Human && use_color(args.color, args.output.is_none());
@@ -263,139 +226,6 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     Ok(Outcome {
         findings: scanned.findings.len(),
         incomplete: scanned.incomplete,
-    })
-}
-
-/// Scan as `args` say and return the findings without rendering them (the
-/// baseline and `--verify` are applied unless `--write-baseline` is given).
-pub fn collect(args: &ScanArgs) -> Result<Scanned> {
-    if args.range.is_some() && !args.git {
-        return Err(hinted(
-            "`--range` selects commits, so it needs `--git`",
-            "run `misar-scan scan --git --range BASE..HEAD` (add the repository path after `--git` if it is not `.`)",
-        ));
-    }
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
-    // For git scans the configuration lives at the root of the work tree,
-    // wherever in it the command runs.
-    let config_root = if args.git || args.staged {
-        let flag = if args.staged { "--staged" } else { "--git" };
-        crate::source::git::open_repo(&paths[0])
-            .hint(format!(
-                "`{flag}` reads a git repository: run it inside a clone, name one (`misar-scan scan --git path/to/repo`), or drop `{flag}` to scan the files"
-            ))?
-            .workdir()
-            .map(PathBuf::from)
-            .unwrap_or_else(|| paths[0].clone())
-    } else {
-        paths[0].clone()
-    };
-    let config = if args.no_config {
-        RepoConfig::empty()
-    } else {
-        RepoConfig::discover(args.config.as_deref(), Some(&config_root))?
-    };
-    let rules = load_rules(args.rules.as_ref(), &config)?;
-    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-    let scanner = Scanner::with_decoding(&rules, &config.placeholder_words, !args.no_decode);
-    let linter = ContentLinter::new(&rules);
-    let problems = stderr_problems();
-    let redact = !args.no_redact || args.write_baseline.is_some();
-    let ctx = ScanContext {
-        scanner: &scanner,
-        rules: &rules,
-        config: &config,
-        redact,
-        archives: !args.no_archives,
-        archive_limit: args.archive_limit << 20,
-        problems: &problems,
-        linter: linter.as_ref(),
-    };
-    if args.git && paths.len() > 1 {
-        return Err(hinted(
-            format!(
-                "`--git` scans one repository, but {} paths were given",
-                paths.len()
-            ),
-            "scan each repository on its own, or use `misar-scan sweep DIR` for every repository under a folder",
-        ));
-    }
-    let (mode, (mut findings, stats)) = if args.staged {
-        ("staged", scan_staged(&paths[0], &ctx)?)
-    } else if let Some(range) = &args.range {
-        let range = RangeSpec::parse(range)?;
-        ("range", scan_range(&paths[0], &range, args.threads, &ctx)?)
-    } else if args.git {
-        let opts = HistoryOptions {
-            all_occurrences: args.all_occurrences,
-            all_objects: args.all_objects,
-            threads: args.threads,
-        };
-        ("git", scan_history(&paths[0], &opts, &ctx)?)
-    } else {
-        let walk = WalkOptions {
-            no_ignore: args.no_ignore,
-            skip_hidden: args.skip_hidden,
-            follow: args.follow,
-            threads: args.threads,
-        };
-        let found = scan_paths(&paths, &walk, &ctx);
-        let missing: Vec<&PathBuf> = paths
-            .iter()
-            .filter(|p| {
-                p.symlink_metadata()
-                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
-            })
-            .collect();
-        if let Some(first) = missing.first() {
-            eprintln!(
-                "hint: `{}` does not exist: check the spelling (relative paths start from the current directory)",
-                sanitize(&first.display().to_string())
-            );
-        }
-        ("fs", found)
-    };
-    // Key-hygiene lints over the keys found. A staged `.env` is about to be
-    // committed and a history finding was; a file on disk is committed when
-    // git's index holds it.
-    let mut index = GitIndex::default();
-    let lints = key_lints(&findings, &rules, &mut |f| {
-        mode != "fs" || index.tracked(std::path::Path::new(&f.path))
-    });
-    findings.extend(lints);
-    sort_and_dedup(&mut findings);
-    let incomplete = problems.incomplete();
-
-    let mut stale = Vec::new();
-    if args.write_baseline.is_none() {
-        stale = match &baseline {
-            Some(b) => b.apply(&mut findings),
-            None => Vec::new(),
-        };
-        for entry in &stale {
-            eprintln!(
-                "warning: stale baseline entry: {} in `{}` (secret_sha256 {}) matched nothing",
-                entry.rule_id,
-                sanitize(&entry.path),
-                entry.secret_sha256
-            );
-        }
-        if args.verify {
-            super::verify::verify_findings(&mut findings, &rules, &args.api)?;
-        }
-    }
-    Ok(Scanned {
-        findings,
-        rules,
-        stale,
-        stats,
-        incomplete,
-        mode,
-        redact,
-        silenced: config.silenced(),
+        ..Outcome::default()
     })
 }

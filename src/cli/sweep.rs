@@ -39,11 +39,11 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::args::ApiArgs;
 use super::revoke::{execute, listing_for, verification_text, Audit, NOT_ATTEMPTED};
-use super::scan::load_rules;
-use super::verify::{base_for, client, ApiArgs};
 use super::{sanitize, Outcome};
 use crate::api::{BaseUrl, KeyEntry};
+use crate::config::load_rules;
 use crate::config::{ApiEnv, RepoConfig};
 use crate::engine::Scanner;
 use crate::finding::{sort_and_dedup, Verification};
@@ -57,6 +57,7 @@ use crate::sweep::{
     discover, ref_tips, shallow_reason, Action, FoundRepo, PlannedDelete, RepoRecord, Shard,
     Status, SweepState, AUDIT_FILE,
 };
+use crate::verify::{base_for, client};
 use crate::verify::{Checked, Job, Verifier};
 
 /// The default report folder.
@@ -223,7 +224,7 @@ const NO_CONSENT: &str = "`--revoke` without `--yes`, and standard input is not 
 pub fn run(args: SweepArgs) -> Result<Outcome> {
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let config = RepoConfig::empty();
-    let rules = load_rules(args.rules.as_ref(), &config)?;
+    let rules = load_rules(args.rules.as_deref(), &config)?;
     let scanner = Scanner::with_decoding(&rules, &[], !args.no_decode);
     // The webhook lints run so that what they match (a hard-coded signing
     // secret beside a key) is redacted in key snippets; their own findings
@@ -379,7 +380,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
 
     // Verify each distinct key once.
     let env = ApiEnv::from_env();
-    let client = client(&args.api, &env)?;
+    let client = client(&args.api.options()?, &env)?;
     let jobs: Vec<Job> = state
         .keys
         .values()
@@ -722,6 +723,7 @@ pub fn exit_outcome(state: &SweepState, incomplete: bool) -> Outcome {
         incomplete: incomplete
             || state.repos.values().any(|r| r.incomplete)
             || state.keys.values().any(|k| k.action.is_problem()),
+        ..Outcome::default()
     }
 }
 

@@ -1,0 +1,149 @@
+//! Flag groups shared by several commands: how to reach the API, where keys
+//! come from, colour. Each turns into the library's plain options.
+
+#![allow(clippy::print_stderr)]
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+
+use crate::api::ClientOptions;
+use crate::engine::Scanner;
+use crate::recover::{self, Loaded};
+use crate::rules::RuleSet;
+use crate::sanitize::sanitize;
+use crate::verify::{ApiOptions, DEFAULT_CONCURRENCY};
+
+/// When to colour human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// How to talk to the API: concurrency, timeouts, retries, deadline.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Verification")]
+pub struct ApiArgs {
+    /// Verify at most N keys at once.
+    ///
+    /// Each distinct key is checked with one `GET /api/v1/keys` (plus retries).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=1024), usize::from))]
+    pub verify_concurrency: usize,
+
+    /// Seconds allowed for one API request, from connecting to the last byte.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub verify_timeout: f64,
+
+    /// Retries of an answer that is not final: 429, 5xx, timeouts, refused
+    /// connections, bodies that are not Misar's.
+    ///
+    /// Waits between attempts grow exponentially (from 0.5 s, capped at 8 s, with
+    /// jitter) and are at least the server's `Retry-After`.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub verify_retries: u32,
+
+    /// Total seconds for all API calls of the run; keys left unchecked are unknown.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    pub verify_deadline: f64,
+
+    /// First backoff in milliseconds (for tests).
+    #[arg(long, value_name = "MS", default_value_t = 500, hide = true)]
+    pub verify_backoff_ms: u64,
+}
+
+fn seconds(flag: &str, secs: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("`--{flag}` must be a positive number of seconds, got `{secs}`"))
+}
+
+impl ApiArgs {
+    /// The library's options for these flags; a timeout that is not a
+    /// positive number of seconds is an error.
+    pub fn options(&self) -> Result<ApiOptions> {
+        let timeout = seconds("verify-timeout", self.verify_timeout)?;
+        Ok(ApiOptions {
+            client: ClientOptions {
+                request_timeout: timeout,
+                connect_timeout: timeout.min(Duration::from_secs(5)),
+                retries: self.verify_retries,
+                deadline: seconds("verify-deadline", self.verify_deadline)?,
+                backoff_base: Duration::from_millis(self.verify_backoff_ms),
+                ..ClientOptions::default()
+            },
+            concurrency: self.verify_concurrency,
+        })
+    }
+}
+
+/// Where the keys come from.
+#[derive(Debug, Clone, Args)]
+pub struct KeySource {
+    /// A JSON report from `misar-scan scan -f json` (same as `--report`).
+    #[arg(value_name = "REPORT", conflicts_with_all = ["report", "stdin"])]
+    pub report_path: Option<PathBuf>,
+
+    /// A JSON report from `misar-scan scan -f json`.
+    ///
+    /// Reports are redacted by default: each key is read back from the file
+    /// (or, for history findings, the commit) the report names — its content,
+    /// its name, or the commit's or tag's author, committer, tagger or
+    /// message — and used only if its SHA-256 equals the report's `secret_sha256`. Run from the
+    /// directory the scan ran in. Reports made with `--no-redact` work too.
+    #[arg(long, value_name = "FILE", conflicts_with = "stdin")]
+    pub report: Option<PathBuf>,
+
+    /// Read keys from standard input, one per line (`#` comments and blank lines skipped).
+    #[arg(long)]
+    pub stdin: bool,
+}
+
+impl KeySource {
+    /// Load the keys; problems with the input are printed and make the run incomplete.
+    pub fn load(
+        &self,
+        rules: &RuleSet,
+        scanner: &Scanner,
+        redact: bool,
+    ) -> Result<(Vec<Loaded>, bool)> {
+        if self.stdin {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                eprintln!("reading keys from standard input, one per line (end with Ctrl-D)");
+            }
+            let (loaded, problems) = recover::from_lines(stdin.lock(), rules, scanner, redact)?;
+            for p in &problems {
+                eprintln!("warning: {}", sanitize(p));
+            }
+            return Ok((loaded, !problems.is_empty()));
+        }
+        let Some(path) = self.report.as_ref().or(self.report_path.as_ref()) else {
+            bail!("no keys given: pass a JSON report (`REPORT` or `--report FILE`) or `--stdin`");
+        };
+        let loaded = recover::from_report(path, rules, scanner, redact)?;
+        let mut incomplete = false;
+        for l in &loaded {
+            if let Some(p) = &l.problem {
+                incomplete = true;
+                eprintln!(
+                    "warning: `{}` in `{}` line {}: {}",
+                    l.finding.secret.redacted(),
+                    sanitize(&l.finding.path),
+                    l.finding.line,
+                    sanitize(p)
+                );
+            }
+        }
+        Ok((loaded, incomplete))
+    }
+}

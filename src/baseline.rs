@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::finding::Finding;
+use crate::finding::{Finding, FindingRecord};
 
 /// The identity of an accepted finding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -25,11 +25,23 @@ pub struct BaselineEntry {
     pub secret_sha256: String,
 }
 
+/// A JSON report, or a bare list of its findings; either way, records of
+/// the one finding type (only the identity fields are needed).
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum ReportShape {
-    Report { findings: Vec<BaselineEntry> },
-    List(Vec<BaselineEntry>),
+    Report { findings: Vec<FindingRecord> },
+    List(Vec<FindingRecord>),
+}
+
+impl From<FindingRecord> for BaselineEntry {
+    fn from(r: FindingRecord) -> Self {
+        Self {
+            rule_id: r.rule_id,
+            path: r.path,
+            secret_sha256: r.secret_sha256,
+        }
+    }
 }
 
 /// A loaded baseline.
@@ -49,8 +61,10 @@ impl Baseline {
                 path.display()
             )
         })?;
-        let mut entries = match shape {
-            ReportShape::Report { findings } | ReportShape::List(findings) => findings,
+        let mut entries: Vec<BaselineEntry> = match shape {
+            ReportShape::Report { findings } | ReportShape::List(findings) => {
+                findings.into_iter().map(BaselineEntry::from).collect()
+            }
         };
         let mut seen = HashSet::new();
         entries.retain(|e| seen.insert(e.clone()));

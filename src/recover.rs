@@ -38,7 +38,7 @@ use serde::Deserialize;
 use crate::engine::decode::Encoding;
 use crate::engine::location::LinePos;
 use crate::engine::{Candidate, Scanner, Snippet};
-use crate::finding::{CommitInfo, Finding, Location, Verification};
+use crate::finding::{CommitInfo, Finding, FindingRecord, Location, Verification};
 use crate::rules::{Rule, RuleSet, Severity};
 use crate::secret::{redact, sha256_hex, Secret};
 
@@ -53,44 +53,7 @@ pub struct Loaded {
 
 #[derive(Deserialize)]
 struct ReportDoc {
-    findings: Vec<ReportFinding>,
-}
-
-#[derive(Deserialize)]
-struct ReportFinding {
-    rule_id: String,
-    #[serde(default)]
-    rule_name: Option<String>,
-    #[serde(default)]
-    product: Option<String>,
-    path: String,
-    /// Where the key sits (`file` when absent: reports made before locations).
-    #[serde(default)]
-    location: Option<String>,
-    /// The bytes of `path` in hex, when they are not UTF-8.
-    #[serde(default)]
-    path_hex: Option<String>,
-    #[serde(default)]
-    line: usize,
-    #[serde(default)]
-    column: usize,
-    #[serde(default)]
-    end_column: usize,
-    #[serde(default)]
-    offset: Option<u64>,
-    #[serde(default)]
-    secret: String,
-    secret_sha256: String,
-    #[serde(default)]
-    snippet: String,
-    #[serde(default)]
-    commit: Option<String>,
-    #[serde(default)]
-    author: Option<String>,
-    #[serde(default)]
-    date: Option<String>,
-    #[serde(default)]
-    encoding: Option<String>,
+    findings: Vec<FindingRecord>,
 }
 
 /// The rule a key belongs to: the one whose prefix it starts with (longest wins).
@@ -127,7 +90,7 @@ pub fn from_report(
 }
 
 fn load_one(
-    rf: ReportFinding,
+    rf: FindingRecord,
     rules: &RuleSet,
     scanner: &Scanner,
     repo: Option<&git2::Repository>,
@@ -175,7 +138,7 @@ pub fn finding_from_json(
     rules: &RuleSet,
     scanner: &Scanner,
 ) -> Result<Finding> {
-    let rf: ReportFinding = serde_json::from_value(value.clone())
+    let rf: FindingRecord = serde_json::from_value(value.clone())
         .context("invalid finding: expected an object of a misar-scan JSON report")?;
     let sha = rf.secret_sha256.to_ascii_lowercase();
     // Keep only the stem even if the report was made with `--no-redact`.
@@ -196,7 +159,7 @@ pub fn key_from_repo(
     sha: &str,
     scanner: &Scanner,
 ) -> Option<Secret> {
-    let rf: ReportFinding = serde_json::from_value(finding.clone()).ok()?;
+    let rf: FindingRecord = serde_json::from_value(finding.clone()).ok()?;
     rf.commit.as_ref()?;
     recover(&rf, sha, scanner, Some(repo), false, true)
         .ok()
@@ -298,7 +261,7 @@ fn file_bytes(path: &[u8]) -> Result<Vec<u8>, String> {
 
 /// The [`Finding`] for a report entry whose key is `secret`.
 fn build_finding(
-    rf: ReportFinding,
+    rf: FindingRecord,
     secret: Secret,
     snippet: Snippet,
     problem: Option<&str>,
@@ -318,12 +281,12 @@ fn build_finding(
         }
     });
     Finding {
-        rule_name: rf
-            .rule_name
+        rule_name: Some(rf.rule_name)
+            .filter(|n| !n.is_empty())
             .or_else(|| rule.map(|r| r.name.clone()))
             .unwrap_or_else(|| rf.rule_id.clone()),
-        product: rf
-            .product
+        product: Some(rf.product)
+            .filter(|p| !p.is_empty())
             .or_else(|| rule.map(|r| r.product.clone()))
             .unwrap_or_default(),
         severity: rule.map_or(Severity::Error, |r| r.severity),
@@ -366,7 +329,7 @@ fn split_author(author: &str) -> (String, String) {
 
 /// The location a report entry names; an error for one this version does
 /// not know (from a newer misar-scan).
-fn location_of(rf: &ReportFinding) -> Result<Location, String> {
+fn location_of(rf: &FindingRecord) -> Result<Location, String> {
     match rf.location.as_deref() {
         None => Ok(Location::File),
         Some(name) => Location::parse(name).ok_or_else(|| {
@@ -380,7 +343,7 @@ fn location_of(rf: &ReportFinding) -> Result<Location, String> {
 
 /// Find the key again where the report says it was; the reason when it cannot be found.
 fn read_back(
-    rf: &ReportFinding,
+    rf: &FindingRecord,
     sha: &str,
     scanner: &Scanner,
     repo: Option<&git2::Repository>,
@@ -400,7 +363,7 @@ fn read_back(
 /// (the current directory) when `work_tree`. Only a key whose SHA-256 is
 /// `sha` is taken. What was tried, when it is not found.
 fn recover(
-    rf: &ReportFinding,
+    rf: &FindingRecord,
     sha: &str,
     scanner: &Scanner,
     repo: Option<&git2::Repository>,
@@ -729,7 +692,7 @@ fn unredact_members(bytes: &[u8], path: &str, shown: &str, depth: usize) -> Vec<
 /// `names`.
 fn find_in_names(
     names: &dyn Names,
-    rf: &ReportFinding,
+    rf: &FindingRecord,
     sha: &str,
     scanner: &Scanner,
     redact_output: bool,

@@ -4,7 +4,11 @@
 //! history scans the commit that introduced it. It carries the [`Secret`]
 //! (redacted when printed), its SHA-256, and its verification state.
 
+pub mod record;
+
 use serde::{Deserialize, Serialize};
+
+pub use record::FindingRecord;
 
 use crate::engine::Snippet;
 use crate::rules::Severity;

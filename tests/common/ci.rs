@@ -2,7 +2,7 @@
 //! `GITHUB_EVENT_PATH`, `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` files in a
 //! job folder, `RUNNER_TEMP` for the SARIF file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -21,6 +21,8 @@ pub struct CiRun {
     pub outputs: String,
     /// `$RUNNER_TEMP/misar-scan.sarif`, if written.
     pub sarif: String,
+    /// The job folder (`RUNNER_TEMP`), removed once the run is read.
+    pub job: PathBuf,
 }
 
 impl CiRun {
@@ -68,6 +70,7 @@ pub fn ci_github(
         summary: read(&summary),
         outputs: read(&output),
         sarif: read(&job.path().join("misar-scan.sarif")),
+        job: job.path().to_path_buf(),
     };
     for (what, text) in [
         ("summary", &ci.summary),

@@ -9,14 +9,14 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{key_from_seed, FakeApi};
+use common::{fake_key, FakeApi};
 
 const KEYS: usize = 1000;
 const LATENCY: Duration = Duration::from_millis(20);
@@ -35,7 +35,7 @@ fn run(concurrency: Option<usize>) -> Row {
     let api = FakeApi::start();
     api.set_latency(LATENCY);
     let keys: Vec<String> = (0..KEYS as u64)
-        .map(|i| key_from_seed("msk_", 1_000_000 + i))
+        .map(|i| fake_key("msk_", 1_000_000 + i))
         .collect();
     for (i, k) in keys.iter().enumerate() {
         // One account per key keeps list bodies small; half hold keys:manage (200), half not (403).

@@ -6,18 +6,17 @@
 //! `run:` scripts are taken from `action.yml` itself, so the tests exercise
 //! what GitHub would run. No network: only local files.
 
-mod common_git;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common_git::{key, Repo, Sandbox};
+use common::{fake_key, hermetic, Repo, Sandbox, BIN};
 use serde_json::{json, Value};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const BIN: &str = env!("CARGO_BIN_EXE_misar-scan");
 const ZERO: &str = "0000000000000000000000000000000000000000";
 
 fn action() -> Yaml {
@@ -192,15 +191,10 @@ fn run_action(
     }
     let scan = step(&action, "scan");
     let mut cmd = Command::new("bash");
+    hermetic(&mut cmd, &sb.home());
     cmd.arg("-c")
         .arg(str_of(&scan["run"]))
         .current_dir(workspace)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", sb.home())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("LC_ALL", "C")
-        .env("NO_COLOR", "1")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_EVENT_NAME", event)
         .env("GITHUB_EVENT_PATH", &event_path)
@@ -286,7 +280,7 @@ fn pr_payload(base: &str, head: &str) -> Value {
 /// doing), and a `feature` branch; returns (repo, base, old key).
 fn base_repo(sb: &Sandbox, rel: &str) -> (Repo, String, String) {
     let repo = sb.repo(rel);
-    let old = key("msk_", 601);
+    let old = fake_key("msk_", 601);
     repo.write("legacy.env", &format!("OLD={old}\n"));
     repo.write("app.py", "print('hello')\n");
     let base = repo.commit("base");
@@ -298,7 +292,7 @@ fn base_repo(sb: &Sandbox, rel: &str) -> (Repo, String, String) {
 fn pull_request_that_adds_a_key_fails_with_annotations_summary_and_sarif() {
     let sb = Sandbox::new();
     let (repo, base, old) = base_repo(&sb, "ws");
-    let leaked = key("msk_", 602);
+    let leaked = fake_key("msk_", 602);
     repo.write(
         "src/config, main.py",
         &format!("x = 1\nAPI_KEY = '{leaked}'\n"),
@@ -403,7 +397,7 @@ fn pull_request_without_a_key_passes() {
 fn fail_on_findings_false_reports_but_passes() {
     let sb = Sandbox::new();
     let (repo, base, _) = base_repo(&sb, "ws");
-    let leaked = key("ask_", 603);
+    let leaked = fake_key("ask_", 603);
     repo.write("a.txt", &format!("{leaked}\n"));
     let head = repo.commit("add");
     let sarif = sb.path("out/custom.sarif");
@@ -440,7 +434,7 @@ fn origin_with_pr(sb: &Sandbox) -> (Repo, String, String, String) {
     }
     let fork_point = origin.rev("HEAD");
     origin.git(&["checkout", "-q", "-b", "feature"]);
-    let leaked = key("mdk_", 604);
+    let leaked = fake_key("mdk_", 604);
     origin.write("deploy.sh", &format!("export MISAR_KEY={leaked}\n"));
     origin.commit("deploy script");
     for i in 0..3 {
@@ -569,7 +563,7 @@ fn repository_in_a_subfolder_annotates_workspace_relative_paths() {
     let ws = sb.path("ws");
     std::fs::create_dir_all(&ws).unwrap();
     let (repo, base, _) = base_repo(&sb, "ws/service");
-    let leaked = key("msk_", 605);
+    let leaked = fake_key("msk_", 605);
     repo.write("k.env", &format!("K={leaked}\n"));
     let head = repo.commit("k");
     let run = run_action(
@@ -612,10 +606,9 @@ fn install_step_reuses_a_binary_of_the_same_version_on_path() {
     let script = format!("{ROOT}/scripts/action-install.sh");
     let run = |arg: &str, extra: &[(&str, &str)]| {
         let mut cmd = Command::new("bash");
+        hermetic(&mut cmd, &sb.home());
         cmd.args([script.as_str(), arg])
-            .env_clear()
             .env("PATH", &path)
-            .env("HOME", sb.home())
             .env("GITHUB_ACTION_PATH", ROOT)
             .env("GITHUB_OUTPUT", &output)
             .env("RUNNER_TOOL_CACHE", sb.path("tools"));

@@ -4,9 +4,8 @@
 //! in a loose history and in a packed one alike.
 
 mod common;
-mod common_git;
 
-use common_git::{key, Repo, Sandbox, AUTHOR, EMAIL, MAIL_RULE};
+use common::{fake_key, Repo, Sandbox, AUTHOR, EMAIL, MAIL_RULE};
 use serde_json::Value;
 
 /// How the repository's objects are stored when it is scanned.
@@ -82,8 +81,8 @@ fn keys_in_file_and_folder_names_in_history_are_reported_at_their_commits() {
         let repo = sb.repo("r");
         repo.write("README.md", "hello\n");
         repo.commit("base");
-        let file_key = key("msk_", 1201);
-        let folder_key = key("ask_", 1202);
+        let file_key = fake_key("msk_", 1201);
+        let folder_key = fake_key("ask_", 1202);
         repo.write(&format!("config/{file_key}.txt"), "nothing secret here\n");
         let added_file = repo.commit("add a config");
         repo.write(&format!("keys/{folder_key}/a.txt"), "a\n");
@@ -149,7 +148,7 @@ fn a_key_named_file_renamed_away_is_reported_at_the_commit_that_added_it() {
         let repo = sb.repo("r");
         repo.write("README.md", "hello\n");
         repo.commit("base");
-        let k = key("mdk_", 1203);
+        let k = fake_key("mdk_", 1203);
         repo.write(&format!("certs/{k}.pem"), "not a key\n");
         let added = repo.commit("add cert");
         repo.git(&["mv", &format!("certs/{k}.pem"), "certs/server.pem"]);
@@ -176,7 +175,7 @@ fn a_key_named_path_is_reported_once_and_every_time_with_all_occurrences() {
         let repo = sb.repo("r");
         repo.write("README.md", "hello\n");
         repo.commit("base");
-        let k = key("msk_", 1204);
+        let k = fake_key("msk_", 1204);
         let path = format!("deploy/{k}");
         repo.write(&path, "one\n");
         let first = repo.commit("add");
@@ -220,7 +219,7 @@ fn a_key_named_path_is_reported_once_and_every_time_with_all_occurrences() {
 fn a_key_in_a_name_and_in_the_content_of_the_same_file_are_two_findings() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let (named, inside) = (key("msk_", 1205), key("ask_", 1206));
+    let (named, inside) = (fake_key("msk_", 1205), fake_key("ask_", 1206));
     repo.write(
         &format!("{named}.env"),
         &format!("KEY={named}\nOTHER={inside}\n"),
@@ -266,7 +265,7 @@ fn allowlisted_paths_and_names_that_are_not_keys_are_not_reported() {
             ".misar-scan.toml",
             "[allowlist]\npaths = [\"fixtures/**\"]\n",
         );
-        let k = key("msk_", 1207);
+        let k = fake_key("msk_", 1207);
         repo.write(&format!("fixtures/{k}.json"), "{}\n");
         repo.write(&format!("fixtures/{k}/inner.txt"), "x\n");
         // Not keys: a prefix inside a word, a placeholder, a body too short.
@@ -290,7 +289,7 @@ fn a_key_named_file_on_a_side_branch_and_a_merge_are_attributed_to_the_branch_co
     repo.write("README.md", "hello\n");
     repo.commit("base");
     repo.git(&["checkout", "-q", "-b", "side"]);
-    let k = key("ask_", 1208);
+    let k = fake_key("ask_", 1208);
     repo.write(&format!("side/{k}.key"), "x\n");
     let on_side = repo.commit("side adds a key-named file");
     repo.git(&["checkout", "-q", "main"]);
@@ -317,7 +316,7 @@ fn a_key_named_file_in_a_tree_a_tag_points_at_is_reported() {
     let repo = sb.repo("r");
     repo.write("README.md", "hello\n");
     repo.commit("base");
-    let k = key("msk_", 1209);
+    let k = fake_key("msk_", 1209);
     let blob = repo.git(&["hash-object", "-w", "README.md"]);
     // `git mktree` reads the entries on stdin.
     let made = std::process::Command::new("git")

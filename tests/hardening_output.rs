@@ -5,14 +5,11 @@
 //! silences the scan said out loud.
 
 mod common;
-mod common_git;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
-use common::{fake_key, run, Tree};
-use common_git::{key, Sandbox};
+use common::{ci_github, fake_key, run, Sandbox, Tree};
 use serde_json::Value;
 
 const TIMING: &str = "misar-webhook-signature-timing-unsafe";
@@ -201,14 +198,14 @@ fn a_key_in_an_archive_member_name_is_reported_redacted() {
 
 /// A repository whose one commit has a key in its author name and e-mail, in
 /// its message, and a file with a key in its name and one in its content.
-fn repo_with_metadata_keys(sb: &Sandbox) -> (common_git::Repo, [String; 5]) {
+fn repo_with_metadata_keys(sb: &Sandbox) -> (common::Repo, [String; 5]) {
     let repo = sb.repo("r");
     let keys = [
-        key("msk_", 1110),
-        key("ask_", 1111),
-        key("mdk_", 1112),
-        key("msk_", 1113),
-        key("ask_", 1114),
+        fake_key("msk_", 1110),
+        fake_key("ask_", 1111),
+        fake_key("mdk_", 1112),
+        fake_key("msk_", 1113),
+        fake_key("ask_", 1114),
     ];
     let [author, email, message, name, content] = &keys;
     repo.write(&format!("{name}.cfg"), "x = 1\n");
@@ -264,7 +261,7 @@ fn keys_in_the_commit_messages_of_a_range_are_found() {
     let repo = sb.repo("r");
     repo.write("a.txt", "a\n");
     let base = repo.commit("base");
-    let k = key("msk_", 1115);
+    let k = fake_key("msk_", 1115);
     repo.write("b.txt", "b\n");
     repo.commit(&format!("use {k}"));
     let r = sb.scan(
@@ -299,7 +296,7 @@ fn a_key_in_a_file_name_added_by_a_range_is_reported() {
     let repo = sb.repo("r");
     repo.write("a.txt", "a\n");
     let base = repo.commit("base");
-    let k = key("mdk_", 1116);
+    let k = fake_key("mdk_", 1116);
     repo.write(&format!("certs/{k}.pem"), "not a key\n");
     repo.commit("add cert");
     let r = sb.scan(
@@ -327,7 +324,7 @@ fn keys_in_annotated_tag_messages_and_notes_are_found() {
     let repo = sb.repo("r");
     repo.write("a.txt", "a\n");
     repo.commit("base");
-    let (tagged, noted) = (key("msk_", 1117), key("ask_", 1118));
+    let (tagged, noted) = (fake_key("msk_", 1117), fake_key("ask_", 1118));
     repo.git(&["tag", "-a", "v1", "-m", &format!("release\n\nkey {tagged}")]);
     repo.git(&["notes", "add", "-m", &format!("deployed with {noted}")]);
     let r = sb.scan(
@@ -354,54 +351,6 @@ fn keys_in_annotated_tag_messages_and_notes_are_found() {
 
 // ---- ci github: annotations ------------------------------------------------
 
-struct CiRun {
-    code: i32,
-    stdout: String,
-    summary: String,
-}
-
-fn ci_github(sb: &Sandbox, repo: &Path, event: &str, payload: &Value, keys: &[&str]) -> CiRun {
-    let job = tempfile::tempdir_in(sb.dir.path()).unwrap();
-    let event_path = job.path().join("event.json");
-    std::fs::write(&event_path, payload.to_string()).unwrap();
-    let summary = job.path().join("summary.md");
-    let out = Command::new(env!("CARGO_BIN_EXE_misar-scan"))
-        .args(["ci", "github"])
-        .current_dir(repo)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", sb.home())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("LC_ALL", "C")
-        .env("NO_COLOR", "1")
-        .env("GITHUB_EVENT_NAME", event)
-        .env("GITHUB_EVENT_PATH", &event_path)
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("GITHUB_OUTPUT", job.path().join("output"))
-        .env("GITHUB_WORKSPACE", repo)
-        .env("RUNNER_TEMP", job.path())
-        .output()
-        .unwrap();
-    let run = CiRun {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        summary: std::fs::read_to_string(&summary).unwrap_or_default(),
-    };
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let sarif = std::fs::read_to_string(job.path().join("misar-scan.sarif")).unwrap_or_default();
-    for k in keys {
-        for (what, text) in [
-            ("stdout", run.stdout.as_str()),
-            ("stderr", &stderr),
-            ("summary", &run.summary),
-            ("sarif", &sarif),
-        ] {
-            assert!(!text.contains(k), "a full key leaked into {what}:\n{text}");
-        }
-    }
-    run
-}
-
 #[test]
 fn ci_github_annotations_redact_keys_in_paths_and_commit_metadata() {
     let sb = Sandbox::new();
@@ -421,7 +370,7 @@ fn ci_github_annotations_redact_keys_in_paths_and_commit_metadata() {
 fn ci_github_file_properties_carry_no_control_characters() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 1119);
+    let k = fake_key("msk_", 1119);
     repo.write(HOSTILE_NAME, &format!("KEY={k}\n"));
     repo.commit("add");
     let r = ci_github(&sb, &repo.path, "workflow_dispatch", &Value::Null, &[&k]);

@@ -4,34 +4,30 @@
 //! or message — are read back by `verify REPORT`, `revoke REPORT` and a
 //! resumed `sweep --revoke`, and only when their SHA-256 matches.
 
-mod common_git;
-mod support;
+mod common;
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
+use common::{bin, fake_key, key_with_stem, sha256, FakeApi, Run, FAST};
 use serde_json::Value;
-use support::fake_api::sha256_hex;
-use support::{key_from_seed, key_with_stem, FakeApi, Run, FAST};
 
 /// The binary in `dir`; no full key of `keys` in its output.
 fn misar(dir: &Path, api: &FakeApi, args: &[&str], keys: &[&str]) -> Run {
-    let run = support::misar(dir, Some(&api.url()), args, None, &[]);
-    run.assert_redacted(keys);
-    run
+    bin(dir).api(&api.url()).args(args).secrets(keys).run()
 }
 
 /// `scan extra… -f json -o r.json` in `dir` (a git scan when `extra` says
 /// so): it finds something, and the report holds no full key.
-fn scan_to_report(sb: &common_git::Sandbox, dir: &Path, extra: &[&str], keys: &[&str]) -> Value {
+fn scan_to_report(sb: &common::Sandbox, dir: &Path, extra: &[&str], keys: &[&str]) -> Value {
     let mut args = vec!["scan"];
     args.extend_from_slice(extra);
     args.extend(["-f", "json", "-o", "r.json"]);
     let run = sb.scan(dir, &args, keys);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let text = std::fs::read_to_string(dir.join("r.json")).unwrap();
-    support::assert_no_full_key("report", &text, keys);
+    common::assert_no_full_key("report", &text, keys);
     serde_json::from_str(&text).unwrap()
 }
 
@@ -47,7 +43,7 @@ fn verify(dir: &Path, api: &FakeApi, keys: &[&str]) -> (Run, Vec<(String, String
         .map(|k| {
             let f = found
                 .iter()
-                .find(|f| f["secret_sha256"] == sha256_hex(k).as_str())
+                .find(|f| f["secret_sha256"] == sha256(k).as_str())
                 .unwrap_or_else(|| panic!("key {}… not in the output: {doc:#}", &k[..8]));
             (
                 f["location"].as_str().unwrap_or_default().to_string(),
@@ -76,7 +72,7 @@ fn verify_then_revoke(dir: &Path, api: &FakeApi, expected: &[(&str, &str)]) {
     let run = misar(dir, api, &args, &keys);
     assert_eq!(run.code, 0, "{run:?}");
     let audit = std::fs::read_to_string(dir.join("misar-scan-audit.jsonl")).unwrap_or_default();
-    support::assert_no_full_key("audit log", &audit, &keys);
+    common::assert_no_full_key("audit log", &audit, &keys);
     let deleted: Vec<String> = api
         .requests()
         .into_iter()
@@ -127,13 +123,13 @@ fn redacted(key: &str) -> String {
 
 #[test]
 fn keys_in_file_and_folder_names_are_read_back() {
-    let sb = common_git::Sandbox::new();
+    let sb = common::Sandbox::new();
     let dir = sb.path("tree");
     let (file, folder, outer, inner) = (
-        key_from_seed("msk_", 2101),
-        key_from_seed("ask_", 2102),
-        key_from_seed("mdk_", 2103),
-        key_from_seed("msk_", 2104),
+        fake_key("msk_", 2101),
+        fake_key("ask_", 2102),
+        fake_key("mdk_", 2103),
+        fake_key("msk_", 2104),
     );
     let write = |rel: &str| {
         let path = dir.join(rel);
@@ -203,13 +199,13 @@ fn tar_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
 
 #[test]
 fn keys_in_archive_member_names_are_read_back() {
-    let sb = common_git::Sandbox::new();
+    let sb = common::Sandbox::new();
     let dir = sb.path("tree");
     std::fs::create_dir_all(&dir).unwrap();
     let (member, folder, nested) = (
-        key_from_seed("msk_", 2111),
-        key_from_seed("ask_", 2112),
-        key_from_seed("mdk_", 2113),
+        fake_key("msk_", 2111),
+        fake_key("ask_", 2112),
+        fake_key("mdk_", 2113),
     );
     std::fs::write(
         dir.join("bundle.zip"),
@@ -249,11 +245,11 @@ fn keys_in_archive_member_names_are_read_back() {
 
 #[test]
 fn a_key_in_a_file_name_is_read_back_from_the_commit_tree_not_the_work_tree() {
-    let sb = common_git::Sandbox::new();
+    let sb = common::Sandbox::new();
     let repo = sb.repo("r");
     repo.write("a.txt", "a\n");
     let base = repo.commit("base");
-    let k = key_from_seed("mdk_", 2121);
+    let k = fake_key("mdk_", 2121);
     repo.write(&format!("certs/{k}.pem"), "not a key\n");
     repo.commit("add cert");
     let range = format!("{base}..HEAD");
@@ -269,10 +265,10 @@ fn a_key_in_a_file_name_is_read_back_from_the_commit_tree_not_the_work_tree() {
 
 #[test]
 fn a_name_with_the_same_redacted_form_but_another_key_is_never_taken() {
-    let sb = common_git::Sandbox::new();
+    let sb = common::Sandbox::new();
     let dir = sb.path("tree");
     std::fs::create_dir_all(dir.join("keys")).unwrap();
-    let reported = key_from_seed("msk_", 2131);
+    let reported = fake_key("msk_", 2131);
     let other = key_with_stem(&reported[..8], 2132);
     std::fs::write(dir.join(format!("keys/{reported}.txt")), "x\n").unwrap();
     scan_to_report(&sb, &dir, &["--no-config"], &[&reported]);
@@ -303,12 +299,7 @@ fn a_name_with_the_same_redacted_form_but_another_key_is_never_taken() {
 // ---------------------------------------------------------------- metadata
 
 /// Write `object` (a commit or tag object's text) into `repo`; its id.
-fn write_object(
-    sb: &common_git::Sandbox,
-    repo: &common_git::Repo,
-    kind: &str,
-    object: &str,
-) -> String {
+fn write_object(sb: &common::Sandbox, repo: &common::Repo, kind: &str, object: &str) -> String {
     let file = sb.path(&format!("{kind}.txt"));
     std::fs::write(&file, object).unwrap();
     repo.git(&["hash-object", "-t", kind, "-w", file.to_str().unwrap()])
@@ -316,12 +307,12 @@ fn write_object(
 
 #[test]
 fn keys_in_commit_authors_committers_and_messages_are_read_back() {
-    let sb = common_git::Sandbox::new();
+    let sb = common::Sandbox::new();
     let repo = sb.repo("r");
     let (author, committer, message) = (
-        key_from_seed("msk_", 2141),
-        key_from_seed("ask_", 2142),
-        key_from_seed("mdk_", 2143),
+        fake_key("msk_", 2141),
+        fake_key("ask_", 2142),
+        fake_key("mdk_", 2143),
     );
     repo.write("a.txt", "a\n");
     repo.git(&["add", "-A"]);
@@ -360,11 +351,11 @@ add a\n\ndeployed with {message}\n"
 
 #[test]
 fn keys_in_tag_taggers_and_messages_are_read_back() {
-    let sb = common_git::Sandbox::new();
+    let sb = common::Sandbox::new();
     let repo = sb.repo("r");
     repo.write("a.txt", "a\n");
     let commit = repo.commit("base");
-    let (tagger, message) = (key_from_seed("msk_", 2151), key_from_seed("ask_", 2152));
+    let (tagger, message) = (fake_key("msk_", 2151), fake_key("ask_", 2152));
     let tag = write_object(
         &sb,
         &repo,
@@ -394,9 +385,9 @@ tagger {tagger} <t@example.com> 1704067200 +0000\n\nrelease\n\nkey {message}\n"
 
 #[test]
 fn a_resumed_sweep_reads_keys_back_from_commit_and_tag_messages() {
-    let sb = common_git::Sandbox::new();
+    let sb = common::Sandbox::new();
     let repo = sb.repo("org/app");
-    let (in_commit, in_tag) = (key_from_seed("msk_", 2161), key_from_seed("ask_", 2162));
+    let (in_commit, in_tag) = (fake_key("msk_", 2161), fake_key("ask_", 2162));
     repo.write("a.txt", "a\n");
     let commit = repo.commit(&format!("add a\n\nused {in_commit}"));
     repo.git(&[
@@ -433,6 +424,6 @@ fn a_resumed_sweep_reads_keys_back_from_commit_and_tag_messages() {
     }
     for entry in std::fs::read_dir(root.join("out")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
-        support::assert_no_full_key("report folder", &text, &keys);
+        common::assert_no_full_key("report folder", &text, &keys);
     }
 }

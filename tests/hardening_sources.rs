@@ -7,13 +7,11 @@
 #![allow(clippy::print_stderr)]
 
 mod common;
-mod common_git;
-mod support;
 
 use std::io::Write;
 use std::path::Path;
 
-use common::{fake_key, locations, run, Tree};
+use common::{bin, fake_key, locations, run, Tree};
 use serde_json::Value;
 
 fn zip_with(members: &[(&str, Vec<u8>)], method: zip::CompressionMethod) -> Vec<u8> {
@@ -141,7 +139,7 @@ fn archives_are_opened_by_magic_bytes_whatever_their_name_in_file_scans() {
 
 #[test]
 fn archives_are_opened_by_magic_bytes_in_history_range_and_staged_scans() {
-    let sb = common_git::Sandbox::new();
+    let sb = common::Sandbox::new();
     let repo = sb.repo("r");
     repo.write("README.md", "hi\n");
     let base = repo.commit("init");
@@ -363,31 +361,26 @@ type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {}\n",
 
 // ---------------------------------------------------------------- item 10
 
-fn verify_report(dir: &Path, api: &support::FakeApi, keys: &[&str]) -> Value {
+fn verify_report(dir: &Path, api: &common::FakeApi, keys: &[&str]) -> Value {
     let mut args = vec!["verify", "report.json", "-f", "json"];
-    args.extend_from_slice(support::FAST);
-    let run = support::misar(dir, Some(&api.url()), &args, None, &[]);
-    run.assert_redacted(keys);
+    args.extend_from_slice(common::FAST);
+    let run = bin(dir).api(&api.url()).args(&args).secrets(keys).run();
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"))
 }
 
 fn scan_to_report(dir: &Path, keys: &[&str], extra: &[&str]) {
     let mut args = vec!["scan", "-f", "json", "-o", "report.json"];
     args.extend_from_slice(extra);
-    let run = support::misar(dir, None, &args, None, &[]);
-    run.assert_redacted(keys);
+    let run = bin(dir).args(&args).secrets(keys).run();
     assert_eq!(run.code, 1, "{run:?}");
     let report = std::fs::read_to_string(dir.join("report.json")).unwrap();
-    support::assert_no_full_key("report", &report, keys);
+    common::assert_no_full_key("report", &report, keys);
 }
 
 #[test]
 fn verify_reads_keys_back_from_archive_members() {
-    let api = support::FakeApi::start();
-    let (a, b) = (
-        support::key_from_seed("msk_", 1001),
-        support::key_from_seed("ask_", 1002),
-    );
+    let api = common::FakeApi::start();
+    let (a, b) = (fake_key("msk_", 1001), fake_key("ask_", 1002));
     api.add_key(&a, 1, &["send"]);
     api.add_key(&b, 1, &["send"]);
     let dir = tempfile::tempdir().unwrap();
@@ -430,8 +423,8 @@ fn verify_reads_keys_back_from_archive_members() {
 #[test]
 fn verify_reads_keys_back_from_a_file_whose_name_is_not_utf8() {
     use std::os::unix::ffi::OsStrExt;
-    let api = support::FakeApi::start();
-    let k = support::key_from_seed("mdk_", 1003);
+    let api = common::FakeApi::start();
+    let k = fake_key("mdk_", 1003);
     api.add_key(&k, 1, &["send"]);
     let dir = tempfile::tempdir().unwrap();
     let name = std::ffi::OsStr::from_bytes(b"caf\xe9.env");
@@ -448,10 +441,10 @@ fn verify_reads_keys_back_from_a_file_whose_name_is_not_utf8() {
 
 #[test]
 fn verify_reads_keys_back_from_archive_members_in_history() {
-    let api = support::FakeApi::start();
-    let k = support::key_from_seed("msk_", 1004);
+    let api = common::FakeApi::start();
+    let k = fake_key("msk_", 1004);
     api.add_key(&k, 1, &["send"]);
-    let sb = common_git::Sandbox::new();
+    let sb = common::Sandbox::new();
     let repo = sb.repo("r");
     std::fs::write(
         repo.path.join("bundle.zip"),
@@ -477,7 +470,7 @@ fn verify_reads_keys_back_from_archive_members_in_history() {
 
 #[test]
 fn install_hook_force_keeps_every_replaced_hook_in_numbered_backups() {
-    let sb = common_git::Sandbox::new();
+    let sb = common::Sandbox::new();
     let repo = sb.repo("r");
     let hook = repo.path.join(".git/hooks/pre-commit");
     std::fs::create_dir_all(hook.parent().unwrap()).unwrap();

@@ -10,15 +10,12 @@
 //! - a sweep run again rescans repositories whose refs moved;
 //! - a shallow clone is an incomplete repository, named as such everywhere.
 
-mod common_git;
-mod support;
+mod common;
 
 use std::path::Path;
 
-use common_git::Sandbox;
+use common::{bin, fake_key, key_with_stem, sha256, FakeApi, Run, Sandbox, FAST};
 use serde_json::Value;
-use support::fake_api::sha256_hex;
-use support::{key_from_seed, key_with_stem, misar, FakeApi, Run, FAST};
 
 /// Run misar-scan in `root` against `api`, with `admin` as `MISAR_ADMIN_KEY`
 /// when given; stdout and stderr must hold none of `keys`.
@@ -26,9 +23,12 @@ fn sweep(root: &Path, api: &FakeApi, args: &[&str], admin: Option<&str>, keys: &
     let mut all: Vec<&str> = args.to_vec();
     all.extend_from_slice(FAST);
     let env: Vec<(&str, &str)> = admin.map(|a| ("MISAR_ADMIN_KEY", a)).into_iter().collect();
-    let run = misar(root, Some(&api.url()), &all, None, &env);
-    run.assert_redacted(keys);
-    run
+    bin(root)
+        .api(&api.url())
+        .args(&all)
+        .envs(&env)
+        .secrets(keys)
+        .run()
 }
 
 fn json(path: &Path) -> Value {
@@ -37,7 +37,7 @@ fn json(path: &Path) -> Value {
 
 /// The report's record of `key`, if it is there.
 fn key_record(report: &Value, key: &str) -> Option<Value> {
-    let sha = sha256_hex(key);
+    let sha = sha256(key);
     report["keys"]
         .as_array()
         .unwrap()
@@ -51,7 +51,7 @@ fn assert_dir_redacted(dir: &Path, keys: &[&str]) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if let Ok(text) = std::fs::read_to_string(&path) {
-            support::assert_no_full_key(&path.display().to_string(), &text, keys);
+            common::assert_no_full_key(&path.display().to_string(), &text, keys);
         }
     }
 }
@@ -62,11 +62,11 @@ fn assert_dir_redacted(dir: &Path, keys: &[&str]) {
 fn two_keys_resolving_to_one_entry_are_both_refused_and_nothing_is_deleted() {
     let sandbox = Sandbox::new();
     let root = sandbox.dir.path();
-    let ours = key_from_seed("msk_", 601);
+    let ours = fake_key("msk_", 601);
     // Same 8-character stem, another account: the admin key's list shows
     // only `ours`, and both keys start with its stem.
     let theirs = key_with_stem(&ours[..8], 602);
-    let admin = key_from_seed("msk_", 603);
+    let admin = fake_key("msk_", 603);
     let repo = sandbox.repo("org/app");
     repo.write("a.env", &format!("A={ours}\nB={theirs}\n"));
     repo.commit("keys");
@@ -104,9 +104,9 @@ fn two_keys_resolving_to_one_entry_are_both_refused_and_nothing_is_deleted() {
 fn an_id_the_sweep_revoked_is_never_deleted_again_and_is_no_discrepancy() {
     let sandbox = Sandbox::new();
     let root = sandbox.dir.path();
-    let ours = key_from_seed("msk_", 611);
+    let ours = fake_key("msk_", 611);
     let theirs = key_with_stem(&ours[..8], 612);
-    let admin = key_from_seed("msk_", 613);
+    let admin = fake_key("msk_", 613);
     let first = sandbox.repo("org/first");
     first.write("a.env", &format!("A={ours}\n"));
     first.commit("key");
@@ -134,7 +134,7 @@ fn an_id_the_sweep_revoked_is_never_deleted_again_and_is_no_discrepancy() {
         {"id": "key_admin", "name": "admin", "prefix": format!("{}...", &admin[..8]),
          "scopes": ["keys:manage"], "last_used_at": null, "created_at": "2026-01-01T00:00:00Z"}
     ]});
-    api.fault_once_on(&admin, "GET", support::Fault::Raw(200, stale.to_string()));
+    api.fault_once_on(&admin, "GET", common::Fault::Raw(200, stale.to_string()));
     let again = sweep(root, &api, &args, Some(&admin), &keys);
     assert_eq!(again.code, 2, "{again:?}");
     // Never a second DELETE for the id revoked in the first run.
@@ -168,7 +168,7 @@ const WRITTEN: &[&str] = &[
 #[cfg(unix)]
 fn one_live_key(seed: u64) -> (Sandbox, String, FakeApi) {
     let sandbox = Sandbox::new();
-    let key = key_from_seed("msk_", seed);
+    let key = fake_key("msk_", seed);
     let repo = sandbox.repo("org/app");
     repo.write("a.env", &format!("A={key}\n"));
     repo.commit("key");
@@ -256,7 +256,7 @@ fn an_audit_log_symlink_is_refused_and_its_target_untouched() {
 fn report_merge_does_not_follow_a_planted_temporary_file() {
     let sandbox = Sandbox::new();
     let root = sandbox.dir.path();
-    let key = key_from_seed("msk_", 721);
+    let key = fake_key("msk_", 721);
     let repo = sandbox.repo("org/app");
     repo.write("a.env", &format!("A={key}\n"));
     repo.commit("key");
@@ -275,13 +275,9 @@ fn report_merge_does_not_follow_a_planted_temporary_file() {
     let merged = root.join("merged");
     std::fs::create_dir(&merged).unwrap();
     std::os::unix::fs::symlink(&victim, merged.join("audit.jsonl.tmp")).unwrap();
-    let out = misar(
-        root,
-        None,
-        &["report", "merge", "s1", "--output", "merged"],
-        None,
-        &[],
-    );
+    let out = bin(root)
+        .args(["report", "merge", "s1", "--output", "merged"])
+        .run();
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     assert!(merged.join("audit.jsonl").is_file());
@@ -293,7 +289,7 @@ fn report_merge_does_not_follow_a_planted_temporary_file() {
 #[cfg(unix)]
 fn linked_world() -> (Sandbox, String) {
     let sandbox = Sandbox::new();
-    let key = key_from_seed("msk_", 801);
+    let key = fake_key("msk_", 801);
     let app = sandbox.repo("org/app");
     app.write("README", "nothing here\n");
     app.commit("init");
@@ -376,8 +372,8 @@ fn sweep_follow_never_leaves_the_swept_path() {
 fn a_sweep_run_again_rescans_repositories_whose_refs_moved() {
     let sandbox = Sandbox::new();
     let root = sandbox.dir.path();
-    let old = key_from_seed("msk_", 901);
-    let new = key_from_seed("msk_", 902);
+    let old = fake_key("msk_", 901);
+    let new = fake_key("msk_", 902);
     let repo = sandbox.repo("org/app");
     repo.write("a.env", &format!("A={old}\n"));
     repo.commit("old key");
@@ -439,7 +435,7 @@ fn a_sweep_run_again_rescans_repositories_whose_refs_moved() {
 fn a_state_file_without_tips_still_loads_and_is_rescanned() {
     let sandbox = Sandbox::new();
     let root = sandbox.dir.path();
-    let key = key_from_seed("msk_", 911);
+    let key = fake_key("msk_", 911);
     let repo = sandbox.repo("org/app");
     repo.write("a.env", &format!("A={key}\n"));
     repo.commit("key");
@@ -480,7 +476,7 @@ fn a_state_file_without_tips_still_loads_and_is_rescanned() {
 fn a_shallow_clone_is_an_incomplete_repository_in_every_report() {
     let sandbox = Sandbox::new();
     let root = sandbox.dir.path();
-    let key = key_from_seed("msk_", 1201);
+    let key = fake_key("msk_", 1201);
     let upstream = sandbox.repo("upstream");
     upstream.write("a.env", &format!("A={key}\n"));
     upstream.commit("key");

@@ -3,12 +3,12 @@
 // A skipped test says why on standard error.
 #![allow(clippy::print_stderr)]
 
-mod common_git;
+mod common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common_git::{assert_no_full_key, key, Repo, Sandbox};
+use common::{assert_no_full_key, fake_key, hermetic, Repo, Sandbox, AUTHOR, EMAIL};
 
 const MARKER: &str = "# misar-scan-hook: managed by `misar-scan install-hook`";
 
@@ -20,17 +20,14 @@ fn try_commit(sb: &Sandbox, repo: &Repo, message: &str) -> (bool, String) {
 /// `git commit -q ARGS` in `repo` with hooks enabled; returns (success,
 /// stdout + stderr).
 fn commit_with(sb: &Sandbox, repo: &Repo, args: &[&str]) -> (bool, String) {
-    let out = Command::new("git")
+    let mut git = Command::new("git");
+    hermetic(&mut git, &sb.home());
+    let out = git
         .current_dir(&repo.path)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", sb.home())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1")
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.com")
-        .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.com")
+        .env("GIT_AUTHOR_NAME", AUTHOR)
+        .env("GIT_AUTHOR_EMAIL", EMAIL)
+        .env("GIT_COMMITTER_NAME", AUTHOR)
+        .env("GIT_COMMITTER_EMAIL", EMAIL)
         .args(["commit", "-q"])
         .args(args)
         .output()
@@ -47,7 +44,7 @@ fn commit_with(sb: &Sandbox, repo: &Repo, args: &[&str]) -> (bool, String) {
 fn installed_hook_blocks_a_commit_with_a_staged_key_and_allows_it_once_removed() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 41);
+    let k = fake_key("msk_", 41);
     repo.write("README.md", "hi\n");
     repo.commit("init");
 
@@ -80,7 +77,7 @@ fn installed_hook_blocks_a_commit_with_a_staged_key_and_allows_it_once_removed()
     assert!(!ok, "the commit must be blocked:\n{output}");
     assert!(output.contains("deploy.env:1:5"), "{output}");
     assert!(output.contains("commit blocked"), "{output}");
-    assert_no_full_key(&output, &k);
+    assert_no_full_key("the commit's output", &output, &[&k]);
 
     repo.write("deploy.env", "KEY=${MISAR_KEY}\n");
     repo.git(&["add", "deploy.env"]);
@@ -93,7 +90,7 @@ fn installed_hook_blocks_a_commit_with_a_staged_key_and_allows_it_once_removed()
     let (ok, output) = commit_with(&sb, &repo, &["-a", "-m", "backup key"]);
     assert!(!ok, "`git commit -a` must be blocked:\n{output}");
     assert!(output.contains("deploy.env:2:8"), "{output}");
-    assert_no_full_key(&output, &k);
+    assert_no_full_key("the commit's output", &output, &[&k]);
 
     // Installing again updates our own hook.
     let run = sb.scan(&repo.path, &["install-hook"], &[]);
@@ -152,7 +149,7 @@ fn install_hook_honours_core_hooks_path() {
     );
     assert!(!repo.path.join(".git/hooks/pre-commit").exists());
 
-    let k = key("mdk_", 42);
+    let k = fake_key("mdk_", 42);
     repo.write("src/lib.rs", &format!("const K: &str = \"{k}\";\n"));
     repo.git(&["add", "-A"]);
     let (ok, output) = try_commit(&sb, &repo, "key");
@@ -196,7 +193,7 @@ fn pre_commit_framework_blocks_the_commit_and_allows_it_once_the_key_is_removed(
     }
 
     let repo = sb.repo("r");
-    let k = key("msk_", 43);
+    let k = fake_key("msk_", 43);
     let config = format!(
         "repos:\n  - repo: local\n    hooks:\n      - id: misar-scan\n        name: misar-scan\n        entry: {} scan --staged\n        language: system\n        pass_filenames: false\n        always_run: true\n",
         env!("CARGO_BIN_EXE_misar-scan")
@@ -235,7 +232,7 @@ fn pre_commit_framework_blocks_the_commit_and_allows_it_once_the_key_is_removed(
         output.contains("settings.py:1:14"),
         "the finding is shown:\n{output}"
     );
-    assert_no_full_key(&output, &k);
+    assert_no_full_key("the commit's output", &output, &[&k]);
 
     repo.write(
         "settings.py",

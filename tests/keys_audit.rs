@@ -3,11 +3,10 @@
 //! clean account, admin-key errors, the API down, exactly one list call, and
 //! no admin or leaked key in any output.
 
-mod support;
+mod common;
 
+use common::{bin, fake_key, key_with_stem, refused_url, FakeApi, Fault, Run, FAST, SCOPES};
 use serde_json::Value;
-use support::fake_api::SCOPES;
-use support::{key_from_seed, key_with_stem, misar, refused_url, FakeApi, Fault, Run, FAST};
 
 /// Every age is judged as of this time.
 const NOW: &str = "2026-12-01T00:00:00Z";
@@ -24,7 +23,7 @@ struct Account {
 impl Account {
     fn new() -> Self {
         let api = FakeApi::start();
-        let admin = key_from_seed("msk_", 1000);
+        let admin = fake_key("msk_", 1000);
         let admin_id = api.add_key(&admin, 1, &["keys:manage"]);
         api.set_key_info(
             &admin_id,
@@ -48,7 +47,7 @@ impl Account {
         last_used: Option<&str>,
         created: &str,
     ) -> (String, String) {
-        let key = key_from_seed("msk_", seed);
+        let key = fake_key("msk_", seed);
         let id = self.add(&key, scopes, last_used, created);
         (key, id)
     }
@@ -71,7 +70,7 @@ impl Account {
         args.extend_from_slice(FAST);
         args.extend_from_slice(extra);
         let env: Vec<(&str, &str)> = admin.map(|a| ("MISAR_ADMIN_KEY", a)).into_iter().collect();
-        let run = misar(self.dir.path(), Some(url), &args, None, &env);
+        let run = bin(self.dir.path()).api(url).args(&args).envs(&env).run();
         let mut all = secrets.to_vec();
         all.push(&self.admin);
         all.extend(admin);
@@ -96,7 +95,7 @@ impl Account {
         assert_eq!(reqs[0].path, "/api/v1/keys");
         assert_eq!(
             reqs[0].key_sha256.as_deref(),
-            Some(support::fake_api::sha256_hex(&self.admin).as_str())
+            Some(common::sha256(&self.admin).as_str())
         );
     }
 }
@@ -288,7 +287,7 @@ fn scan_report(acct: &Account, files: &[(&str, &str)], no_redact: bool, remove: 
     if no_redact {
         args.push("--no-redact");
     }
-    let run = misar(dir, None, &args, None, &[]);
+    let run = bin(dir).args(&args).run();
     assert_eq!(run.code, 1, "{run:?}");
     for name in remove {
         std::fs::remove_file(dir.join(name)).unwrap();
@@ -309,7 +308,7 @@ fn keys_in_a_report_are_flagged_leaked_by_full_key_stem_or_ambiguously() {
     let twin_b = key_with_stem("msk_TwIn", 4);
     let twin_a_id = acct.add(&twin_a, &["send"], recent.0, recent.1);
     let twin_b_id = acct.add(&twin_b, &["send"], recent.0, recent.1);
-    let elsewhere = key_from_seed("mdk_", 5);
+    let elsewhere = fake_key("mdk_", 5);
     scan_report(
         &acct,
         &[
@@ -427,7 +426,7 @@ fn an_unreadable_report_is_an_error_before_any_request() {
 #[test]
 fn an_admin_key_lacking_keys_manage_exits_2() {
     let acct = Account::new();
-    let weak = key_from_seed("msk_", 7);
+    let weak = fake_key("msk_", 7);
     acct.api.add_key(&weak, 1, &["send"]);
     let run = acct.audit_with(&acct.api.url(), Some(&weak), &[], &[&weak]);
     assert_eq!(run.code, 2, "{run:?}");
@@ -446,7 +445,7 @@ fn an_admin_key_lacking_keys_manage_exits_2() {
 #[test]
 fn an_invalid_admin_key_exits_2() {
     let acct = Account::new();
-    let unknown = key_from_seed("msk_", 8);
+    let unknown = fake_key("msk_", 8);
     let run = acct.audit_with(&acct.api.url(), Some(&unknown), &[], &[&unknown]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
@@ -531,7 +530,7 @@ fn unreadable_dates_are_reported_not_guessed_and_exit_2() {
         run.stderr
     );
     let text = std::fs::read_to_string(&out).unwrap();
-    support::assert_no_full_key("output file", &text, &[&key, &acct.admin]);
+    common::assert_no_full_key("output file", &text, &[&key, &acct.admin]);
     let doc: Value = serde_json::from_str(&text).unwrap();
     // The findings that could be made are still written.
     assert_eq!(checks(&doc, &id), ["keys-manage-scope"]);
@@ -583,7 +582,7 @@ fn an_echoed_admin_key_is_scrubbed_from_the_output() {
 #[test]
 fn the_help_documents_the_checks_and_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let run = misar(dir.path(), None, &["keys", "audit", "--help"], None, &[]);
+    let run = bin(dir.path()).args(["keys", "audit", "--help"]).run();
     assert_eq!(run.code, 0, "{run:?}");
     for text in [
         "--unused-days <DAYS>",
@@ -603,13 +602,9 @@ fn the_help_documents_the_checks_and_exit_codes() {
             run.stdout
         );
     }
-    let run = misar(
-        dir.path(),
-        None,
-        &["keys", "audit", "--now", "yesterday"],
-        None,
-        &[],
-    );
+    let run = bin(dir.path())
+        .args(["keys", "audit", "--now", "yesterday"])
+        .run();
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr.contains("not an RFC 3339 date-time"),
@@ -621,13 +616,9 @@ fn the_help_documents_the_checks_and_exit_codes() {
 #[test]
 fn the_admin_key_is_never_read_from_an_argument() {
     let dir = tempfile::tempdir().unwrap();
-    let run = misar(
-        dir.path(),
-        None,
-        &["keys", "audit", "--admin-key", "x"],
-        None,
-        &[],
-    );
+    let run = bin(dir.path())
+        .args(["keys", "audit", "--admin-key", "x"])
+        .run();
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr.contains("unexpected argument '--admin-key'"),
@@ -655,7 +646,7 @@ fn a_key_echoed_in_a_long_date_is_scrubbed_before_it_is_clipped() {
         let run = acct.audit(extra, &[&key]);
         assert_eq!(run.code, 2, "{run:?}");
         for (what, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
-            support::assert_no_key_fragment(what, text, &acct.admin);
+            common::assert_no_key_fragment(what, text, &acct.admin);
         }
     }
     assert!(
@@ -665,5 +656,5 @@ fn a_key_echoed_in_a_long_date_is_scrubbed_before_it_is_clipped() {
         "the scrubbed value is still shown"
     );
     let text = std::fs::read_to_string(&out).unwrap();
-    support::assert_no_key_fragment("output file", &text, &acct.admin);
+    common::assert_no_key_fragment("output file", &text, &acct.admin);
 }

@@ -8,15 +8,15 @@
 //! key, not the part of it that redaction never shows, and not the encoded
 //! text it was planted as.
 
-mod support;
+mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::{bin, fake_key, hermetic, FakeApi, Run, FAST};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use support::{misar, FakeApi, FAST};
 
 const B62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -166,11 +166,8 @@ struct Git<'a> {
 impl Git<'_> {
     fn run(&self, args: &[&str], author: (&str, &str), msg_file: Option<&Path>) -> String {
         let mut cmd = Command::new("git");
+        hermetic(&mut cmd, self.home);
         cmd.current_dir(self.dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_AUTHOR_NAME", author.0)
             .env("GIT_AUTHOR_EMAIL", author.1)
             .env("GIT_COMMITTER_NAME", "Committer")
@@ -326,7 +323,7 @@ fn check_world(plants: &[Planted]) {
         api.add_key(&p.key, (i % 2) as u32, &["send", "keys:manage"]);
     }
     let url = api.url();
-    let check_run = |what: &str, r: &support::Run| {
+    let check_run = |what: &str, r: &Run| {
         forbidden.check(&format!("{what}: stdout"), &r.stdout);
         forbidden.check(&format!("{what}: stderr"), &r.stderr);
         r.code
@@ -349,7 +346,7 @@ fn check_world(plants: &[Planted]) {
         for format in ["human", "json", "sarif"] {
             let mut args = scan.clone();
             args.extend(["-f", format]);
-            let r = misar(&repo, None, &args, None, &[]);
+            let r = bin(&repo).home(&home).args(&args).run();
             let code = check_run(&args.join(" "), &r);
             // Every place is in the history; a file scan or a range may
             // legitimately hold none (a world of commit metadata, or of tag
@@ -362,10 +359,9 @@ fn check_world(plants: &[Planted]) {
 
     // Reports written to files, a baseline, and the report read back.
     let report = out.join("history.json");
-    let r = misar(
-        &repo,
-        None,
-        &[
+    let r = bin(&repo)
+        .home(&home)
+        .args([
             "scan",
             "--git",
             ".",
@@ -373,30 +369,28 @@ fn check_world(plants: &[Planted]) {
             "json",
             "-o",
             report.to_str().unwrap(),
-        ],
-        None,
-        &[],
-    );
+        ])
+        .run();
     check_run("scan -o", &r);
     check_file("history report", &report);
     let baseline = out.join("baseline.json");
-    let r = misar(
-        &repo,
-        None,
-        &["scan", "--write-baseline", baseline.to_str().unwrap()],
-        None,
-        &[],
-    );
+    let r = bin(&repo)
+        .home(&home)
+        .args(["scan", "--write-baseline", baseline.to_str().unwrap()])
+        .run();
     check_run("write-baseline", &r);
     check_file("baseline", &baseline);
 
     let mut api_args = vec!["verify", report.to_str().unwrap()];
     api_args.extend(FAST);
-    check_run("verify", &misar(&repo, Some(&url), &api_args, None, &[]));
+    check_run(
+        "verify",
+        &bin(&repo).home(&home).api(&url).args(&api_args).run(),
+    );
     api_args.extend(["-f", "json"]);
     check_run(
         "verify json",
-        &misar(&repo, Some(&url), &api_args, None, &[]),
+        &bin(&repo).home(&home).api(&url).args(&api_args).run(),
     );
     let audit = out.join("revoke-audit.jsonl");
     let mut revoke = vec![
@@ -407,7 +401,10 @@ fn check_world(plants: &[Planted]) {
         audit.to_str().unwrap(),
     ];
     revoke.extend(FAST);
-    check_run("revoke", &misar(&repo, Some(&url), &revoke, None, &[]));
+    check_run(
+        "revoke",
+        &bin(&repo).home(&home).api(&url).args(&revoke).run(),
+    );
     check_file("revoke audit log", &audit);
 
     // The GitHub Action's command on a manual run (whole history).
@@ -425,7 +422,11 @@ fn check_world(plants: &[Planted]) {
         ("RUNNER_TEMP", gh.to_str().unwrap().to_string()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = misar(&repo, None, &["ci", "github"], None, &env);
+    let r = bin(&repo)
+        .home(&home)
+        .args(["ci", "github"])
+        .envs(&env)
+        .run();
     assert_ne!(
         check_run("ci github", &r),
         0,
@@ -448,13 +449,12 @@ fn check_world(plants: &[Planted]) {
         sweep_dir.to_str().unwrap(),
     ];
     sweep.extend(FAST);
-    let r = misar(
-        root,
-        Some(&url),
-        &sweep,
-        None,
-        &[("MISAR_ADMIN_KEY", &plants[0].key)],
-    );
+    let r = bin(root)
+        .home(&home)
+        .api(&url)
+        .args(&sweep)
+        .env("MISAR_ADMIN_KEY", &plants[0].key)
+        .run();
     check_run("sweep", &r);
     let files = files_under(&sweep_dir);
     assert!(
@@ -501,14 +501,9 @@ fn every_place_in_one_world() {
     let plants: Vec<Planted> = PLACES
         .iter()
         .enumerate()
-        .map(|(i, &place)| {
-            let body: String = (0..36)
-                .map(|j| B62[(i * 7 + j * 13 + j * j) % 62] as char)
-                .collect();
-            Planted {
-                key: format!("{}{body}", ["msk_", "ask_", "mdk_"][i % 3]),
-                place,
-            }
+        .map(|(i, &place)| Planted {
+            key: fake_key(["msk_", "ask_", "mdk_"][i % 3], 1300 + i as u64),
+            place,
         })
         .collect();
     check_world(&plants);

@@ -2,12 +2,12 @@
 //! vs admin credential, refusals, 404, re-verification, the stop on a
 //! revocation that did not take, the audit log, and redaction everywhere.
 
-mod support;
+mod common;
 
 use std::path::Path;
 
+use common::{bin, fake_key, key_with_stem, FakeApi, Fault, Run, FAST};
 use serde_json::Value;
-use support::{key_from_seed, key_with_stem, misar, FakeApi, Fault, Run, FAST};
 
 fn revoke(dir: &Path, api: &FakeApi, keys: &[&str], extra: &[&str], admin: Option<&str>) -> Run {
     let mut args = vec!["revoke", "--stdin"];
@@ -15,12 +15,17 @@ fn revoke(dir: &Path, api: &FakeApi, keys: &[&str], extra: &[&str], admin: Optio
     args.extend_from_slice(extra);
     let input: String = keys.iter().map(|k| format!("{k}\n")).collect();
     let env: Vec<(&str, &str)> = admin.map(|a| ("MISAR_ADMIN_KEY", a)).into_iter().collect();
-    let run = misar(dir, Some(&api.url()), &args, Some(&input), &env);
+    let run = bin(dir)
+        .api(&api.url())
+        .args(&args)
+        .stdin(&input)
+        .envs(&env)
+        .run();
     let mut secret: Vec<&str> = keys.to_vec();
     secret.extend(admin);
     run.assert_redacted(&secret);
     let audit = audit_text(dir);
-    support::assert_no_full_key("audit log", &audit, &secret);
+    common::assert_no_full_key("audit log", &audit, &secret);
     run
 }
 
@@ -38,7 +43,7 @@ fn audit(dir: &Path) -> Vec<Value> {
 #[test]
 fn dry_run_prints_the_plan_and_sends_no_delete() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 1);
+    let key = fake_key("msk_", 1);
     let id = api.add_key(&key, 1, &["send", "keys:manage"]);
     let dir = tempfile::tempdir().unwrap();
     let run = revoke(dir.path(), &api, &[&key], &[], None);
@@ -63,7 +68,7 @@ fn dry_run_prints_the_plan_and_sends_no_delete() {
 #[test]
 fn yes_without_a_terminal_revokes_with_the_key_itself_and_confirms_401() {
     let api = FakeApi::start();
-    let key = key_from_seed("mdk_", 2);
+    let key = fake_key("mdk_", 2);
     let id = api.add_key(&key, 1, &["keys:manage"]);
     let dir = tempfile::tempdir().unwrap();
     let run = revoke(dir.path(), &api, &[&key], &["--yes"], None);
@@ -85,7 +90,7 @@ fn yes_without_a_terminal_revokes_with_the_key_itself_and_confirms_401() {
     assert_eq!(delete["credential"], "leaked_key");
     assert_eq!(delete["credential_stem"], &key[..8]);
     assert_eq!(delete["key_stem"], &key[..8]);
-    assert_eq!(delete["secret_sha256"], support::fake_api::sha256_hex(&key));
+    assert_eq!(delete["secret_sha256"], common::sha256(&key));
     assert_eq!(delete["outcome"], "revoked");
     assert!(log[2]["outcome"]
         .as_str()
@@ -97,8 +102,8 @@ fn yes_without_a_terminal_revokes_with_the_key_itself_and_confirms_401() {
 #[test]
 fn a_key_without_keys_manage_is_revoked_with_the_admin_key() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 3);
-    let admin = key_from_seed("msk_", 4);
+    let key = fake_key("msk_", 3);
+    let admin = fake_key("msk_", 4);
     let id = api.add_key(&key, 1, &["send"]);
     api.add_key(&admin, 1, &["keys:manage"]);
     let dir = tempfile::tempdir().unwrap();
@@ -127,7 +132,7 @@ fn a_key_without_keys_manage_is_revoked_with_the_admin_key() {
 #[test]
 fn without_an_admin_key_a_key_lacking_keys_manage_is_refused() {
     let api = FakeApi::start();
-    let key = key_from_seed("ask_", 5);
+    let key = fake_key("ask_", 5);
     api.add_key(&key, 1, &["send"]);
     let dir = tempfile::tempdir().unwrap();
     let run = revoke(dir.path(), &api, &[&key], &["--yes"], None);
@@ -145,7 +150,7 @@ fn an_ambiguous_prefix_is_refused() {
     let api = FakeApi::start();
     let key = key_with_stem("msk_Qx7v", 6);
     let twin = key_with_stem("msk_Qx7v", 7);
-    let admin = key_from_seed("msk_", 8);
+    let admin = fake_key("msk_", 8);
     api.add_key(&key, 1, &["send"]);
     api.add_key(&twin, 1, &["send"]);
     api.add_key(&admin, 1, &["keys:manage"]);
@@ -160,8 +165,8 @@ fn an_ambiguous_prefix_is_refused() {
 #[test]
 fn a_bare_product_prefix_is_never_revoked_with_the_admin_key() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 9);
-    let admin = key_from_seed("msk_", 10);
+    let key = fake_key("msk_", 9);
+    let admin = fake_key("msk_", 10);
     let id = api.add_key(&key, 1, &["send"]);
     api.set_shown_prefix(&id, "msk_...");
     api.add_key(&admin, 1, &["keys:manage"]);
@@ -175,8 +180,8 @@ fn a_bare_product_prefix_is_never_revoked_with_the_admin_key() {
 #[test]
 fn delete_404_means_already_revoked_and_is_confirmed() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 11);
-    let admin = key_from_seed("msk_", 12);
+    let key = fake_key("msk_", 11);
+    let admin = fake_key("msk_", 12);
     api.add_key(&key, 1, &["send"]);
     api.add_key(&admin, 1, &["keys:manage"]);
     api.fault_once_on(&admin, "DELETE", Fault::AlreadyRevoked);
@@ -194,10 +199,10 @@ fn delete_404_means_already_revoked_and_is_confirmed() {
 #[test]
 fn a_revocation_that_leaves_the_key_live_is_reported_and_stops_the_run() {
     let api = FakeApi::start();
-    let admin = key_from_seed("msk_", 13);
-    let bystander = key_from_seed("msk_", 14);
-    let leaked = key_from_seed("msk_", 15);
-    let next = key_from_seed("msk_", 16);
+    let admin = fake_key("msk_", 13);
+    let bystander = fake_key("msk_", 14);
+    let leaked = fake_key("msk_", 15);
+    let next = fake_key("msk_", 16);
     api.add_key(&admin, 1, &["keys:manage"]);
     // The list mislabels a bystander key with the leaked key's prefix; the
     // leaked key itself lives in another account.
@@ -239,7 +244,7 @@ fn a_revocation_that_leaves_the_key_live_is_reported_and_stops_the_run() {
 #[test]
 fn a_failed_delete_is_reported_and_not_retried() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 17);
+    let key = fake_key("msk_", 17);
     api.add_key(&key, 1, &["keys:manage"]);
     api.fault_once_on(&key, "DELETE", Fault::ServerError);
     let dir = tempfile::tempdir().unwrap();
@@ -253,8 +258,8 @@ fn a_failed_delete_is_reported_and_not_retried() {
 #[test]
 fn keys_not_verified_live_now_are_never_revoked() {
     let api = FakeApi::start();
-    let flaky = key_from_seed("msk_", 18);
-    let dead = key_from_seed("msk_", 19);
+    let flaky = fake_key("msk_", 18);
+    let dead = fake_key("msk_", 19);
     api.add_key(&flaky, 1, &["keys:manage"]);
     api.fault_always(&flaky, Fault::ServerError);
     let dir = tempfile::tempdir().unwrap();
@@ -272,17 +277,13 @@ fn keys_not_verified_live_now_are_never_revoked() {
 #[test]
 fn revoke_from_a_redacted_report_with_json_output() {
     let api = FakeApi::start();
-    let key = key_from_seed("ask_", 20);
+    let key = fake_key("ask_", 20);
     api.add_key(&key, 1, &["keys:manage"]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(".env"), format!("ASSISTERS_KEY={key}\n")).unwrap();
-    let scan = misar(
-        dir.path(),
-        None,
-        &["scan", ".", "-f", "json", "-o", "r.json"],
-        None,
-        &[],
-    );
+    let scan = bin(dir.path())
+        .args(["scan", ".", "-f", "json", "-o", "r.json"])
+        .run();
     assert_eq!(scan.code, 1, "{scan:?}");
     let mut args = vec![
         "revoke",
@@ -294,8 +295,11 @@ fn revoke_from_a_redacted_report_with_json_output() {
         "audit.jsonl",
     ];
     args.extend_from_slice(FAST);
-    let run = misar(dir.path(), Some(&api.url()), &args, None, &[]);
-    run.assert_redacted(&[&key]);
+    let run = bin(dir.path())
+        .api(&api.url())
+        .args(&args)
+        .secrets(&[&key])
+        .run();
     assert_eq!(run.code, 0, "{run:?}");
     let out: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(out[0]["plan"]["action"], "revoke");
@@ -307,19 +311,16 @@ fn revoke_from_a_redacted_report_with_json_output() {
     assert!(api.is_revoked(&key));
     let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
     assert_eq!(log.lines().count(), 3);
-    support::assert_no_full_key("audit log", &log, &[&key]);
+    common::assert_no_full_key("audit log", &log, &[&key]);
 }
 
 #[test]
 fn the_admin_key_is_read_from_the_environment_only() {
     let dir = tempfile::tempdir().unwrap();
-    let run = misar(
-        dir.path(),
-        None,
-        &["revoke", "--admin-key", "x", "--stdin"],
-        Some(""),
-        &[],
-    );
+    let run = bin(dir.path())
+        .args(["revoke", "--admin-key", "x", "--stdin"])
+        .stdin("")
+        .run();
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("unexpected argument"), "{}", run.stderr);
 }
@@ -332,7 +333,7 @@ fn ids_that_are_not_one_path_segment_are_refused_and_no_delete_goes_elsewhere() 
     let api = FakeApi::start();
     let odd = [".", "..", ".\t.", "..\n", "\t", " .. ", "%2e%2e"];
     let keys: Vec<String> = (0..odd.len() as u64)
-        .map(|i| key_from_seed("msk_", 300 + i))
+        .map(|i| fake_key("msk_", 300 + i))
         .collect();
     for (i, (key, id)) in keys.iter().zip(odd).enumerate() {
         // Each in its own account: its own list shows only its entry.
@@ -382,13 +383,13 @@ fn keys_echoed_by_the_api_never_reach_the_output_or_the_audit_log() {
     // `name`. `revoke()` checks stdout, stderr and the audit log for every
     // key given and the admin key.
     let api = FakeApi::start();
-    let admin = key_from_seed("msk_", 400);
+    let admin = fake_key("msk_", 400);
     // Holds keys:manage: listed with itself; its name echoes it.
-    let own = key_from_seed("msk_", 401);
+    let own = fake_key("msk_", 401);
     let own_id = api.add_key(&own, 1, &["send", "keys:manage"]);
     api.set_key_info(&own_id, &format!("ci {own}"), None, "2026-01-01T00:00:00Z");
     // Listed with the admin key; its name echoes both keys.
-    let by_admin = key_from_seed("msk_", 402);
+    let by_admin = fake_key("msk_", 402);
     api.add_key(&admin, 2, &["keys:manage"]);
     let by_admin_id = api.add_key(&by_admin, 2, &["send"]);
     api.set_key_info(
@@ -398,7 +399,7 @@ fn keys_echoed_by_the_api_never_reach_the_output_or_the_audit_log() {
         "2026-01-01T00:00:00Z",
     );
     // Its id is the key itself: never a DELETE with it, never shown.
-    let echoed_id = key_from_seed("msk_", 403);
+    let echoed_id = fake_key("msk_", 403);
     let real = api.add_key(&echoed_id, 3, &["keys:manage"]);
     api.set_id(&real, &echoed_id);
     // Ambiguous, and the twin's id is the key: the refusal lists ids.
@@ -441,21 +442,19 @@ fn a_list_of_ten_thousand_keys_is_read_whole_and_the_right_entry_revoked() {
     // "malformed body".
     let api = FakeApi::start();
     for seed in 0..10_000 {
-        api.add_key(&key_from_seed("msk_", 10_000 + seed), 1, &["send"]);
+        api.add_key(&fake_key("msk_", 10_000 + seed), 1, &["send"]);
     }
     // Listed last: a list cut after 1 MiB would lose it.
-    let key = key_from_seed("msk_", 500);
+    let key = fake_key("msk_", 500);
     let id = api.add_key(&key, 1, &["send", "keys:manage"]);
     let dir = tempfile::tempdir().unwrap();
     // Not FAST's 1 s timeout: 1.4 MB from a debug-built fake on a busy machine.
-    let run = misar(
-        dir.path(),
-        Some(&api.url()),
-        &["revoke", "--stdin", "--yes", "--verify-timeout", "60"],
-        Some(&format!("{key}\n")),
-        &[],
-    );
-    run.assert_redacted(&[&key]);
+    let run = bin(dir.path())
+        .api(&api.url())
+        .args(["revoke", "--stdin", "--yes", "--verify-timeout", "60"])
+        .stdin(format!("{key}\n"))
+        .secrets(&[&key])
+        .run();
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout.contains(&format!("plan: revoke id `{id}`")),

@@ -2,12 +2,12 @@
 //! across runs, checkouts and moved lines; `automationDetails.id` per scan
 //! mode; rule help with remediation; `security-severity` on every rule.
 
-mod common_git;
+mod common;
 
-use common_git::{key, Sandbox};
+use common::{fake_key, Sandbox};
 use serde_json::Value;
 
-fn sarif(run: &common_git::Run) -> Value {
+fn sarif(run: &common::Run) -> Value {
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("not SARIF ({e}): {}\n{}", run.stdout, run.stderr))
 }
@@ -32,7 +32,7 @@ fn fingerprints(doc: &Value) -> Vec<(String, String)> {
 #[test]
 fn fingerprints_are_identical_across_checkouts_and_moved_lines() {
     let sb = Sandbox::new();
-    let leaked = key("msk_", 701);
+    let leaked = fake_key("msk_", 701);
     let a = sb.repo("first/checkout");
     a.write("config/app.env", &format!("A=1\nKEY={leaked}\n"));
     a.commit("one");
@@ -67,7 +67,7 @@ fn fingerprints_are_identical_across_checkouts_and_moved_lines() {
 fn automation_details_id_names_each_scan_mode() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let leaked = key("ask_", 702);
+    let leaked = fake_key("ask_", 702);
     repo.write("a.txt", "a\n");
     let base = repo.commit("base");
     repo.write("b.txt", &format!("{leaked}\n"));

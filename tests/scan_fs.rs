@@ -261,7 +261,7 @@ fn baseline_matches_by_content_not_line() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let baseline = tree.read("base.json");
-    common::assert_no_full_key(&baseline, &[&a]);
+    common::assert_no_full_key("baseline", &baseline, &[&a]);
     assert!(baseline.contains(&sha256(&a)));
 
     // Moving the accepted key down does not reopen it.
@@ -308,7 +308,7 @@ fn output_file_gets_the_report_and_stdout_stays_empty() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
     let sarif = tree.read("out.sarif");
-    common::assert_no_full_key(&sarif, &[&k]);
+    common::assert_no_full_key("sarif", &sarif, &[&k]);
     assert!(sarif.contains("\"version\": \"2.1.0\""));
 }
 

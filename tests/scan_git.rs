@@ -1,8 +1,8 @@
 //! `scan --git`: the whole history of a repository (issue 3).
 
-mod common_git;
+mod common;
 
-use common_git::{at, key, Sandbox, AUTHOR, EMAIL, MAIL_RULE};
+use common::{at, fake_key, hermetic, Sandbox, AUTHOR, EMAIL, MAIL_RULE};
 
 const DATE_1: &str = "2024-01-01T00:01:00+00:00";
 
@@ -10,7 +10,7 @@ const DATE_1: &str = "2024-01-01T00:01:00+00:00";
 fn history_finds_key_added_then_deleted_later() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 1);
+    let k = fake_key("msk_", 1);
     repo.write("README.md", "hello\n");
     repo.write("config.env", &format!("USER=me\nMISAR_KEY={k}\n"));
     let added = repo.commit("add config");
@@ -62,7 +62,7 @@ fn history_finds_key_added_then_deleted_later() {
 fn history_finds_key_only_on_a_non_default_branch() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 2);
+    let k = fake_key("msk_", 2);
     repo.write("app.py", "print('hi')\n");
     repo.commit("init");
     repo.git(&["checkout", "-q", "-b", "experiment"]);
@@ -79,7 +79,7 @@ fn history_finds_key_only_on_a_non_default_branch() {
 fn history_finds_key_only_reachable_from_a_tag() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 3);
+    let k = fake_key("msk_", 3);
     repo.write("a.txt", "a\n");
     repo.commit("init");
     repo.git(&["checkout", "-q", "-b", "release"]);
@@ -98,7 +98,7 @@ fn history_finds_key_only_reachable_from_a_tag() {
 fn history_attributes_key_written_by_a_merge_resolution_to_the_merge() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 4);
+    let k = fake_key("msk_", 4);
     repo.write("settings.ini", "mode = a\n");
     repo.commit("init");
     repo.git(&["checkout", "-q", "-b", "side"]);
@@ -131,7 +131,7 @@ fn history_attributes_key_written_by_a_merge_resolution_to_the_merge() {
 fn history_reports_a_renamed_file_once_at_its_first_path() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 5);
+    let k = fake_key("msk_", 5);
     repo.write("old/name.env", &format!("KEY={k}\n"));
     let first = repo.commit("add");
     repo.git(&["mv", "old/name.env", "new.env"]);
@@ -161,7 +161,7 @@ fn history_reports_a_renamed_file_once_at_its_first_path() {
 fn history_reports_the_same_key_in_two_files() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 6);
+    let k = fake_key("msk_", 6);
     repo.write("a/app.ini", &format!("KEY={k}\n"));
     repo.write("b/settings.json", &format!("{{\n  \"key\": \"{k}\"\n}}\n"));
     let c = repo.commit("two copies");
@@ -183,8 +183,8 @@ fn history_reports_the_same_key_in_two_files() {
 fn history_with_all_objects_finds_unreachable_blobs_and_amended_commits() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let dangling_key = key("msk_", 7);
-    let amended_key = key("msk_", 8);
+    let dangling_key = fake_key("msk_", 7);
+    let amended_key = fake_key("msk_", 8);
     repo.write("a.txt", "a\n");
     repo.commit("init");
     // A blob written to the object database and never committed.
@@ -223,8 +223,8 @@ fn history_with_all_objects_finds_unreachable_blobs_and_amended_commits() {
 fn history_of_a_shallow_clone_scans_what_is_there_and_says_so() {
     let sb = Sandbox::new();
     let repo = sb.repo("origin");
-    let old_key = key("msk_", 9);
-    let new_key = key("msk_", 10);
+    let old_key = fake_key("msk_", 9);
+    let new_key = fake_key("msk_", 10);
     repo.write("old.env", &format!("KEY={old_key}\n"));
     repo.commit("old");
     repo.write("old.env", "KEY=\n");
@@ -251,7 +251,7 @@ fn history_of_a_shallow_clone_scans_what_is_there_and_says_so() {
 fn history_of_a_bare_repository() {
     let sb = Sandbox::new();
     let repo = sb.repo("work");
-    let k = key("msk_", 11);
+    let k = fake_key("msk_", 11);
     repo.write("src/main.rs", &format!("fn main() {{}}\n// {k}\n"));
     let c = repo.commit("add");
     let url = format!("file://{}", repo.path.display());
@@ -270,7 +270,7 @@ fn history_of_a_bare_repository() {
 fn history_reports_a_missing_blob_with_its_id_and_still_reports_findings() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 12);
+    let k = fake_key("msk_", 12);
     repo.write("key.env", &format!("KEY={k}\n"));
     repo.write("other.txt", "nothing here\n");
     let c = repo.commit("add");
@@ -297,7 +297,7 @@ fn history_reports_a_missing_blob_with_its_id_and_still_reports_findings() {
 fn history_skips_allowlisted_paths() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 13);
+    let k = fake_key("msk_", 13);
     repo.write(
         ".misar-scan.toml",
         "[allowlist]\npaths = [\"fixtures/**\"]\n",
@@ -325,7 +325,7 @@ fn history_skips_allowlisted_paths() {
 fn history_with_thousands_of_refs_and_a_non_utf8_path() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 14);
+    let k = fake_key("msk_", 14);
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
@@ -361,8 +361,8 @@ fn history_walked_in_parallel_slices_keeps_the_first_commit() {
     // 600 commits (more than one walking slice), made with fast-import.
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let early = key("msk_", 15);
-    let late = key("msk_", 16);
+    let early = fake_key("msk_", 15);
+    let late = fake_key("msk_", 16);
     let mut stream = String::new();
     for i in 1..=600u32 {
         next_commit(&mut stream, i);
@@ -404,7 +404,7 @@ fn history_walked_in_parallel_slices_keeps_the_first_commit() {
 fn history_does_not_follow_submodules_and_says_so() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 17);
+    let k = fake_key("msk_", 17);
     repo.write("main.env", &format!("KEY={k}\n"));
     // A gitlink: a commit id of another repository, which is not here.
     repo.git(&[
@@ -435,7 +435,7 @@ fn history_opens_archives_and_applies_webhook_lints_by_path() {
     use std::io::Write;
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("ask_", 40);
+    let k = fake_key("ask_", 40);
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -489,10 +489,10 @@ fn next_commit(stream: &mut String, i: u32) {
 /// Feed a fast-import stream to git in `repo`.
 fn fast_import(sb: &Sandbox, repo: &std::path::Path, stream: &str) {
     use std::io::Write;
-    let mut child = std::process::Command::new("git")
+    let mut git = std::process::Command::new("git");
+    hermetic(&mut git, &sb.home());
+    let mut child = git
         .current_dir(repo)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", sb.home())
         .args(["fast-import", "--quiet"])
         .stdin(std::process::Stdio::piped())
         .spawn()
@@ -513,7 +513,11 @@ fn history_read_pack_by_pack_finds_keys_in_deltas_and_loose_objects_and_reports_
     // delta chains; then a loose commit on top.
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let (in_log, in_env, loose) = (key("msk_", 30), key("msk_", 31), key("msk_", 32));
+    let (in_log, in_env, loose) = (
+        fake_key("msk_", 30),
+        fake_key("msk_", 31),
+        fake_key("msk_", 32),
+    );
     let mut stream = String::new();
     for i in 1..=2200u32 {
         next_commit(&mut stream, i);
@@ -603,7 +607,7 @@ fn history_walks_a_packed_tree_entry_with_a_non_standard_directory_mode() {
     // and libgit2 reads it as a tree; so must the packed walk.
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 40);
+    let k = fake_key("msk_", 40);
     repo.write("payload/key.env", &format!("KEY={k}\n"));
     let blob = repo.git(&["hash-object", "-w", "payload/key.env"]);
     let raw = |hex: &str| -> Vec<u8> {

@@ -1,16 +1,16 @@
 //! `scan --git --range`: what the commits of a pull request introduced (issue 3).
 
-mod common_git;
+mod common;
 
-use common_git::{at, key, Sandbox};
+use common::{at, fake_key, Sandbox};
 
 #[test]
 fn range_reports_only_keys_added_inside_the_range() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let before = key("msk_", 21);
-    let inside = key("msk_", 22);
-    let transient = key("msk_", 23);
+    let before = fake_key("msk_", 21);
+    let inside = fake_key("msk_", 22);
+    let transient = fake_key("msk_", 23);
     repo.write("legacy.env", &format!("OLD={before}\n"));
     repo.write("app.py", "print('v1')\n");
     repo.commit("before the range");
@@ -60,7 +60,7 @@ fn range_reports_only_keys_added_inside_the_range() {
 fn range_with_only_keys_from_before_it_is_clean() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let before = key("msk_", 24);
+    let before = fake_key("msk_", 24);
     repo.write("legacy.env", &format!("OLD={before}\n"));
     repo.commit("before");
     repo.git(&["checkout", "-q", "-b", "feature"]);
@@ -83,8 +83,8 @@ fn range_with_only_keys_from_before_it_is_clean() {
 fn range_ignores_keys_merged_in_from_base_and_finds_merge_resolutions() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let on_main = key("msk_", 25);
-    let in_merge = key("msk_", 26);
+    let on_main = fake_key("msk_", 25);
+    let in_merge = fake_key("msk_", 26);
     repo.write("settings.ini", "mode = a\n");
     repo.commit("init");
     repo.git(&["checkout", "-q", "-b", "feature"]);

@@ -1,14 +1,14 @@
 //! `scan --staged`: what the next commit will contain (issue 3).
 
-mod common_git;
+mod common;
 
-use common_git::{at, key, Sandbox};
+use common::{at, fake_key, Sandbox};
 
 #[test]
 fn staged_scan_finds_a_staged_key_removed_from_the_working_file() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 31);
+    let k = fake_key("msk_", 31);
     repo.write("README.md", "hi\n");
     repo.commit("init");
     repo.write("src/config.py", &format!("import os\nKEY = '{k}'\n"));
@@ -38,7 +38,7 @@ fn staged_scan_finds_a_staged_key_removed_from_the_working_file() {
 fn staged_scan_ignores_unstaged_edits() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 32);
+    let k = fake_key("msk_", 32);
     repo.write("app.env", "USER=me\n");
     repo.commit("init");
     repo.write("app.env", "USER=me\nDEBUG=1\n");
@@ -55,7 +55,7 @@ fn staged_scan_ignores_unstaged_edits() {
 fn staged_scan_in_a_repository_without_commits_scans_everything_staged() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("ask_", 33);
+    let k = fake_key("ask_", 33);
     repo.write("a/b/c.json", &format!("{{\"key\": \"{k}\"}}\n"));
     repo.git(&["add", "-A"]);
 
@@ -71,8 +71,8 @@ fn staged_scan_in_a_repository_without_commits_scans_everything_staged() {
 fn staged_scan_reports_only_keys_a_modified_file_adds() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let old = key("msk_", 34);
-    let new = key("msk_", 35);
+    let old = fake_key("msk_", 34);
+    let new = fake_key("msk_", 35);
     repo.write("keys.env", &format!("OLD={old}\n"));
     repo.commit("legacy");
     repo.write("keys.env", &format!("# comment\nOLD={old}\n"));
@@ -113,7 +113,7 @@ fn staged_scan_outside_a_repository_is_an_error() {
 fn staged_scan_from_a_subfolder_uses_the_repository_configuration() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 36);
+    let k = fake_key("msk_", 36);
     repo.write(
         ".misar-scan.toml",
         "[allowlist]\npaths = [\"fixtures/**\"]\n",
@@ -135,9 +135,9 @@ fn staged_scan_from_a_subfolder_uses_the_repository_configuration() {
 fn staged_scan_reads_index_versions_2_3_and_4_and_skips_intent_to_add() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let changed = key("msk_", 37);
-    let added = key("mdk_", 38);
-    let not_staged = key("msk_", 39);
+    let changed = fake_key("msk_", 37);
+    let added = fake_key("mdk_", 38);
+    let not_staged = fake_key("msk_", 39);
     for d in 0..20 {
         for f in 0..5 {
             repo.write(
@@ -178,7 +178,7 @@ fn staged_scan_reads_index_versions_2_3_and_4_and_skips_intent_to_add() {
 fn staged_scan_during_a_conflicted_merge_scans_the_merged_files() {
     let sb = Sandbox::new();
     let repo = sb.repo("r");
-    let k = key("msk_", 40);
+    let k = fake_key("msk_", 40);
     repo.write("conflict.txt", "base\n");
     repo.commit("init");
     repo.git(&["checkout", "-q", "-b", "side"]);

@@ -6,16 +6,15 @@
 
 #![allow(clippy::print_stderr)] // skip messages
 
-mod common_git;
-mod support;
+mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common_git::Sandbox;
+use common::{
+    bin, fake_key, hermetic, key_with_stem, sha256, FakeApi, Fault, Run, Sandbox, BIN, FAST,
+};
 use serde_json::Value;
-use support::fake_api::sha256_hex;
-use support::{key_from_seed, key_with_stem, misar, FakeApi, Fault, Run, FAST};
 
 /// The keys of the fixture and what the fake API knows of them.
 struct World {
@@ -56,12 +55,12 @@ impl World {
 fn world() -> World {
     let w = World {
         sandbox: Sandbox::new(),
-        self_managed: key_from_seed("msk_", 101),
-        shared: key_from_seed("ask_", 102),
-        unknown: key_from_seed("mdk_", 103),
-        ambiguous: key_from_seed("msk_", 104),
-        dead: key_from_seed("msk_", 105),
-        admin: key_from_seed("msk_", 106),
+        self_managed: fake_key("msk_", 101),
+        shared: fake_key("ask_", 102),
+        unknown: fake_key("mdk_", 103),
+        ambiguous: fake_key("msk_", 104),
+        dead: fake_key("msk_", 105),
+        admin: fake_key("msk_", 106),
     };
     let alpha = w.sandbox.repo("org/alpha");
     alpha.write(".gitignore", "vendor/\n");
@@ -120,14 +119,12 @@ fn run(w: &World, api: &FakeApi, args: &[&str]) -> Run {
     if args.first() == Some(&"sweep") {
         all.extend_from_slice(FAST);
     }
-    let run = misar(
-        w.root(),
-        Some(&api.url()),
-        &all,
-        None,
-        &[("MISAR_ADMIN_KEY", w.admin.as_str())],
-    );
-    run.assert_redacted(&w.leaked());
+    let run = bin(w.root())
+        .api(&api.url())
+        .args(&all)
+        .envs(&[("MISAR_ADMIN_KEY", w.admin.as_str())])
+        .secrets(&w.leaked())
+        .run();
     run
 }
 
@@ -136,7 +133,7 @@ fn assert_dir_redacted(w: &World, dir: &Path) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        support::assert_no_full_key(&path.display().to_string(), &text, &w.leaked());
+        common::assert_no_full_key(&path.display().to_string(), &text, &w.leaked());
     }
 }
 
@@ -185,7 +182,7 @@ fn locations(report: &Value) -> BTreeSet<(String, String, String, String)> {
 }
 
 fn action_of(report: &Value, key: &str) -> String {
-    let sha = sha256_hex(key);
+    let sha = sha256(key);
     report["keys"]
         .as_array()
         .unwrap()
@@ -226,7 +223,7 @@ fn sweep_revokes_exactly_the_live_unambiguous_keys_once_each() {
     assert!(reasons.contains("never revoked on a guess"), "{reasons}");
 
     // One key in two repositories: one key, every location.
-    let shared_sha = sha256_hex(&w.shared);
+    let shared_sha = sha256(&w.shared);
     let repos: BTreeSet<String> = locations(&report)
         .into_iter()
         .filter(|l| l.3 == shared_sha)
@@ -239,7 +236,7 @@ fn sweep_revokes_exactly_the_live_unambiguous_keys_once_each() {
     // A key only in history, and the bare repository, are found.
     assert!(locations(&report)
         .iter()
-        .any(|l| l.0 == "org/alpha" && l.3 == sha256_hex(&w.self_managed)));
+        .any(|l| l.0 == "org/alpha" && l.3 == sha256(&w.self_managed)));
     assert!(locations(&report).iter().any(|l| l.0 == "org/gamma.git"));
     assert_eq!(report["summary"]["repos"], 3);
 
@@ -374,7 +371,7 @@ fn a_killed_sweep_resumes_and_sends_each_delete_once() {
     assert_eq!(action_of(&report, &w.self_managed), "revoked");
     assert_eq!(action_of(&report, &w.shared), "revoked");
     for k in [&w.self_managed, &w.shared] {
-        let sha = sha256_hex(k);
+        let sha = sha256(k);
         let key = report["keys"]
             .as_array()
             .unwrap()
@@ -404,7 +401,7 @@ fn a_delete_whose_answer_was_lost_is_not_sent_again() {
     // As if the run had died between sending the DELETE and recording its answer.
     let state_path = w.root().join("out/sweep-state.json");
     let mut state = json(&state_path);
-    let rec = &mut state["keys"][sha256_hex(&w.self_managed).as_str()];
+    let rec = &mut state["keys"][sha256(&w.self_managed).as_str()];
     rec["action"] = "none".into();
     rec["detail"] = "".into();
     rec["delete_pending"] = true.into();
@@ -545,23 +542,18 @@ fn sweep_on_a_terminal(w: &World, api: &FakeApi, answer: &str) -> Option<(i32, S
     if Command::new("script").arg("--version").output().is_err() {
         return None;
     }
-    let mut line = format!(
-        "{} sweep org --revoke --report-dir out",
-        env!("CARGO_BIN_EXE_misar-scan")
-    );
+    let mut line = format!("{} sweep org --revoke --report-dir out", BIN);
     for flag in FAST {
         line.push(' ');
         line.push_str(flag);
     }
     // The keys travel in the environment, never on the command line.
-    let mut child = Command::new("script")
+    let mut script = Command::new("script");
+    hermetic(&mut script, &w.sandbox.home());
+    let mut child = script
         .args(["-qec", &line, "/dev/null"])
         .current_dir(w.root())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.root())
         .env("TERM", "dumb")
-        .env("NO_COLOR", "1")
         .env("MISAR_API_URL", api.url())
         .env("MISAR_ADMIN_KEY", &w.admin)
         .stdin(Stdio::piped())
@@ -578,7 +570,7 @@ fn sweep_on_a_terminal(w: &World, api: &FakeApi, answer: &str) -> Option<(i32, S
     let out = child.wait_with_output().unwrap();
     let shown =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    support::assert_no_full_key("terminal", &shown, &w.leaked());
+    common::assert_no_full_key("terminal", &shown, &w.leaked());
     Some((out.status.code().unwrap_or(-1), shown))
 }
 
@@ -620,7 +612,7 @@ fn keys_echoed_by_the_api_never_reach_any_sweep_file() {
         &shared_id,
         &format!("{} / {}", w.shared, w.admin),
         None,
-        support::fake_api::DEFAULT_CREATED_AT,
+        common::DEFAULT_CREATED_AT,
     );
     let twin = api.id_of(&key_with_stem(&w.ambiguous[..8], 999)).unwrap();
     api.set_id(&twin, &w.ambiguous);

@@ -2,13 +2,13 @@
 //! (SPEC §2): every status, retries, timeouts, one request per distinct key,
 //! bounded concurrency, reading keys back from redacted reports, redaction.
 
-mod support;
+mod common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::{bin, fake_key, refused_url, FakeApi, Fault, Run, FAST};
 use serde_json::Value;
-use support::{key_from_seed, misar, refused_url, FakeApi, Fault, Run, FAST};
 
 fn verify_stdin(api: &str, keys: &[&str], extra: &[&str]) -> (Run, Value) {
     let dir = tempfile::tempdir().unwrap();
@@ -20,8 +20,12 @@ fn verify_stdin(api: &str, keys: &[&str], extra: &[&str]) -> (Run, Value) {
     }
     args.extend_from_slice(extra);
     let input: String = keys.iter().map(|k| format!("{k}\n")).collect();
-    let run = misar(dir.path(), Some(api), &args, Some(&input), &[]);
-    run.assert_redacted(keys);
+    let run = bin(dir.path())
+        .api(api)
+        .args(&args)
+        .stdin(&input)
+        .secrets(keys)
+        .run();
     let json: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
     (run, json)
 }
@@ -41,7 +45,7 @@ fn status(json: &Value) -> (String, String) {
 #[test]
 fn verify_200_with_misar_list_is_live_and_attaches_the_key_entry() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 1);
+    let key = fake_key("msk_", 1);
     let id = api.add_key(&key, 1, &["send", "keys:manage"]);
     let (run, json) = verify_stdin(&api.url(), &[&key], &[]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -61,7 +65,7 @@ fn verify_200_with_misar_list_is_live_and_attaches_the_key_entry() {
 #[test]
 fn verify_403_forbidden_is_live_without_keys_manage() {
     let api = FakeApi::start();
-    let key = key_from_seed("ask_", 2);
+    let key = fake_key("ask_", 2);
     api.add_key(&key, 1, &["send"]);
     let (run, json) = verify_stdin(&api.url(), &[&key], &[]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -73,9 +77,9 @@ fn verify_403_forbidden_is_live_without_keys_manage() {
 #[test]
 fn verify_401_unauthorized_is_not_live_for_unknown_and_revoked_keys() {
     let api = FakeApi::start();
-    let unknown = key_from_seed("mdk_", 3);
-    let revoked = key_from_seed("msk_", 4);
-    let admin = key_from_seed("msk_", 5);
+    let unknown = fake_key("mdk_", 3);
+    let revoked = fake_key("msk_", 4);
+    let admin = fake_key("msk_", 5);
     let id = api.add_key(&revoked, 1, &["send"]);
     api.add_key(&admin, 1, &["keys:manage"]);
     // Revoke through the API itself, as a user would.
@@ -102,7 +106,7 @@ fn misar_delete(api: &FakeApi, key: &str, id: &str) -> u16 {
 #[test]
 fn verify_404_on_the_list_call_is_unknown() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 6);
+    let key = fake_key("msk_", 6);
     api.fault_always(
         &key,
         Fault::Raw(
@@ -120,7 +124,7 @@ fn verify_404_on_the_list_call_is_unknown() {
 #[test]
 fn verify_honours_retry_after_on_429_then_reports_live() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 7);
+    let key = fake_key("msk_", 7);
     api.add_key(&key, 1, &["send"]);
     api.fault_once(&key, Fault::RateLimited(1));
     let started = Instant::now();
@@ -137,7 +141,7 @@ fn verify_honours_retry_after_on_429_then_reports_live() {
 #[test]
 fn verify_retries_500_then_reports_unknown() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 8);
+    let key = fake_key("msk_", 8);
     api.add_key(&key, 1, &["send"]);
     api.fault_always(&key, Fault::ServerError);
     let (run, json) = verify_stdin(&api.url(), &[&key], &["--verify-retries", "2"]);
@@ -154,7 +158,7 @@ fn verify_retries_500_then_reports_unknown() {
 #[test]
 fn verify_timeout_is_unknown() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 9);
+    let key = fake_key("msk_", 9);
     api.add_key(&key, 1, &["send"]);
     api.fault_always(&key, Fault::Hang(Duration::from_secs(3)));
     let (run, json) = verify_stdin(&api.url(), &[&key], &["--verify-retries", "0"]);
@@ -167,7 +171,7 @@ fn verify_timeout_is_unknown() {
 #[test]
 fn verify_total_deadline_bounds_the_run() {
     let api = FakeApi::start();
-    let keys: Vec<String> = (0..3).map(|i| key_from_seed("msk_", 30 + i)).collect();
+    let keys: Vec<String> = (0..3).map(|i| fake_key("msk_", 30 + i)).collect();
     for k in &keys {
         api.add_key(k, 1, &["send"]);
         api.fault_always(k, Fault::Hang(Duration::from_secs(5)));
@@ -204,8 +208,8 @@ fn verify_total_deadline_bounds_the_run() {
 #[test]
 fn verify_malformed_body_and_dropped_connection_are_unknown() {
     let api = FakeApi::start();
-    let malformed = key_from_seed("msk_", 10);
-    let dropped = key_from_seed("msk_", 11);
+    let malformed = fake_key("msk_", 10);
+    let dropped = fake_key("msk_", 11);
     for k in [&malformed, &dropped] {
         api.add_key(k, 1, &["keys:manage"]);
     }
@@ -228,8 +232,8 @@ fn verify_malformed_body_and_dropped_connection_are_unknown() {
 #[test]
 fn verify_html_403_and_html_200_are_unknown_never_live() {
     let api = FakeApi::start();
-    let waf = key_from_seed("msk_", 12);
-    let portal = key_from_seed("msk_", 13);
+    let waf = fake_key("msk_", 12);
+    let portal = fake_key("msk_", 13);
     api.fault_always(&waf, Fault::HtmlForbidden);
     api.fault_always(&portal, Fault::HtmlOk);
     let (run, json) = verify_stdin(&api.url(), &[&waf, &portal], &[]);
@@ -248,7 +252,7 @@ fn verify_html_403_and_html_200_are_unknown_never_live() {
 
 #[test]
 fn verify_connection_refused_is_unknown() {
-    let key = key_from_seed("msk_", 14);
+    let key = fake_key("msk_", 14);
     let (run, json) = verify_stdin(&refused_url(), &[&key], &[]);
     assert_eq!(run.code, 2, "{run:?}");
     let (v, reason) = status(&json);
@@ -258,15 +262,13 @@ fn verify_connection_refused_is_unknown() {
 
 #[test]
 fn plain_http_to_a_non_loopback_host_is_refused() {
-    let key = key_from_seed("msk_", 15);
+    let key = fake_key("msk_", 15);
     let dir = tempfile::tempdir().unwrap();
-    let run = misar(
-        dir.path(),
-        Some("http://api.example.com"),
-        &["verify", "--stdin"],
-        Some(&key),
-        &[],
-    );
+    let run = bin(dir.path())
+        .api("http://api.example.com")
+        .args(["verify", "--stdin"])
+        .stdin(&key)
+        .run();
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr.contains("refusing plain http://"),
@@ -279,15 +281,18 @@ fn plain_http_to_a_non_loopback_host_is_refused() {
 #[test]
 fn scan_verify_checks_a_key_found_50_times_with_one_request() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 16);
+    let key = fake_key("msk_", 16);
     api.add_key(&key, 1, &["send"]);
     let dir = tempfile::tempdir().unwrap();
     let text: String = (0..50).map(|i| format!("KEY_{i}={key}\n")).collect();
     std::fs::write(dir.path().join("a.env"), text).unwrap();
     let mut args = vec!["scan", "--verify", "-f", "json"];
     args.extend_from_slice(FAST);
-    let run = misar(dir.path(), Some(&api.url()), &args, None, &[]);
-    run.assert_redacted(&[&key]);
+    let run = bin(dir.path())
+        .api(&api.url())
+        .args(&args)
+        .secrets(&[&key])
+        .run();
     assert_eq!(run.code, 1, "{run:?}");
     let json: Value = serde_json::from_str(&run.stdout).unwrap();
     let findings = json["findings"].as_array().unwrap();
@@ -305,7 +310,7 @@ fn scan_verify_checks_a_key_found_50_times_with_one_request() {
 fn verify_concurrency_is_bounded_by_the_flag() {
     let api = FakeApi::start();
     api.set_latency(Duration::from_millis(40));
-    let keys: Vec<String> = (0..24).map(|i| key_from_seed("msk_", 100 + i)).collect();
+    let keys: Vec<String> = (0..24).map(|i| fake_key("msk_", 100 + i)).collect();
     for k in &keys {
         api.add_key(k, 1, &["send"]);
     }
@@ -332,25 +337,28 @@ fn scanned_report(dir: &std::path::Path, keys: &[&str], extra: &[&str]) {
     std::fs::write(dir.join("src/app.js"), text).unwrap();
     let mut args = vec!["scan", "src", "-f", "json", "-o", "report.json"];
     args.extend_from_slice(extra);
-    let run = misar(dir, None, &args, None, &[]);
+    let run = bin(dir).args(&args).run();
     assert_eq!(run.code, 1, "{run:?}");
 }
 
 #[test]
 fn verify_reads_keys_back_from_a_redacted_report() {
     let api = FakeApi::start();
-    let live = key_from_seed("msk_", 20);
-    let dead = key_from_seed("ask_", 21);
+    let live = fake_key("msk_", 20);
+    let dead = fake_key("ask_", 21);
     api.add_key(&live, 1, &["send"]);
     let dir = tempfile::tempdir().unwrap();
     scanned_report(dir.path(), &[&live, &dead], &[]);
     let report = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
-    support::assert_no_full_key("report", &report, &[&live, &dead]);
+    common::assert_no_full_key("report", &report, &[&live, &dead]);
 
     let mut args = vec!["verify", "report.json", "-f", "sarif"];
     args.extend_from_slice(FAST);
-    let run = misar(dir.path(), Some(&api.url()), &args, None, &[]);
-    run.assert_redacted(&[&live, &dead]);
+    let run = bin(dir.path())
+        .api(&api.url())
+        .args(&args)
+        .secrets(&[&live, &dead])
+        .run();
     assert_eq!(run.code, 1, "{run:?}");
     let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
@@ -364,7 +372,7 @@ fn verify_reads_keys_back_from_a_redacted_report() {
 #[test]
 fn verify_says_unknown_when_a_key_cannot_be_read_back() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 22);
+    let key = fake_key("msk_", 22);
     api.add_key(&key, 1, &["send"]);
     let dir = tempfile::tempdir().unwrap();
     scanned_report(dir.path(), &[&key], &[]);
@@ -374,23 +382,17 @@ fn verify_says_unknown_when_a_key_cannot_be_read_back() {
         "const k = process.env.KEY;\n",
     )
     .unwrap();
-    let run = misar(
-        dir.path(),
-        Some(&api.url()),
-        &["verify", "--report", "report.json", "-f", "json"],
-        None,
-        &[],
-    );
-    run.assert_redacted(&[&key]);
+    let run = bin(dir.path())
+        .api(&api.url())
+        .args(["verify", "--report", "report.json", "-f", "json"])
+        .secrets(&[&key])
+        .run();
     assert_eq!(run.code, 2, "{run:?}");
     let json: Value = serde_json::from_str(&run.stdout).unwrap();
     let (v, reason) = status(&json);
     assert_eq!(v, "unknown");
     assert!(reason.contains("not recovered"), "{reason}");
-    assert_eq!(
-        json["findings"][0]["secret_sha256"],
-        support::fake_api::sha256_hex(&key)
-    );
+    assert_eq!(json["findings"][0]["secret_sha256"], common::sha256(&key));
     assert!(
         api.requests().is_empty(),
         "an unrecovered key must not reach the API"
@@ -400,19 +402,16 @@ fn verify_says_unknown_when_a_key_cannot_be_read_back() {
 #[test]
 fn verify_accepts_a_no_redact_report_even_after_the_file_is_gone() {
     let api = FakeApi::start();
-    let key = key_from_seed("mdk_", 23);
+    let key = fake_key("mdk_", 23);
     api.add_key(&key, 1, &["keys:manage"]);
     let dir = tempfile::tempdir().unwrap();
     scanned_report(dir.path(), &[&key], &["--no-redact"]);
     std::fs::remove_file(dir.path().join("src/app.js")).unwrap();
-    let run = misar(
-        dir.path(),
-        Some(&api.url()),
-        &["verify", "report.json"],
-        None,
-        &[],
-    );
-    run.assert_redacted(&[&key]);
+    let run = bin(dir.path())
+        .api(&api.url())
+        .args(["verify", "report.json"])
+        .secrets(&[&key])
+        .run();
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stdout.contains("LIVE (holds keys:manage)"),
@@ -420,13 +419,10 @@ fn verify_accepts_a_no_redact_report_even_after_the_file_is_gone() {
         run.stdout
     );
     // With --no-redact the key is shown, as asked.
-    let run = misar(
-        dir.path(),
-        Some(&api.url()),
-        &["verify", "report.json", "--no-redact"],
-        None,
-        &[],
-    );
+    let run = bin(dir.path())
+        .api(&api.url())
+        .args(["verify", "report.json", "--no-redact"])
+        .run();
     assert!(run.stdout.contains(&key));
 }
 
@@ -434,13 +430,11 @@ fn verify_accepts_a_no_redact_report_even_after_the_file_is_gone() {
 fn verify_stdin_skips_placeholders_and_says_so_without_echoing_lines() {
     let api = FakeApi::start();
     let dir = tempfile::tempdir().unwrap();
-    let run = misar(
-        dir.path(),
-        Some(&api.url()),
-        &["verify", "--stdin"],
-        Some("msk_your_api_key\n# comment\n\n"),
-        &[],
-    );
+    let run = bin(dir.path())
+        .api(&api.url())
+        .args(["verify", "--stdin"])
+        .stdin("msk_your_api_key\n# comment\n\n")
+        .run();
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("line 1"), "{}", run.stderr);
     assert!(api.requests().is_empty());
@@ -449,7 +443,7 @@ fn verify_stdin_skips_placeholders_and_says_so_without_echoing_lines() {
 #[test]
 fn verify_reads_history_findings_back_from_their_commit() {
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 40);
+    let key = fake_key("msk_", 40);
     api.add_key(&key, 1, &["send"]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git2::Repository::init(dir.path()).unwrap();
@@ -469,15 +463,18 @@ fn verify_reads_history_findings_back_from_their_commit() {
         "rule_id": "misar-mail-api-key",
         "path": ".env", "line": 1, "column": 11, "end_column": 47, "offset": 10,
         "secret": format!("{}…", &key[..8]),
-        "secret_sha256": support::fake_api::sha256_hex(&key),
+        "secret_sha256": common::sha256(&key),
         "snippet": format!("MISAR_KEY={}…", &key[..8]),
         "commit": commit.to_string(), "author": "Ada <ada@example.com>", "date": "2023-11-14T22:13:20Z"
     }]});
     std::fs::write(dir.path().join("history.json"), report.to_string()).unwrap();
     let mut args = vec!["verify", "history.json", "-f", "json"];
     args.extend_from_slice(FAST);
-    let run = misar(dir.path(), Some(&api.url()), &args, None, &[]);
-    run.assert_redacted(&[&key]);
+    let run = bin(dir.path())
+        .api(&api.url())
+        .args(&args)
+        .secrets(&[&key])
+        .run();
     assert_eq!(run.code, 1, "{run:?}");
     let json: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["findings"][0]["verification"], "live");
@@ -489,7 +486,7 @@ fn verify_survives_a_hostile_retry_after_and_reports_unknown() {
     // A review found that `Retry-After: 18446744073709551615` overflowed the
     // deadline arithmetic and panicked.
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 70);
+    let key = fake_key("msk_", 70);
     api.add_key(&key, 1, &["send"]);
     api.fault_always(&key, Fault::RateLimited(u64::MAX));
     let (run, json) = verify_stdin(&api.url(), &[&key], &[]);
@@ -502,7 +499,7 @@ fn verify_survives_a_hostile_retry_after_and_reports_unknown() {
 fn verify_honours_a_retry_after_http_date() {
     // Issue 11 item 15: `Retry-After` as an HTTP-date (RFC 9110) was ignored.
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 71);
+    let key = fake_key("msk_", 71);
     api.add_key(&key, 1, &["send"]);
     // Whole seconds: 3 s from now is at least 2 s away.
     let when = std::time::SystemTime::now() + Duration::from_secs(3);
@@ -528,7 +525,7 @@ fn verify_gives_up_on_a_retry_after_past_the_deadline_or_too_large_to_count() {
         "Fri, 31 Dec 9999 23:59:59 GMT",
     ] {
         let api = FakeApi::start();
-        let key = key_from_seed("msk_", 72);
+        let key = fake_key("msk_", 72);
         api.add_key(&key, 1, &["send"]);
         api.fault_always(&key, Fault::RetryAfter(value.into()));
         let started = Instant::now();
@@ -547,7 +544,7 @@ fn verify_gives_up_on_a_retry_after_past_the_deadline_or_too_large_to_count() {
 fn verify_names_a_list_answer_over_the_limit_as_too_large_not_malformed() {
     // Issue 11 item 19: a body over the limit was cut and judged malformed.
     let api = FakeApi::start();
-    let key = key_from_seed("msk_", 73);
+    let key = fake_key("msk_", 73);
     api.add_key(&key, 1, &["send", "keys:manage"]);
     let big = format!(
         "{{\"success\":true,\"data\":[],\"pad\":\"{}\"}}",

@@ -1,14 +1,14 @@
-//! Helpers for the git integration tests: repositories built with the `git`
-//! CLI under fixed names and dates (so commit ids are stable), a hermetic
-//! runner for the real binary, and checks that no full key is printed.
+//! Git sandboxes: a temporary folder with its own `HOME` and repositories
+//! built with the `git` CLI under fixed names and dates (so commit ids are
+//! stable from run to run).
 
-#![allow(dead_code)]
-
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use serde_json::Value;
 use tempfile::TempDir;
+
+use super::run::{bin, hermetic, Run};
 
 /// The author and committer of every test commit.
 pub const AUTHOR: &str = "Test Author";
@@ -16,36 +16,18 @@ pub const AUTHOR: &str = "Test Author";
 pub const EMAIL: &str = "author@example.com";
 /// The rule id of `msk_` keys.
 pub const MAIL_RULE: &str = "misar-mail-api-key";
-
-/// A fake key: `prefix` and a 36-character base62 body derived from `seed`
-/// (random-looking, so the placeholder filter keeps it).
-pub fn key(prefix: &str, seed: u64) -> String {
-    const B62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-    let body: String = (0..36)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            B62[(x % 62) as usize] as char
-        })
-        .collect();
-    format!("{prefix}{body}")
-}
-
-/// The environment every child process gets: nothing from the user's.
-fn hermetic(cmd: &mut Command, home: &Path) {
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1")
-        .env("LC_ALL", "C");
-}
+/// The first commit date, 2024-01-01T00:00:00Z; each commit is a minute later.
+pub const EPOCH: u64 = 1_704_067_200;
 
 /// A temporary folder holding a home directory and git repositories.
 pub struct Sandbox {
     pub dir: TempDir,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Sandbox {
@@ -70,7 +52,7 @@ impl Sandbox {
         let repo = Repo {
             path,
             home: self.home(),
-            tick: std::cell::Cell::new(0),
+            tick: Cell::new(0),
         };
         repo.git(&["init", "-q", "-b", "main"]);
         repo
@@ -81,15 +63,17 @@ impl Sandbox {
         run_git(cwd, &self.home(), args, 0)
     }
 
-    /// Run misar-scan in `cwd`, checking that none of `keys` appears in full.
+    /// Run misar-scan in `cwd` with this sandbox's `HOME`; none of `keys`
+    /// may appear in full in its output.
     pub fn scan(&self, cwd: &Path, args: &[&str], keys: &[&str]) -> Run {
-        run_bin(cwd, &self.home(), args, keys)
+        bin(cwd).home(&self.home()).args(args).secrets(keys).run()
     }
 }
 
+/// `git` in `cwd` with the fixed author, committer and the date of commit
+/// number `tick`; panics if it fails, returns trimmed stdout.
 fn run_git(cwd: &Path, home: &Path, args: &[&str], tick: u32) -> String {
-    // 2024-01-01T00:00:00Z plus one minute per commit.
-    let date = format!("{} +0000", 1_704_067_200 + 60 * u64::from(tick));
+    let date = format!("{} +0000", EPOCH + 60 * u64::from(tick));
     let mut cmd = Command::new("git");
     hermetic(&mut cmd, home);
     let out = cmd
@@ -117,7 +101,7 @@ fn run_git(cwd: &Path, home: &Path, args: &[&str], tick: u32) -> String {
 pub struct Repo {
     pub path: PathBuf,
     home: PathBuf,
-    tick: std::cell::Cell<u32>,
+    tick: Cell<u32>,
 }
 
 impl Repo {
@@ -174,71 +158,8 @@ impl Repo {
     }
 }
 
-/// One run of the binary.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    /// The findings of a `-f json` run.
-    pub fn findings(&self) -> Vec<Value> {
-        let doc: Value = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        });
-        doc["findings"].as_array().unwrap().clone()
-    }
-
-    /// (path, line, rule, commit) of each finding of a `-f json` run.
-    pub fn places(&self) -> Vec<(String, u64, String, Option<String>)> {
-        self.findings()
-            .iter()
-            .map(|f| {
-                (
-                    f["path"].as_str().unwrap().to_string(),
-                    f["line"].as_u64().unwrap(),
-                    f["rule_id"].as_str().unwrap().to_string(),
-                    f["commit"].as_str().map(str::to_string),
-                )
-            })
-            .collect()
-    }
-}
-
-/// Run misar-scan; assert that no full key from `keys` is in stdout or stderr.
-pub fn run_bin(cwd: &Path, home: &Path, args: &[&str], keys: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_misar-scan"));
-    hermetic(&mut cmd, home);
-    let out: Output = cmd
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("misar-scan runs");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    for k in keys {
-        assert_no_full_key(&run.stdout, k);
-        assert_no_full_key(&run.stderr, k);
-    }
-    run
-}
-
-/// Assert `text` does not contain `key` in full.
-pub fn assert_no_full_key(text: &str, key: &str) {
-    assert!(
-        !text.contains(key),
-        "a full key leaked into the output:\n{text}"
-    );
-}
-
-/// Expected place of a finding.
+/// Expected place of a `msk_` finding: (path, line, rule, commit), as
+/// [`Run::places`] lists them.
 pub fn at(path: &str, line: u64, commit: Option<&str>) -> (String, u64, String, Option<String>) {
     (
         path.to_string(),

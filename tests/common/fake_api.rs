@@ -13,8 +13,6 @@
 //! Every request is recorded with the bearer key's SHA-256 and stem — never
 //! the key in clear — and the largest number of requests in flight at once.
 
-#![allow(dead_code)]
-
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -23,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
+use super::keys::{fake_key, sha256};
 
 /// Every scope the API knows.
 pub const SCOPES: &[&str] = &[
@@ -113,9 +111,22 @@ pub struct FakeApi {
     stop: Arc<AtomicBool>,
 }
 
-/// Lower-case hex SHA-256.
-pub fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
+/// Flags that keep API tests fast: 1 s timeout, one retry, short backoff.
+pub const FAST: &[&str] = &[
+    "--verify-timeout",
+    "1",
+    "--verify-retries",
+    "1",
+    "--verify-backoff-ms",
+    "50",
+];
+
+/// An address on 127.0.0.1 where nothing listens.
+pub fn refused_url() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    drop(l);
+    format!("http://{addr}")
 }
 
 fn stem(key: &str) -> String {
@@ -232,7 +243,7 @@ impl FakeApi {
     pub fn fault_once(&self, key: &str, fault: Fault) {
         self.lock()
             .once
-            .entry(sha256_hex(key))
+            .entry(sha256(key))
             .or_default()
             .push_back((None, fault));
     }
@@ -241,14 +252,14 @@ impl FakeApi {
     pub fn fault_once_on(&self, key: &str, method: &str, fault: Fault) {
         self.lock()
             .once
-            .entry(sha256_hex(key))
+            .entry(sha256(key))
             .or_default()
             .push_back((Some(method.to_string()), fault));
     }
 
     /// Answer every request made with `key` with `fault`.
     pub fn fault_always(&self, key: &str, fault: Fault) {
-        self.lock().always.insert(sha256_hex(key), fault);
+        self.lock().always.insert(sha256(key), fault);
     }
 
     /// Whether `key` has been revoked.
@@ -263,7 +274,7 @@ impl FakeApi {
 
     /// Requests with `method` made with `key`.
     pub fn count(&self, method: &str, key: &str) -> usize {
-        let sha = sha256_hex(key);
+        let sha = sha256(key);
         self.lock()
             .requests
             .iter()
@@ -356,10 +367,10 @@ fn handle(mut conn: TcpStream, state: &Mutex<State>, in_flight: &AtomicUsize, ma
         s.requests.push(Recorded {
             method: req.method.clone(),
             path: req.path.clone(),
-            key_sha256: req.bearer.as_deref().map(sha256_hex),
+            key_sha256: req.bearer.as_deref().map(sha256),
             key_stem: req.bearer.as_deref().map(stem),
         });
-        let fault = req.bearer.as_deref().map(sha256_hex).and_then(|sha| {
+        let fault = req.bearer.as_deref().map(sha256).and_then(|sha| {
             let queue = s.once.get_mut(&sha);
             let queued = queue.and_then(|q| {
                 let i = q
@@ -534,7 +545,7 @@ fn route(req: &Request, state: &Mutex<State>) -> Answer {
                 (Some(name), Some(scopes)) if !scopes.is_empty() => {
                     s.next_id += 1;
                     let id = format!("key_{}", s.next_id);
-                    let key = super::key_from_seed("msk_", 0xC0FFEE ^ s.next_id);
+                    let key = fake_key("msk_", 0xC0FFEE ^ s.next_id);
                     s.keys.push(KeyRec {
                         id: id.clone(),
                         name: name.to_string(),

@@ -746,38 +746,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Open `path` to append to it (created if missing), refusing a symbolic
-/// link there: a link planted in the report folder must not make the sweep
-/// append to a file elsewhere. On unix the check is the open itself
-/// (`O_NOFOLLOW`), so there is no window between checking and opening.
-pub fn open_append_no_follow(path: &Path) -> Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW);
-    }
-    #[cfg(not(unix))]
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        bail!(symlink_refusal(path));
-    }
-    match options.open(path) {
-        Ok(file) => Ok(file),
-        #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => bail!(symlink_refusal(path)),
-        Err(e) => Err(e).with_context(|| format!("failed to open `{}`", path.display())),
-    }
-}
-
-fn symlink_refusal(path: &Path) -> String {
-    format!(
-        "`{}` is a symbolic link: refusing to append through it (it could point anywhere); \
-         hint: remove it, or give `--report-dir` a folder only you can write to",
-        path.display()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -883,27 +851,13 @@ mod tests {
         std::fs::write(&victim, "precious").unwrap();
         let folder = dir.path().join("out");
         std::fs::create_dir(&folder).unwrap();
-        for name in ["report.json", "report.json.tmp", "audit.jsonl"] {
+        for name in ["report.json", "report.json.tmp"] {
             std::os::unix::fs::symlink(&victim, folder.join(name)).unwrap();
         }
         write_atomic(&folder.join("report.json"), b"{}").unwrap();
-        let err = open_append_no_follow(&folder.join("audit.jsonl")).unwrap_err();
-        assert!(format!("{err:#}").contains("symbolic link"), "{err:#}");
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         let meta = std::fs::symlink_metadata(folder.join("report.json")).unwrap();
         assert!(meta.is_file());
-        // A plain file is appended to.
-        use std::io::Write;
-        let path = folder.join("log");
-        open_append_no_follow(&path)
-            .unwrap()
-            .write_all(b"a")
-            .unwrap();
-        open_append_no_follow(&path)
-            .unwrap()
-            .write_all(b"b")
-            .unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "ab");
     }
 
     #[test]

@@ -30,7 +30,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -40,16 +40,18 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ApiArgs;
-use super::revoke::{execute, listing_for, verification_text, Audit, NOT_ATTEMPTED};
 use super::{sanitize, Outcome};
-use crate::api::{BaseUrl, KeyEntry};
+use crate::api::BaseUrl;
 use crate::config::load_rules;
 use crate::config::{ApiEnv, RepoConfig};
 use crate::engine::Scanner;
 use crate::finding::{sort_and_dedup, Verification};
 use crate::report::json::JsonFinding;
 use crate::report::sweep::write_reports;
-use crate::revoke::{plan, Credential, RevocationStep};
+use crate::revoke::{
+    plan, Attempt, Audit, AuditAction, Confirmation, Credential, RevocationStep, Revoker,
+    NOT_ATTEMPTED,
+};
 use crate::secret::Secret;
 use crate::source::git_history::{scan_history, HistoryOptions};
 use crate::source::{ProblemKind, Problems, ScanContext};
@@ -397,7 +399,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
     let results = Verifier::new(&client, args.api.verify_concurrency).verify_all(jobs);
 
     // Decide per key; revocations are collected and run after consent.
-    let mut admin_lists: HashMap<BaseUrl, Result<Vec<KeyEntry>, String>> = HashMap::new();
+    let mut revoker = Revoker::new(&client, env.admin_key.as_ref());
     let mut planned: Vec<(String, String, Credential, Result<BaseUrl, String>)> = Vec::new();
     let mut stopped = false;
     let shas: Vec<String> = state.keys.keys().cloned().collect();
@@ -424,15 +426,8 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         }
         record.status_after = Some(now);
         if let Some(secret) = secret {
-            audit.record(
-                secret,
-                checked.key.as_ref().map(|k| k.id.as_str()),
-                "verify",
-                Some(&Credential::LeakedKey {
-                    stem: secret.stem().into(),
-                }),
-                &verification_text(&checked.verification),
-            )?;
+            let id = checked.key.as_ref().map(|k| k.id.as_str());
+            audit.verified(secret, id, &checked.verification)?;
         }
         if record.action == Action::Discrepancy {
             // An earlier run revoked a different key for this one: never
@@ -458,7 +453,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
                     audit.record(
                         secret,
                         record.key_id.as_deref(),
-                        "reverify",
+                        AuditAction::Reverify,
                         None,
                         "revoked in an earlier run; confirmed 401, no DELETE sent",
                     )?;
@@ -488,7 +483,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
                     audit.record(
                         secret,
                         record.key_id.as_deref(),
-                        "reverify",
+                        AuditAction::Reverify,
                         None,
                         &record.detail,
                     )?;
@@ -517,14 +512,14 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
                     record.detail = "live: not revoked (run with `--revoke`)".into();
                     continue;
                 }
-                let listing = listing_for(&checked, &base, &env, &client, &mut admin_lists);
+                let listing = revoker.listing(&checked, &base);
                 match plan(secret, prefix, &checked.verification, listing) {
                     RevocationStep::Skip { reason } => {
                         record.action = Action::NotLive;
                         record.detail = reason;
                     }
                     RevocationStep::Refuse { reason } => {
-                        audit.record(secret, None, "refuse", None, &reason)?;
+                        audit.record(secret, None, AuditAction::Refuse, None, &reason)?;
                         record.action = Action::Refused;
                         record.detail = format!("refused: {reason}");
                     }
@@ -534,7 +529,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
                             audit.record(
                                 secret,
                                 Some(&id),
-                                "plan",
+                                AuditAction::Plan,
                                 Some(&credential),
                                 &format!(
                                     "would revoke with {}; not confirmed",
@@ -573,7 +568,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         planned.retain(|(sha, ..)| !conflicts.contains_key(sha));
         for (sha, reason) in &conflicts {
             if let Some(secret) = secrets.get(sha) {
-                audit.record(secret, None, "refuse", None, reason)?;
+                audit.record(secret, None, AuditAction::Refuse, None, reason)?;
             }
             if let Some(record) = state.keys.get_mut(sha) {
                 record.action = Action::Refused;
@@ -595,84 +590,56 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
             audit_declined(&planned, &mut state, &secrets, &mut audit)?;
         }
     }
+    if stopped {
+        revoker.stop();
+    }
     let mut revocations = 0;
-    // Entries this run sent a DELETE for: never a second one.
-    let mut deleted: HashSet<(String, String)> = HashSet::new();
     for (sha, id, credential, base) in planned.into_iter().filter(|_| go) {
         let Some(secret) = secrets.get(&sha) else {
             continue;
         };
-        let entry = (
-            base.as_ref().map(ToString::to_string).unwrap_or_default(),
-            id.clone(),
-        );
-        if deleted.contains(&entry) {
-            let reason = format!(
-                "the listed key id `{}` was already revoked by this run for another key: \
-                 ambiguous, not revoking",
-                sanitize(&id)
-            );
-            if let Some(record) = state.keys.get_mut(&sha) {
-                record.action = Action::Refused;
-                record.detail = format!("refused: {reason}");
-                record.key_id = None;
-            }
-            audit.record(secret, None, "refuse", None, &reason)?;
-            continue;
-        }
-        if stopped {
-            if let Some(record) = state.keys.get_mut(&sha) {
-                record.action = Action::Refused;
-                record.detail = format!("refused: {NOT_ATTEMPTED}");
-            }
-            audit.record(secret, None, "refuse", None, NOT_ATTEMPTED)?;
-            continue;
-        }
         let base = base.map_err(|reason| anyhow::anyhow!("{reason}"))?;
-        let cred_secret = match &credential {
-            Credential::LeakedKey { .. } => secret,
-            Credential::AdminKey { .. } => env
-                .admin_key
-                .as_ref()
-                .context("a plan with the admin key needs `MISAR_ADMIN_KEY`")?,
-        };
         // Record the intent first: if this run dies after the DELETE, the
         // next one re-verifies instead of sending another.
-        if let Some(record) = state.keys.get_mut(&sha) {
-            record.delete_pending = true;
-            record.shard = shard.map(|s| s.to_string());
-        }
-        state.save(dir)?;
-        deleted.insert(entry);
-        let executed = execute(
-            &client,
-            &base,
-            secret,
-            cred_secret,
-            &id,
-            &credential,
-            &mut audit,
-        )?;
+        let attempt = revoker.revoke(secret, &base, &id, &credential, &mut audit, || {
+            if let Some(record) = state.keys.get_mut(&sha) {
+                record.delete_pending = true;
+                record.shard = shard.map(|s| s.to_string());
+            }
+            state.save(dir)
+        })?;
+        let executed = match attempt {
+            Attempt::Sent(executed) => executed,
+            Attempt::EntryTaken { reason } => {
+                if let Some(record) = state.keys.get_mut(&sha) {
+                    record.action = Action::Refused;
+                    record.detail = format!("refused: {reason}");
+                    record.key_id = None;
+                }
+                continue;
+            }
+            Attempt::NotAttempted => {
+                if let Some(record) = state.keys.get_mut(&sha) {
+                    record.action = Action::Refused;
+                    record.detail = format!("refused: {NOT_ATTEMPTED}");
+                }
+                continue;
+            }
+        };
         if let Some(record) = state.keys.get_mut(&sha) {
             record.delete_pending = false;
             record.status_after = Some(Status::of(&executed.after));
-            record.detail = executed.outcome.clone();
-            record.action = if executed.stop {
-                Action::Discrepancy
-            } else if executed.deleted && !executed.live_left && !executed.problem {
-                if executed.already_revoked {
-                    Action::AlreadyRevoked
-                } else {
-                    Action::Revoked
-                }
-            } else {
-                Action::Failed
+            record.detail = executed.describe();
+            record.action = match executed.confirmation {
+                Confirmation::Discrepancy => Action::Discrepancy,
+                Confirmation::Revoked => Action::Revoked,
+                Confirmation::AlreadyRevoked => Action::AlreadyRevoked,
+                _ => Action::Failed,
             };
         }
         state.save(dir)?;
         revocations += 1;
-        if executed.stop {
-            stopped = true;
+        if executed.discrepancy() {
             eprintln!(
                 "error: {} is STILL LIVE after revoking key id `{}`: a different key was revoked. \
                  Stopping: no further keys will be revoked.",
@@ -680,7 +647,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
                 sanitize(&id)
             );
         } else {
-            eprintln!("{}: {}", secret.redacted(), sanitize(&executed.outcome));
+            eprintln!("{}: {}", secret.redacted(), sanitize(&executed.describe()));
         }
         if args.stop_after_revocations == Some(revocations) {
             eprintln!(
@@ -874,7 +841,7 @@ fn audit_declined(
             audit.record(
                 secret,
                 Some(id),
-                "plan",
+                AuditAction::Plan,
                 Some(credential),
                 "declined at the prompt",
             )?;

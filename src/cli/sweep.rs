@@ -56,8 +56,8 @@ use crate::secret::Secret;
 use crate::source::git_history::{scan_history, HistoryOptions};
 use crate::source::{ProblemKind, Problems, ScanContext};
 use crate::sweep::{
-    discover, ref_tips, shallow_reason, Action, FoundRepo, PlannedDelete, RepoRecord, Shard,
-    Status, SweepState, AUDIT_FILE,
+    discover, ref_tips, shallow_reason, Action, FoundRepo, KeyStatus, PlannedDelete, RepoRecord,
+    Shard, SweepState, AUDIT_FILE,
 };
 use crate::verify::{base_for, client};
 use crate::verify::{Checked, Job, Verifier};
@@ -415,16 +415,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         let Some(record) = state.keys.get_mut(sha) else {
             continue;
         };
-        let now = Status::of(&checked.verification);
-        // The first answer, unless it was no answer and nothing was done since.
-        if record
-            .status_before
-            .as_ref()
-            .is_none_or(|s| s.state == "unknown" && !record.action.is_final())
-        {
-            record.status_before = Some(now.clone());
-        }
-        record.status_after = Some(now);
+        record.observe(&checked.verification);
         if let Some(secret) = secret {
             let id = checked.key.as_ref().map(|k| k.id.as_str());
             audit.verified(secret, id, &checked.verification)?;
@@ -628,7 +619,7 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         };
         if let Some(record) = state.keys.get_mut(&sha) {
             record.delete_pending = false;
-            record.status_after = Some(Status::of(&executed.after));
+            record.status_after = Some(KeyStatus::of(&executed.after));
             record.detail = executed.describe();
             record.action = match executed.confirmation {
                 Confirmation::Discrepancy => Action::Discrepancy,
@@ -680,16 +671,10 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
 
 /// The exit code of a sweep (and of `report merge`) from its state: see the module docs.
 pub fn exit_outcome(state: &SweepState, incomplete: bool) -> Outcome {
-    let live_left = state
-        .keys
-        .values()
-        .filter(|k| k.status_after.as_ref().is_some_and(|s| s.state == "live"))
-        .count();
+    let verdict = state.verdict(incomplete);
     Outcome {
-        findings: live_left,
-        incomplete: incomplete
-            || state.repos.values().any(|r| r.incomplete)
-            || state.keys.values().any(|k| k.action.is_problem()),
+        findings: verdict.live_left,
+        incomplete: verdict.needs_person,
         ..Outcome::default()
     }
 }
@@ -862,9 +847,9 @@ fn print_summary(state: &SweepState) {
     let mut out = std::io::stdout().lock();
     for v in crate::report::sweep::key_views(state) {
         let r = v.record;
-        let status = |s: &Option<Status>| {
+        let status = |s: &Option<KeyStatus>| {
             s.as_ref()
-                .map_or("unverified".to_string(), Status::describe)
+                .map_or("unverified".to_string(), KeyStatus::describe)
         };
         let _ = writeln!(
             out,

@@ -1,36 +1,32 @@
-//! The incident-response sweep (SPEC §3 `misar-scan sweep PATH…`): find every
-//! git repository under some paths, take a deterministic shard of them, and
-//! keep the resumable state of a sweep.
+//! The resumable state of a sweep: what `sweep-state.json` in the report
+//! folder records (SPEC §3 `sweep`).
 //!
-//! This module holds the parts without network or terminal I/O:
+//! [`SweepState`] holds the repositories done (with their redacted findings
+//! and the refs their scan started from), each distinct key (stem and
+//! SHA-256, never the key) with its status before and after ([`KeyStatus`]),
+//! the action taken ([`Action`]) and the entry revoked. It is written
+//! atomically ([`write_atomic`]: temporary file + rename) after each
+//! repository and each API action, so a sweep killed at any point and run
+//! again with the same report folder picks up where it stopped and never
+//! revokes a key twice. [`SweepState::merge`] combines the states of several
+//! shards (`misar-scan report merge`); [`SweepState::verdict`] is what a
+//! state leaves to do, for the exit code.
 //!
-//! - [`discover`]: every git repository under the roots — work trees (a
-//!   `.git` folder or file) and bare repositories, nested ones too — without
-//!   descending into `.git` folders or bare repositories, and without
-//!   looping on symbolic links (each directory is visited once, by its
-//!   canonical path).
-//! - [`Shard`]: `--shard K/N`. A repository belongs to shard
-//!   `sha256(path relative to its root) mod N`, so adding repositories never
-//!   moves the existing ones between shards.
-//! - [`SweepState`]: what `sweep-state.json` in the report folder records —
-//!   repositories done (with their redacted findings), each distinct key
-//!   (stem and SHA-256, never the key), its status before and after, and the
-//!   action taken. It is written atomically (temporary file + rename) after
-//!   each repository and each API action, so a sweep killed at any point and
-//!   run again with the same report folder picks up where it stopped and
-//!   never revokes a key twice. [`SweepState::merge`] combines the states of
-//!   several shards (`misar-scan report merge`).
-//!
-//! The command (`cli/sweep.rs`) drives scanning, verification and revocation;
-//! `report/sweep.rs` renders the report folder from a [`SweepState`].
+//! The layout is versioned ([`STATE_VERSION`]) and stays readable: a file
+//! written by an earlier release of the same version loads and resumes
+//! (`tests/fixtures/sweep-state-v1` is one, kept as written). Fields added
+//! since are optional; [`KeyStatus`] reads and writes the `{"state": …}`
+//! objects earlier releases wrote as plain strings.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::secret::{sha256_hex, Secret};
+use super::discover::Shard;
+use crate::finding::Verification;
+use crate::secret::Secret;
 
 /// The state file's name inside the report folder.
 pub const STATE_FILE: &str = "sweep-state.json";
@@ -39,241 +35,102 @@ pub const AUDIT_FILE: &str = "audit.jsonl";
 /// Version of the state file layout.
 pub const STATE_VERSION: u32 = 1;
 
-/// A git repository found under a sweep root.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundRepo {
-    /// Where to open it (the work tree, or the bare repository's folder).
-    pub path: PathBuf,
-    /// How reports name it: the root as given, joined with `rel`.
-    pub name: String,
-    /// Its path relative to the root it was found under (`.` for the root
-    /// itself), with `/` separators: the input of the shard hash.
-    pub rel: String,
-    /// A bare repository.
-    pub bare: bool,
-}
-
-/// Whether `dir` is a bare repository: `HEAD`, `objects/` and `refs/`.
-fn is_bare_repo(dir: &Path) -> bool {
-    dir.join("HEAD").is_file() && dir.join("objects").is_dir() && dir.join("refs").is_dir()
-}
-
-/// Every git repository under `roots`, sorted by name; `problems` collects
-/// folders that could not be read (the sweep is then incomplete).
-///
-/// Symbolic links to folders are not followed unless `follow` (as `scan`
-/// does not follow links without `--follow`), and even then only when their
-/// target lies inside the canonical root they were found under: a sweep of
-/// one folder never wanders over the machine (a link to `/` or `/proc`).
-/// The links not followed are added to `skipped`. A root given as a link is
-/// followed: it was named.
-pub fn discover(
-    roots: &[PathBuf],
-    follow: bool,
-    problems: &mut Vec<String>,
-    skipped: &mut Vec<String>,
-) -> Vec<FoundRepo> {
-    let mut seen_dirs = HashSet::new();
-    let mut seen_repos = HashSet::new();
-    let mut out = Vec::new();
-    for root in roots {
-        let canonical_root = match root.canonicalize() {
-            Ok(c) => c,
-            Err(e) => {
-                problems.push(format!("cannot read `{}`: {e}", root.display()));
-                continue;
-            }
-        };
-        let mut stack = vec![(root.clone(), String::from("."))];
-        while let Some((dir, rel)) = stack.pop() {
-            let canonical = match dir.canonicalize() {
-                Ok(c) => c,
-                Err(e) => {
-                    problems.push(format!("cannot read `{}`: {e}", dir.display()));
-                    continue;
-                }
-            };
-            // A symbolic link back up the tree, or two links to one folder.
-            if !seen_dirs.insert(canonical.clone()) {
-                continue;
-            }
-            let root_name = root.display().to_string();
-            let name = match (root_name.as_str(), rel.as_str()) {
-                (_, ".") => root_name.clone(),
-                (".", rel) => rel.to_string(),
-                (root, rel) => format!("{}/{rel}", root.trim_end_matches('/')),
-            };
-            let dot_git = dir.join(".git");
-            if dot_git.exists() {
-                if seen_repos.insert(canonical.clone()) {
-                    out.push(FoundRepo {
-                        path: dir.clone(),
-                        name,
-                        rel: rel.clone(),
-                        bare: false,
-                    });
-                }
-            } else if is_bare_repo(&dir) {
-                if seen_repos.insert(canonical) {
-                    out.push(FoundRepo {
-                        path: dir.clone(),
-                        name,
-                        rel,
-                        bare: true,
-                    });
-                }
-                // A bare repository's folders are git's own: nothing nested.
-                continue;
-            }
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(e) => {
-                    problems.push(format!("cannot read `{}`: {e}", dir.display()));
-                    continue;
-                }
-            };
-            let mut children = Vec::new();
-            for entry in entries.flatten() {
-                let file_name = entry.file_name();
-                if file_name == ".git" {
-                    continue;
-                }
-                let path = entry.path();
-                // The entry itself, not what a link points to.
-                let Ok(kind) = entry.file_type() else {
-                    continue;
-                };
-                if kind.is_symlink() {
-                    // Links to files are not our business; links to folders
-                    // only with `follow`, and only inside the root.
-                    if !path.is_dir() {
-                        continue;
-                    }
-                    let inside = path
-                        .canonicalize()
-                        .is_ok_and(|target| target.starts_with(&canonical_root));
-                    if !follow {
-                        skipped.push(format!(
-                            "`{}`: a symbolic link, not followed without `--follow`",
-                            path.display()
-                        ));
-                        continue;
-                    }
-                    if !inside {
-                        skipped.push(format!(
-                            "`{}`: a symbolic link to a folder outside `{}`, never followed",
-                            path.display(),
-                            root.display()
-                        ));
-                        continue;
-                    }
-                } else if !kind.is_dir() {
-                    continue;
-                }
-                let child = file_name.to_string_lossy().into_owned();
-                let child_rel = if rel == "." {
-                    child
-                } else {
-                    format!("{rel}/{child}")
-                };
-                children.push((path, child_rel));
-            }
-            // Depth-first, in name order (reversed for the stack).
-            children.sort();
-            children.reverse();
-            stack.extend(children);
-        }
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out
-}
-
-/// `--shard K/N`: this run takes shard K (1-based) of N.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// 1-based index.
-    pub k: u32,
-    /// Number of shards.
-    pub n: u32,
-}
-
-impl Shard {
-    /// Parse `K/N` with `1 <= K <= N`.
-    pub fn parse(text: &str) -> Result<Self> {
-        let (k, n) = text
-            .split_once('/')
-            .with_context(|| format!("invalid shard `{text}`: expected K/N, e.g. `1/4`"))?;
-        let k: u32 = k
-            .trim()
-            .parse()
-            .with_context(|| format!("invalid shard `{text}`: K is not a number"))?;
-        let n: u32 = n
-            .trim()
-            .parse()
-            .with_context(|| format!("invalid shard `{text}`: N is not a number"))?;
-        if n == 0 || k == 0 || k > n {
-            bail!("invalid shard `{text}`: need 1 <= K <= N (K is 1-based)");
-        }
-        Ok(Self { k, n })
-    }
-
-    /// The shard (1-based) a repository at `rel` belongs to among `n`.
-    pub fn of(rel: &str, n: u32) -> u32 {
-        let digest = sha256_hex(rel.as_bytes());
-        // The first 16 hex digits are 64 bits of the hash.
-        let x = u64::from_str_radix(&digest[..16], 16).unwrap_or_default();
-        (x % u64::from(n.max(1))) as u32 + 1
-    }
-
-    /// Whether this shard takes the repository at `rel`.
-    pub fn takes(&self, rel: &str) -> bool {
-        Self::of(rel, self.n) == self.k
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.k, self.n)
-    }
-}
-
-/// A key's state as verified: `live`, `not_live` or `unknown`.
+/// A key's verification as the state file records it: `{"state": "live",
+/// "can_manage_keys": true}`, `{"state": "not_live"}`, `{"state":
+/// "unknown", "reason": "…"}` or `{"state": "unverified"}` — the objects
+/// earlier releases wrote, read back typed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Status {
-    /// `live`, `not_live`, `unknown` or `unverified`.
-    pub state: String,
-    /// For live keys: holds `keys:manage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub can_manage_keys: Option<bool>,
-    /// For unknown: why.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum KeyStatus {
+    /// The API accepted the key.
+    Live {
+        /// Whether it holds `keys:manage`.
+        #[serde(default)]
+        can_manage_keys: bool,
+    },
+    /// The API rejected it (401): invalid or revoked.
+    NotLive,
+    /// No trustworthy answer.
+    Unknown {
+        /// Why.
+        #[serde(default)]
+        reason: String,
+    },
+    /// Not checked; also any state this release does not know.
+    #[serde(other)]
+    Unverified,
 }
 
-impl Status {
-    /// The status for a verification result.
-    pub fn of(v: &crate::finding::Verification) -> Self {
-        use crate::finding::Verification;
-        Self {
-            state: v.as_str().to_string(),
-            can_manage_keys: match v {
-                Verification::Live { can_manage_keys } => Some(*can_manage_keys),
-                _ => None,
+impl KeyStatus {
+    /// The status recording a verification.
+    pub fn of(v: &Verification) -> Self {
+        match v {
+            Verification::Live { can_manage_keys } => Self::Live {
+                can_manage_keys: *can_manage_keys,
             },
-            reason: v.reason().map(str::to_string),
+            Verification::NotLive => Self::NotLive,
+            Verification::Unknown { reason } => Self::Unknown {
+                reason: reason.clone(),
+            },
+            Verification::Unverified => Self::Unverified,
         }
     }
 
-    /// `live`, `not live`, `unknown (reason)` for people.
-    pub fn describe(&self) -> String {
-        match (self.state.as_str(), &self.reason) {
-            ("live", _) => match self.can_manage_keys {
-                Some(true) => "live (holds keys:manage)".into(),
-                _ => "live".into(),
+    /// The verification it records.
+    pub fn verification(&self) -> Verification {
+        match self {
+            Self::Live { can_manage_keys } => Verification::Live {
+                can_manage_keys: *can_manage_keys,
             },
-            ("not_live", _) => "not live (401)".into(),
-            (_, Some(reason)) => format!("{} ({reason})", self.state),
-            (state, None) => state.to_string(),
+            Self::NotLive => Verification::NotLive,
+            Self::Unknown { reason } => Verification::Unknown {
+                reason: reason.clone(),
+            },
+            Self::Unverified => Verification::Unverified,
+        }
+    }
+
+    /// `live`, `not_live`, `unknown` or `unverified`, as reports name it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Live { .. } => "live",
+            Self::NotLive => "not_live",
+            Self::Unknown { .. } => "unknown",
+            Self::Unverified => "unverified",
+        }
+    }
+
+    /// Whether the key was live.
+    pub fn is_live(&self) -> bool {
+        matches!(self, Self::Live { .. })
+    }
+
+    /// For live keys: whether it holds `keys:manage`.
+    pub fn can_manage_keys(&self) -> Option<bool> {
+        match self {
+            Self::Live { can_manage_keys } => Some(*can_manage_keys),
+            _ => None,
+        }
+    }
+
+    /// For unknown keys: why.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Unknown { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// `live`, `not live (401)`, `unknown (reason)` for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Live {
+                can_manage_keys: true,
+            } => "live (holds keys:manage)".into(),
+            Self::Live { .. } => "live".into(),
+            Self::NotLive => "not live (401)".into(),
+            Self::Unknown { reason } if !reason.is_empty() => format!("unknown ({reason})"),
+            other => other.as_str().into(),
         }
     }
 }
@@ -363,7 +220,7 @@ pub struct RepoRecord {
     /// Why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
-    /// What the scan read ([`ref_tips`]), taken before it: a later run
+    /// What the scan read ([`super::ref_tips`]), taken before it: a later run
     /// reuses the record only while this is unchanged. Absent in states
     /// written before it was recorded: such a repository is scanned again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -376,87 +233,6 @@ impl RepoRecord {
     pub fn reusable(&self, tips_now: Option<&str>) -> bool {
         !self.incomplete && tips_now.is_some() && self.tips.as_deref() == tips_now
     }
-}
-
-/// Why the history of the repository at `path` cannot be scanned in full
-/// when it is a shallow clone: `shallow clone: history before <commit> not
-/// scanned`, naming its boundary commits (abbreviated, at most three).
-/// `None` for a complete repository (or one that cannot be opened: the scan
-/// says why).
-pub fn shallow_reason(path: &Path) -> Option<String> {
-    let repo = git2::Repository::open(path).ok()?;
-    if !repo.is_shallow() {
-        return None;
-    }
-    let text = std::fs::read_to_string(repo.commondir().join("shallow"))
-        .or_else(|_| std::fs::read_to_string(repo.path().join("shallow")))
-        .unwrap_or_default();
-    let mut boundary: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    boundary.sort_unstable();
-    const SHOWN: usize = 3;
-    let mut named: Vec<String> = boundary
-        .iter()
-        .take(SHOWN)
-        .map(|c| crate::secret::clip(c, 12).to_string())
-        .collect();
-    if boundary.len() > SHOWN {
-        named.push(format!("{} more", boundary.len() - SHOWN));
-    }
-    let before = if named.is_empty() {
-        "its shallow boundary".to_string()
-    } else {
-        named.join(", ")
-    };
-    Some(format!(
-        "shallow clone: history before {before} not scanned; hint: `git fetch --unshallow` \
-         in it, then sweep again"
-    ))
-}
-
-/// A digest (SHA-256, hex) of what a history scan of the repository at
-/// `path` starts from: every ref with what it points to, `HEAD`, and the
-/// shallow boundary; with `all_objects` also the pack files and the number
-/// of loose objects (objects no ref reaches can appear without a ref
-/// moving). A new commit, branch, tag, fetch or rewrite changes it. `None`
-/// when the repository cannot be opened.
-pub fn ref_tips(path: &Path, all_objects: bool) -> Option<String> {
-    let repo = git2::Repository::open(path).ok()?;
-    let mut lines: Vec<Vec<u8>> = Vec::new();
-    let target = |r: &git2::Reference<'_>| match (r.target(), r.symbolic_target_bytes()) {
-        (Some(oid), _) => oid.to_string().into_bytes(),
-        (None, Some(sym)) => [b"-> ".as_slice(), sym].concat(),
-        (None, None) => Vec::new(),
-    };
-    if let Ok(head) = repo.find_reference("HEAD") {
-        lines.push([b"HEAD ".as_slice(), &target(&head)].concat());
-    }
-    for r in repo.references().ok()?.flatten() {
-        lines.push([b"ref ".as_slice(), r.name_bytes(), b" ", &target(&r)].concat());
-    }
-    if let Ok(text) = std::fs::read_to_string(repo.path().join("shallow")) {
-        for l in text.lines() {
-            lines.push(format!("shallow {}", l.trim()).into_bytes());
-        }
-    }
-    if all_objects {
-        let objects = repo.commondir().join("objects");
-        if let Ok(entries) = std::fs::read_dir(objects.join("pack")) {
-            for e in entries.flatten() {
-                lines.push([b"pack ".as_slice(), e.file_name().as_encoded_bytes()].concat());
-            }
-        }
-        let loose: usize = (0..=255u8)
-            .filter_map(|b| std::fs::read_dir(objects.join(format!("{b:02x}"))).ok())
-            .map(Iterator::count)
-            .sum();
-        lines.push(format!("loose {loose}").into_bytes());
-    }
-    lines.sort();
-    Some(sha256_hex(&lines.join(&b'\n')))
 }
 
 /// One distinct key, by SHA-256. Never the key itself.
@@ -472,10 +248,10 @@ pub struct KeyRecord {
     pub product: String,
     /// The first verification (before any action).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_before: Option<Status>,
+    pub status_before: Option<KeyStatus>,
     /// The latest verification (after the action).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_after: Option<Status>,
+    pub status_after: Option<KeyStatus>,
     /// What was done.
     #[serde(default)]
     pub action: Action,
@@ -492,6 +268,36 @@ pub struct KeyRecord {
     /// Which shard acted (`K/N`), for merged reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+}
+
+impl KeyRecord {
+    /// Record a verification made in this run: it is the status after, and
+    /// the status before too unless one was recorded (an unknown one is
+    /// replaced by a real answer while nothing final was done since).
+    pub fn observe(&mut self, now: &Verification) {
+        let now = KeyStatus::of(now);
+        let replace_before = match &self.status_before {
+            None => true,
+            Some(KeyStatus::Unknown { .. }) => !self.action.is_final(),
+            Some(_) => false,
+        };
+        if replace_before {
+            self.status_before = Some(now.clone());
+        }
+        self.status_after = Some(now);
+    }
+}
+
+/// What a sweep's state leaves to do: the exit code's input (SPEC §3: 0
+/// nothing live left and everything read and checked, 1 a key still live,
+/// 2 something needs a person).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepVerdict {
+    /// Keys still live at the end (their latest verification).
+    pub live_left: usize,
+    /// A repository not fully read, or a key unknown, refused, not
+    /// confirmed, failed or discrepant.
+    pub needs_person: bool,
 }
 
 /// The whole state of a sweep: `sweep-state.json`.
@@ -588,6 +394,21 @@ impl SweepState {
             }
         }
         None
+    }
+
+    /// What this state leaves to do; `incomplete` when something outside
+    /// the state (discovery) could not be read.
+    pub fn verdict(&self, incomplete: bool) -> SweepVerdict {
+        SweepVerdict {
+            live_left: self
+                .keys
+                .values()
+                .filter(|k| k.status_after.as_ref().is_some_and(KeyStatus::is_live))
+                .count(),
+            needs_person: incomplete
+                || self.repos.values().any(|r| r.incomplete)
+                || self.keys.values().any(|k| k.action.is_problem()),
+        }
     }
 
     /// Every finding, in repository order.
@@ -713,7 +534,7 @@ impl SweepState {
 fn rank(k: &KeyRecord) -> (Action, bool) {
     (
         k.action,
-        k.status_before.as_ref().is_some_and(|s| s.state == "live"),
+        k.status_before.as_ref().is_some_and(KeyStatus::is_live),
     )
 }
 
@@ -751,45 +572,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shard_parse_and_bounds() {
-        assert_eq!(Shard::parse("2/3").unwrap(), Shard { k: 2, n: 3 });
-        for bad in ["0/3", "4/3", "1/0", "x/2", "3"] {
-            assert!(Shard::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn shards_partition_and_are_stable() {
-        let rels: Vec<String> = (0..200).map(|i| format!("org/repo-{i}")).collect();
-        for rel in &rels {
-            let owners: Vec<u32> = (1..=4).filter(|&k| Shard { k, n: 4 }.takes(rel)).collect();
-            assert_eq!(owners.len(), 1, "{rel}");
-            // The assignment depends on the path only.
-            assert_eq!(Shard::of(rel, 4), Shard::of(rel, 4));
-        }
-        let counts: Vec<usize> = (1..=4)
-            .map(|k| rels.iter().filter(|r| Shard::of(r, 4) == k).count())
-            .collect();
-        assert!(counts.iter().all(|&c| c > 20), "{counts:?}");
-    }
-
-    #[test]
     fn merge_keeps_the_furthest_action() {
-        let rec = |action, state: &str| KeyRecord {
+        let rec = |action, state: KeyStatus| KeyRecord {
             stem: "msk_AAAA".into(),
             secret_sha256: "ab".into(),
             action,
-            status_before: Some(Status {
-                state: state.into(),
-                can_manage_keys: None,
-                reason: None,
-            }),
+            status_before: Some(state),
             ..KeyRecord::default()
         };
         let mut a = SweepState::new(Some(Shard { k: 1, n: 2 }));
-        a.keys.insert("ab".into(), rec(Action::NotLive, "not_live"));
+        a.keys
+            .insert("ab".into(), rec(Action::NotLive, KeyStatus::NotLive));
         let mut b = SweepState::new(Some(Shard { k: 2, n: 2 }));
-        b.keys.insert("ab".into(), rec(Action::Revoked, "live"));
+        b.keys.insert(
+            "ab".into(),
+            rec(
+                Action::Revoked,
+                KeyStatus::Live {
+                    can_manage_keys: false,
+                },
+            ),
+        );
         let m = SweepState::merge(vec![a, b]);
         assert_eq!(m.keys["ab"].action, Action::Revoked);
         assert_eq!(m.shards, ["1/2", "2/2"]);
@@ -860,50 +663,123 @@ mod tests {
         assert!(meta.is_file());
     }
 
+    /// A state file written by the release at 057ce06 (see its README).
+    const V1: &str = include_str!("../../tests/fixtures/sweep-state-v1/sweep-state.json");
+
     #[test]
-    fn discovery_finds_nested_and_bare_repos_and_survives_loops() {
+    fn a_state_written_by_an_earlier_release_loads_typed_and_writes_back_the_same() {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::create_dir_all(root.join("a/.git")).unwrap();
-        std::fs::create_dir_all(root.join("a/vendor/b/.git")).unwrap();
-        for d in ["c.git/objects", "c.git/refs"] {
-            std::fs::create_dir_all(root.join(d)).unwrap();
-        }
-        std::fs::write(root.join("c.git/HEAD"), "ref: refs/heads/main\n").unwrap();
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(root, root.join("a/vendor/loop")).unwrap();
-        for follow in [false, true] {
-            let (mut problems, mut skipped) = (Vec::new(), Vec::new());
-            let found = discover(&[root.to_path_buf()], follow, &mut problems, &mut skipped);
-            let rels: Vec<(&str, bool)> = found.iter().map(|r| (r.rel.as_str(), r.bare)).collect();
-            assert_eq!(rels, [("a", false), ("a/vendor/b", false), ("c.git", true)]);
-            assert!(problems.is_empty(), "{problems:?}");
-            #[cfg(unix)]
-            assert_eq!(skipped.len(), usize::from(!follow), "{skipped:?}");
-        }
+        std::fs::write(dir.path().join(STATE_FILE), V1).unwrap();
+        let state = SweepState::load(dir.path()).unwrap().unwrap();
+        assert_eq!(state.version, 1);
+        assert_eq!(state.runs, 2);
+        assert_eq!(state.repos.len(), 3);
+        let by_stem = |stem: &str| state.keys.values().find(|k| k.stem == stem).unwrap();
+        let pending = by_stem("msk_dGhT");
+        assert_eq!(
+            pending.status_before,
+            Some(KeyStatus::Live {
+                can_manage_keys: true
+            })
+        );
+        assert!(pending.delete_pending);
+        assert_eq!(pending.action, Action::None);
+        assert_eq!(pending.key_id.as_deref(), Some("key_1"));
+        let revoked = by_stem("ask_u3VF");
+        assert_eq!(revoked.action, Action::Revoked);
+        assert_eq!(revoked.status_after, Some(KeyStatus::NotLive));
+        assert_eq!(
+            revoked.status_before.as_ref().map(KeyStatus::verification),
+            Some(Verification::Live {
+                can_manage_keys: false
+            })
+        );
+        let unknown = by_stem("mdk_dkry");
+        assert_eq!(unknown.action, Action::LeftAloneUnknown);
+        assert!(unknown
+            .status_after
+            .as_ref()
+            .and_then(KeyStatus::reason)
+            .is_some_and(|r| r.contains("HTTP 500")));
+        assert_eq!(by_stem("msk_BGfj").status_before, Some(KeyStatus::NotLive));
+        assert_eq!(by_stem("msk_TKEU").action, Action::Refused);
+        assert_eq!(state.findings().count(), 6);
+        // Written back, it is the same document (`save` adds the newline).
+        let again: serde_json::Value =
+            serde_json::from_slice(&serde_json::to_vec(&state).unwrap()).unwrap();
+        let v1: serde_json::Value = serde_json::from_str(V1).unwrap();
+        assert_eq!(again, v1);
+        assert_eq!(
+            state.verdict(false),
+            SweepVerdict {
+                live_left: 2,
+                needs_person: true
+            }
+        );
     }
 
-    #[cfg(unix)]
     #[test]
-    fn discovery_never_leaves_the_root_through_a_link() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("root");
-        std::fs::create_dir_all(root.join("a/.git")).unwrap();
-        std::fs::create_dir_all(dir.path().join("outside/b/.git")).unwrap();
-        std::os::unix::fs::symlink(dir.path().join("outside"), root.join("out")).unwrap();
-        std::os::unix::fs::symlink(root.join("a"), root.join("z")).unwrap();
-        for follow in [false, true] {
-            let (mut problems, mut skipped) = (Vec::new(), Vec::new());
-            let found = discover(
-                std::slice::from_ref(&root),
-                follow,
-                &mut problems,
-                &mut skipped,
-            );
-            let rels: Vec<&str> = found.iter().map(|r| r.rel.as_str()).collect();
-            assert_eq!(rels, ["a"], "follow: {follow}");
-            assert_eq!(skipped.len(), if follow { 1 } else { 2 }, "{skipped:?}");
-            assert!(problems.is_empty(), "{problems:?}");
+    fn statuses_read_as_earlier_releases_wrote_them() {
+        let read = |text: &str| serde_json::from_str::<KeyStatus>(text).unwrap();
+        assert_eq!(
+            read(r#"{"state":"live","can_manage_keys":false}"#),
+            KeyStatus::Live {
+                can_manage_keys: false
+            }
+        );
+        assert_eq!(read(r#"{"state":"not_live"}"#), KeyStatus::NotLive);
+        assert_eq!(
+            read(r#"{"state":"unknown","reason":"timed out"}"#),
+            KeyStatus::Unknown {
+                reason: "timed out".into()
+            }
+        );
+        assert_eq!(read(r#"{"state":"unverified"}"#), KeyStatus::Unverified);
+        // A state this release does not know is no verification, not an error.
+        assert_eq!(read(r#"{"state":"pending"}"#), KeyStatus::Unverified);
+        for (status, text) in [
+            (
+                KeyStatus::Live {
+                    can_manage_keys: true,
+                },
+                r#"{"state":"live","can_manage_keys":true}"#,
+            ),
+            (KeyStatus::NotLive, r#"{"state":"not_live"}"#),
+            (
+                KeyStatus::Unknown { reason: "x".into() },
+                r#"{"state":"unknown","reason":"x"}"#,
+            ),
+            (KeyStatus::Unverified, r#"{"state":"unverified"}"#),
+        ] {
+            assert_eq!(serde_json::to_string(&status).unwrap(), text);
+            assert_eq!(KeyStatus::of(&status.verification()), status);
         }
+        assert_eq!(
+            KeyStatus::Unknown {
+                reason: "timed out".into()
+            }
+            .describe(),
+            "unknown (timed out)"
+        );
+    }
+
+    #[test]
+    fn an_unknown_first_answer_is_replaced_until_something_final_is_done() {
+        let mut rec = KeyRecord::default();
+        rec.observe(&Verification::Unknown {
+            reason: "timed out".into(),
+        });
+        assert_eq!(
+            rec.status_before.as_ref().map(KeyStatus::as_str),
+            Some("unknown")
+        );
+        let live = Verification::Live {
+            can_manage_keys: false,
+        };
+        rec.observe(&live);
+        assert_eq!(rec.status_before, Some(KeyStatus::of(&live)));
+        rec.observe(&Verification::NotLive);
+        assert_eq!(rec.status_before, Some(KeyStatus::of(&live)));
+        assert_eq!(rec.status_after, Some(KeyStatus::NotLive));
     }
 }

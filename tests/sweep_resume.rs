@@ -441,3 +441,58 @@ fn regenerate_the_v1_fixture() {
         std::fs::copy(w.root().join("out").join(name), dir.join(name)).unwrap();
     }
 }
+
+#[test]
+fn the_state_file_ends_as_the_reports_say() {
+    // A resumed sweep and `report merge` read `sweep-state.json`: it must
+    // hold what `report.json` says, including what changed after the last
+    // DELETE (here a key not attempted after a discrepancy).
+    let sandbox = Sandbox::new();
+    let root = sandbox.dir.path();
+    let leaked = [key_from_seed("msk_", 301), key_from_seed("msk_", 302)];
+    let admin = key_from_seed("msk_", 303);
+    let repo = sandbox.repo("org/app");
+    repo.write("a.env", &format!("A={}\nB={}\n", leaked[0], leaked[1]));
+    repo.commit("keys");
+    let api = FakeApi::start();
+    api.add_key(&admin, 1, &["keys:manage"]);
+    // Both leaked keys live in another account; the admin key's account
+    // lists a bystander under each one's stem: the first DELETE hits a
+    // bystander, a discrepancy, and the other key is not attempted.
+    for (i, key) in leaked.iter().enumerate() {
+        api.add_key(key, 2, &["send"]);
+        let bystander = api.add_key(&key_from_seed("msk_", 310 + i as u64), 1, &["send"]);
+        api.set_shown_prefix(&bystander, &format!("{}...", &key[..8]));
+    }
+    let mut args = SWEEP.to_vec();
+    args.extend_from_slice(FAST);
+    let out = misar(
+        root,
+        Some(&api.url()),
+        &args,
+        None,
+        &[("MISAR_ADMIN_KEY", admin.as_str())],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(api.count_method("DELETE"), 1, "{out:?}");
+    let report = json(&root.join("out/report.json"));
+    let state = json(&root.join("out/sweep-state.json"));
+    let mut actions = Vec::new();
+    for key in &leaked {
+        let rec = record(&report, key);
+        let saved = &state["keys"][sha256_hex(key).as_str()];
+        for field in [
+            "action",
+            "detail",
+            "status_after",
+            "key_id",
+            "delete_pending",
+        ] {
+            assert_eq!(saved[field], rec[field], "{field}: {saved} vs {rec}");
+        }
+        actions.push(rec["action"].as_str().unwrap().to_string());
+    }
+    actions.sort();
+    assert_eq!(actions, ["discrepancy", "refused"]);
+    assert!(state.to_string().contains("not attempted"), "{state}");
+}

@@ -393,6 +393,8 @@ pub fn run(opts: &SweepOptions, ui: &dyn SweepUi) -> Result<SweepResult> {
         }
     }
 
+    // What the prompt and the executor changed since the last save.
+    state.save(dir)?;
     write_reports(
         dir,
         &state,

@@ -22,10 +22,13 @@
 //!
 //! With `--verify` (and in `misar-scan verify` and `revoke`), each distinct
 //! key is checked once against the Misar keys API ([`verify`], through the one
-//! HTTP client in [`api`]); [`revoke`] plans revocations as a pure function of
-//! the key, its verification and the key list. `keys audit` judges the
-//! account's key list itself ([`audit`]): over-broad scopes, unused, old and
-//! leaked keys.
+//! HTTP client in [`api`]). [`revoke`] plans revocations as a pure function of
+//! the key, its verification and the key list, and runs them through one
+//! executor (`DELETE` once, re-verify, audit log); [`sweep`] does all of it
+//! across every repository under some folders, deciding per key with a pure
+//! decision table and keeping a state it resumes from. `keys audit` judges
+//! the account's key list itself ([`audit`]): over-broad scopes, unused, old
+//! and leaked keys.
 //!
 //! Rules ([`rules`]) are TOML files embedded at build time; each carries
 //! examples and negative examples that the test suite runs.

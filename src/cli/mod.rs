@@ -96,6 +96,18 @@ impl Outcome {
     }
 }
 
+impl From<crate::sweep::SweepVerdict> for Outcome {
+    /// A sweep's (or merged sweeps') exit: live keys left are findings,
+    /// anything that needs a person makes it incomplete.
+    fn from(v: crate::sweep::SweepVerdict) -> Self {
+        Self {
+            findings: v.live_left,
+            incomplete: v.needs_person,
+            ..Self::default()
+        }
+    }
+}
+
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {

@@ -1,30 +1,23 @@
 //! `misar-scan report merge DIR… --output DIR`: combine the report folders of
 //! a sharded sweep (`sweep --shard K/N`) into one (SPEC §3, §4).
 //!
-//! Reads each folder's `sweep-state.json`, merges them
-//! ([`crate::sweep::SweepState::merge`]: repositories by name, keys by
-//! `secret_sha256` with every location, the action that went furthest
-//! winning), concatenates the audit logs (identical lines once), and
-//! regenerates `report.json`, `report.sarif`, `summary.md` and `report.html`
-//! in the output folder, with a merged `sweep-state.json` so merges can be
-//! merged again. No API call is made.
+//! The merge itself is [`crate::sweep::merge()`]: each folder's
+//! `sweep-state.json` merged, the audit logs concatenated, and
+//! `report.json`, `report.sarif`, `summary.md` and `report.html` regenerated
+//! in the output folder with a merged `sweep-state.json` (so merges can be
+//! merged again). No API call is made.
 //!
-//! Exit code: as for `sweep`, from the merged state.
+//! Exit code: as for `sweep`, from the merged state's
+//! [`crate::sweep::SweepVerdict`].
 
 #![allow(clippy::print_stderr)]
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use super::Outcome;
-use crate::config::load_rules;
-use crate::config::RepoConfig;
-use crate::engine::Scanner;
-use crate::report::sweep::write_reports;
-use crate::sweep::{write_atomic, SweepState, AUDIT_FILE, STATE_FILE};
 
 /// Options of `report`.
 #[derive(Debug, Args)]
@@ -68,49 +61,13 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
 }
 
 fn merge(args: MergeArgs) -> Result<Outcome> {
-    let mut states = Vec::new();
-    let mut audit = Vec::new();
-    let mut seen_lines = HashSet::new();
-    for dir in &args.dirs {
-        let state = SweepState::load(dir)?.with_context(|| {
-            format!(
-                "`{}` holds no `{STATE_FILE}`: not a sweep report folder",
-                dir.display()
-            )
-        })?;
-        states.push(state);
-        let path = dir.join(AUDIT_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    if seen_lines.insert(line.to_string()) {
-                        audit.extend_from_slice(line.as_bytes());
-                        audit.push(b'\n');
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(e).with_context(|| format!("failed to read `{}`", path.display()))
-            }
-        }
-    }
-    let merged = SweepState::merge(states);
-    let out = &args.output;
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("failed to create `{}`", out.display()))?;
-    merged.save(out)?;
-    write_atomic(&out.join(AUDIT_FILE), &audit)?;
-    let rules = load_rules(args.rules.as_deref(), &RepoConfig::empty())?;
-    let scanner = Scanner::new(&rules, &[]);
-    let incomplete = merged.repos.values().any(|r| r.incomplete);
-    write_reports(out, &merged, &rules, &scanner, incomplete)?;
+    let merged = crate::sweep::merge(&args.dirs, &args.output, args.rules.as_deref())?;
     eprintln!(
         "merged {} report folder(s): {} repositories, {} distinct keys, written to `{}`",
         args.dirs.len(),
         merged.repos.len(),
         merged.keys.len(),
-        out.display()
+        args.output.display()
     );
-    Ok(super::sweep::exit_outcome(&merged, false))
+    Ok(merged.verdict(false).into())
 }

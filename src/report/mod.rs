@@ -5,6 +5,7 @@
 
 pub mod human;
 pub mod json;
+pub mod revoke;
 pub mod sarif;
 pub mod sweep;
 

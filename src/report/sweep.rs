@@ -22,7 +22,7 @@ use crate::finding::{Finding, Verification};
 use crate::rules::RuleSet;
 use crate::secret::{redact, sha256_hex};
 use crate::source::Stats;
-use crate::sweep::{write_atomic, Action, KeyRecord, Status, SweepState};
+use crate::sweep::{write_atomic, Action, KeyRecord, KeyStatus, SweepState};
 
 /// Where one key was found.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -120,18 +120,9 @@ fn place_of(f: &Value) -> Place {
     }
 }
 
-/// The verification a status stands for.
-pub fn verification_of(status: Option<&Status>) -> Verification {
-    match status {
-        Some(s) if s.state == "live" => Verification::Live {
-            can_manage_keys: s.can_manage_keys.unwrap_or(false),
-        },
-        Some(s) if s.state == "not_live" => Verification::NotLive,
-        Some(s) if s.state == "unknown" => Verification::Unknown {
-            reason: s.reason.clone().unwrap_or_default(),
-        },
-        _ => Verification::Unverified,
-    }
+/// The verification a status stands for (none recorded: unverified).
+pub fn verification_of(status: Option<&KeyStatus>) -> Verification {
+    status.map_or(Verification::Unverified, KeyStatus::verification)
 }
 
 /// Counts for the summaries.
@@ -150,7 +141,7 @@ struct Totals {
 }
 
 fn totals(state: &SweepState, incomplete: bool) -> Totals {
-    let live = |s: &Option<Status>| s.as_ref().is_some_and(|s| s.state == "live");
+    let live = |s: &Option<KeyStatus>| s.as_ref().is_some_and(KeyStatus::is_live);
     Totals {
         repos: state.repos.len(),
         repos_incomplete: state.repos.values().filter(|r| r.incomplete).count(),
@@ -196,12 +187,12 @@ fn finding_json(f: &Value, state: &SweepState) -> Value {
         let before = key.status_before.as_ref();
         obj.insert(
             "verification".into(),
-            json!(before.map_or("unverified", |s| s.state.as_str())),
+            json!(before.map_or("unverified", KeyStatus::as_str)),
         );
-        if let Some(reason) = before.and_then(|s| s.reason.as_ref()) {
+        if let Some(reason) = before.and_then(KeyStatus::reason) {
             obj.insert("verification_reason".into(), json!(reason));
         }
-        if let Some(m) = before.and_then(|s| s.can_manage_keys) {
+        if let Some(m) = before.and_then(KeyStatus::can_manage_keys) {
             obj.insert("can_manage_keys".into(), json!(m));
         }
         obj.insert("status_after".into(), json!(key.status_after));
@@ -340,9 +331,9 @@ pub fn render_summary(state: &SweepState, incomplete: bool) -> String {
                 md_cell(first.author.as_deref().unwrap_or("-"))
             );
         }
-        let describe = |s: &Option<Status>| {
+        let describe = |s: &Option<KeyStatus>| {
             s.as_ref()
-                .map_or_else(|| "not verified".to_string(), Status::describe)
+                .map_or_else(|| "not verified".to_string(), KeyStatus::describe)
         };
         let _ = writeln!(
             out,
@@ -418,11 +409,11 @@ th{background:#f3f3f3}code{font-family:ui-monospace,monospace}\
 .revoked,.already_revoked{color:#2e7d32;font-weight:bold}.problem{color:#b00020}\
 ul.timeline{list-style:none;padding-left:0}ul.timeline li{border-left:3px solid #888;padding:.2em .8em;margin:.2em 0}";
 
-fn status_cell(s: &Option<Status>) -> String {
+fn status_cell(s: &Option<KeyStatus>) -> String {
     match s {
         Some(s) => format!(
             "<span class=\"{}\">{}</span>",
-            html_escape(&s.state),
+            html_escape(s.as_str()),
             html_escape(&s.describe())
         ),
         None => "not verified".into(),
@@ -486,7 +477,7 @@ pub fn render_html(state: &SweepState, incomplete: bool) -> String {
             .status_after
             .as_ref()
             .or(v.record.status_before.as_ref())
-            .map_or("unverified".to_string(), |s| s.state.clone());
+            .map_or("unverified".to_string(), |s| s.as_str().to_string());
         if !products.contains(&v.record.product) {
             products.push(v.record.product.clone());
         }
@@ -629,6 +620,37 @@ pub fn render_html(state: &SweepState, incomplete: bool) -> String {
         env!("CARGO_PKG_VERSION")
     );
     h
+}
+
+/// What `sweep` prints on standard output: one line per key (redacted key,
+/// product, SHA-256, status before and after, action, where first found),
+/// and the detail of every key not simply revoked.
+pub fn render_key_lines(state: &SweepState) -> String {
+    let status = |s: &Option<KeyStatus>| {
+        s.as_ref()
+            .map_or("unverified".to_string(), KeyStatus::describe)
+    };
+    let mut out = String::new();
+    for v in key_views(state) {
+        let r = v.record;
+        let _ = writeln!(
+            out,
+            "{}  {}  sha256 {}  before: {}  after: {}  action: {}  ({} location(s), first {})",
+            v.key,
+            r.product,
+            crate::secret::clip(&r.secret_sha256, 16),
+            status(&r.status_before),
+            status(&r.status_after),
+            r.action.as_str(),
+            v.locations.len(),
+            v.first()
+                .map_or(String::new(), |p| crate::sanitize::sanitize(&p.describe())),
+        );
+        if r.action != Action::Revoked && !r.detail.is_empty() {
+            let _ = writeln!(out, "  {}", crate::sanitize::sanitize(&r.detail));
+        }
+    }
+    out
 }
 
 /// Write `report.json`, `report.sarif`, `summary.md` and `report.html` into `dir`.

@@ -1,8 +1,9 @@
 //! The revocation planner (SPEC §2): a pure function of the leaked key, its
 //! verification in this run and the key list, returning one
 //! [`RevocationStep`] — revoke this `id` with this credential, or refuse and
-//! say why. No I/O here; `cli/revoke.rs` prints the plan, runs it with
-//! `--yes`, re-verifies and writes the audit log.
+//! say why. No I/O here: [`super::run()`] and the sweep get the list
+//! ([`super::Revoker::listing`]), print the plan, and run it through
+//! [`super::Revoker::revoke`].
 //!
 //! The rules, from the spec:
 //! - never revoke a key that was not verified live in this run;

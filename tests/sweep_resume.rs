@@ -25,15 +25,14 @@
 //! resumed sweep fails (exit 2 with `invalid sweep state`) or rescans and
 //! forgets what was done, and these tests fail.
 
-mod common_git;
-mod support;
+mod common;
 
 use std::path::{Path, PathBuf};
 
-use common_git::Sandbox;
+use common::Sandbox;
 use serde_json::Value;
-use support::fake_api::sha256_hex;
-use support::{key_from_seed, key_with_stem, misar, FakeApi, Fault, Run, FAST};
+use common::sha256 as sha256_hex;
+use common::{bin, fake_key as key_from_seed, key_with_stem, FakeApi, Fault, Run, FAST};
 
 /// The checked-in report folder of the interrupted sweep.
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sweep-state-v1");
@@ -131,13 +130,11 @@ fn sweep(w: &World, api: &FakeApi, extra: &[&str]) -> Run {
     let mut args: Vec<&str> = SWEEP.to_vec();
     args.extend_from_slice(extra);
     args.extend_from_slice(FAST);
-    let run = misar(
-        w.root(),
-        Some(&api.url()),
-        &args,
-        None,
-        &[("MISAR_ADMIN_KEY", w.admin.as_str())],
-    );
+    let run = bin(w.root())
+        .args(&args)
+        .api(&api.url())
+        .env("MISAR_ADMIN_KEY", &w.admin)
+        .run();
     run.assert_redacted(&w.leaked());
     run
 }
@@ -232,7 +229,7 @@ fn the_fixture_is_what_the_interrupted_sweep_left() {
     assert_eq!(key(&w.ambiguous)["action"], "refused");
     let text = std::fs::read_to_string(Path::new(FIXTURE).join("sweep-state.json")).unwrap()
         + &std::fs::read_to_string(Path::new(FIXTURE).join("audit.jsonl")).unwrap();
-    support::assert_no_full_key("the fixture", &text, &w.leaked());
+    common::assert_no_full_key("the fixture", &text, &w.leaked());
 }
 
 #[test]
@@ -330,7 +327,7 @@ fn an_old_state_with_a_pending_delete_resumes_without_sending_it_again() {
     );
     for name in ["report.sarif", "summary.md", "report.html"] {
         let text = std::fs::read_to_string(out.join(name)).unwrap();
-        support::assert_no_full_key(name, &text, &w.leaked());
+        common::assert_no_full_key(name, &text, &w.leaked());
     }
 
     // Once more: nothing left to do, nothing sent.
@@ -466,13 +463,11 @@ fn the_state_file_ends_as_the_reports_say() {
     }
     let mut args = SWEEP.to_vec();
     args.extend_from_slice(FAST);
-    let out = misar(
-        root,
-        Some(&api.url()),
-        &args,
-        None,
-        &[("MISAR_ADMIN_KEY", admin.as_str())],
-    );
+    let out = bin(root)
+        .args(&args)
+        .api(&api.url())
+        .env("MISAR_ADMIN_KEY", &admin)
+        .run();
     assert_eq!(out.code, 2, "{out:?}");
     assert_eq!(api.count_method("DELETE"), 1, "{out:?}");
     let report = json(&root.join("out/report.json"));

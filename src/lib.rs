@@ -27,12 +27,18 @@
 //! account's key list itself ([`audit`]): over-broad scopes, unused, old and
 //! leaked keys.
 //!
+//! In GitHub Actions, `ci github` ([`ci`]) turns the event into what to
+//! scan (a pull request's commits, a push, the whole history), fetches what
+//! a shallow checkout lacks and runs the same scan; [`report::github`]
+//! renders its annotations and step summary.
+//!
 //! Rules ([`rules`]) are TOML files embedded at build time; each carries
 //! examples and negative examples that the test suite runs.
 
 pub mod api;
 pub mod audit;
 pub mod baseline;
+pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -3,6 +3,7 @@
 //! Reporters are pure: (sorted findings, rules, options) → bytes. Each
 //! redacts keys unless `--no-redact` was given.
 
+pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;

@@ -24,8 +24,8 @@
 //! key is checked once against the Misar keys API ([`verify`], through the one
 //! HTTP client in [`api`]); [`revoke`] plans revocations as a pure function of
 //! the key, its verification and the key list. `keys audit` judges the
-//! account's key list itself ([`audit`]): over-broad scopes, unused, old and
-//! leaked keys.
+//! account's key list itself ([`keys_audit`]): over-broad scopes, unused, old
+//! and leaked keys.
 //!
 //! In GitHub Actions, `ci github` ([`ci`]) turns the event into what to
 //! scan (a pull request's commits, a push, the whole history), fetches what
@@ -36,7 +36,6 @@
 //! examples and negative examples that the test suite runs.
 
 pub mod api;
-pub mod audit;
 pub mod baseline;
 pub mod ci;
 pub mod cli;
@@ -45,6 +44,7 @@ pub mod engine;
 pub mod finding;
 pub mod hint;
 pub mod hook;
+pub mod keys_audit;
 pub mod lint;
 pub mod recover;
 pub mod report;

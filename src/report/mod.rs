@@ -6,6 +6,7 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod keys_audit;
 pub mod sarif;
 pub mod sweep;
 

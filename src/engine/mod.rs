@@ -19,11 +19,15 @@
 //! of a text that announces base64 inside base64 (`decode::CARRIERS`) it
 //! decodes a bounded window and scans it once more, one level deep.
 //!
+//! The webhook content lints ([`content`]) match the same buffers for
+//! hard-coded signing secrets and signatures compared in variable time.
+//!
 //! Input may be any bytes: invalid UTF-8 around a key does not matter, and
 //! lines of any length cost the same as short ones. A caller that reads a
 //! large file in chunks scans each chunk with [`Scanner::find_in`], carrying
 //! [`Scanner::overlap`] bytes over so that no key is cut at a chunk edge.
 
+pub mod content;
 pub mod decode;
 pub mod location;
 pub mod placeholder;

@@ -223,7 +223,7 @@ pub fn rules(data: &[u8]) {
         let scanner = Scanner::new(&rules, &[]);
         let mut out = Vec::new();
         scanner.find(b"msk_AbCdEfGhIjKlMnOpQrStUvWxYz012345 ", &mut out);
-        let _ = misar_scan::engine::check_rule_examples(&rules);
+        let _ = misar_scan::examples::check_rule_examples(&rules);
     }
 }
 

@@ -33,7 +33,10 @@
 //! renders its annotations and step summary.
 //!
 //! Rules ([`rules`]) are TOML files embedded at build time; each carries
-//! examples and negative examples that the test suite runs.
+//! examples and negative examples that the test suite and `rules check` run
+//! ([`examples`]). Lint files configure the key lints over findings ([`lint`])
+//! and the webhook content lints the engine runs on bytes
+//! ([`engine::content`]).
 
 pub mod api;
 pub mod baseline;
@@ -41,6 +44,7 @@ pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod examples;
 pub mod finding;
 pub mod hint;
 pub mod hook;

@@ -705,66 +705,6 @@ fn push_sanitised(out: &mut String, bytes: &[u8]) {
     )));
 }
 
-/// A rule example that did not behave as the rule file says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExampleFailure {
-    /// The rule.
-    pub rule_id: String,
-    /// The example text (redacted in messages).
-    pub example: String,
-    /// What went wrong.
-    pub problem: String,
-}
-
-impl std::fmt::Display for ExampleFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "rule `{}`: {} in example `{}`",
-            self.rule_id,
-            self.problem,
-            crate::secret::redact(&self.example)
-        )
-    }
-}
-
-/// Run every rule against its own `examples` (each must yield exactly one
-/// finding, of that rule) and `negative_examples` (none at all).
-pub fn check_rule_examples(rules: &RuleSet) -> Vec<ExampleFailure> {
-    let scanner = Scanner::new(rules, &[]);
-    let mut failures = Vec::new();
-    for (i, rule) in rules.rules().iter().enumerate() {
-        let mut found = Vec::new();
-        for example in &rule.examples {
-            found.clear();
-            scanner.find(example.as_bytes(), &mut found);
-            let problem = match found.as_slice() {
-                [one] if one.rule == i => continue,
-                [one] => format!("matched rule `{}` instead", rules.rules()[one.rule].id),
-                [] => "no finding".to_string(),
-                many => format!("{} findings instead of one", many.len()),
-            };
-            failures.push(ExampleFailure {
-                rule_id: rule.id.clone(),
-                example: example.clone(),
-                problem,
-            });
-        }
-        for example in &rule.negative_examples {
-            found.clear();
-            scanner.find(example.as_bytes(), &mut found);
-            if !found.is_empty() {
-                failures.push(ExampleFailure {
-                    rule_id: rule.id.clone(),
-                    example: example.clone(),
-                    problem: format!("{} finding(s) in a negative example", found.len()),
-                });
-            }
-        }
-    }
-    failures
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -207,58 +207,40 @@ mod tests {
     use clap::Parser;
 
     #[derive(Parser)]
-    struct Wrapper {
+    struct Scan {
         #[command(flatten)]
         scan: super::super::scan::ScanArgs,
     }
 
-    /// `ci github` used to build a `scan` command line and parse it: the
-    /// options it builds now are the ones that command line gave.
+    #[derive(Parser)]
+    struct Ci {
+        #[command(subcommand)]
+        system: CiSystem,
+    }
+
+    /// `ci github` used to build a `scan --git` command line and parse it:
+    /// the options it builds now are the ones that command line gave.
     #[test]
     fn scan_options_are_those_of_scan_git() {
-        let repo = Path::new("/work/repo");
-        let parse = |argv: &[&str]| {
-            let mut full = vec!["misar-scan", "--git", "/work/repo"];
-            full.extend(argv);
-            full.extend(["--color", "never"]);
+        let scan = |argv: &str| {
+            let argv = format!("misar-scan --git /r {argv} --color never");
+            let args = Scan::try_parse_from(argv.split_whitespace()).unwrap();
+            format!("{:?}", args.scan.options().unwrap())
+        };
+        let ci = |argv: &str, range: Option<&str>| {
+            let argv = format!("misar-scan github {argv}");
+            let CiSystem::Github(args) =
+                Ci::try_parse_from(argv.split_whitespace()).unwrap().system;
+            let range = range.map(str::to_string);
             format!(
                 "{:?}",
-                Wrapper::try_parse_from(full)
-                    .unwrap()
-                    .scan
-                    .options()
-                    .unwrap()
+                github::scan_options(&args.options(), Path::new("/r"), range)
             )
         };
-        let ours = |args: &[&str], range: Option<&str>| {
-            let mut full = vec!["misar-scan", "github"];
-            full.extend(args);
-            #[derive(Parser)]
-            struct Ci {
-                #[command(subcommand)]
-                system: CiSystem,
-            }
-            let CiSystem::Github(args) = Ci::try_parse_from(full).unwrap().system;
-            format!(
-                "{:?}",
-                github::scan_options(&args.options(), repo, range.map(str::to_string))
-            )
-        };
-        assert_eq!(ours(&[], None), parse(&[]));
+        assert_eq!(ci("", None), scan(""));
         assert_eq!(
-            ours(
-                &["--verify", "true", "--baseline", "b.json", "--rules", "r"],
-                Some("aa..bb")
-            ),
-            parse(&[
-                "--range",
-                "aa..bb",
-                "--verify",
-                "--baseline",
-                "/work/repo/b.json",
-                "--rules",
-                "/work/repo/r"
-            ])
+            ci("--verify true --baseline b.json --rules r", Some("aa..bb")),
+            scan("--range aa..bb --verify --baseline /r/b.json --rules /r/r")
         );
     }
 }

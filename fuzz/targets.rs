@@ -175,7 +175,7 @@ struct Shared {
     rules: RuleSet,
     scanner: Scanner,
     config: RepoConfig,
-    linter: Option<misar_scan::lint::ContentLinter>,
+    linter: Option<misar_scan::engine::content::ContentLinter>,
 }
 
 fn shared() -> &'static Shared {
@@ -183,7 +183,7 @@ fn shared() -> &'static Shared {
     SHARED.get_or_init(|| {
         let rules = RuleSet::embedded().expect("the embedded rules load");
         let scanner = Scanner::with_decoding(&rules, &[], true);
-        let linter = misar_scan::lint::ContentLinter::new(&rules);
+        let linter = misar_scan::engine::content::ContentLinter::new(&rules);
         Shared {
             rules,
             scanner,
@@ -223,7 +223,7 @@ pub fn rules(data: &[u8]) {
         let scanner = Scanner::new(&rules, &[]);
         let mut out = Vec::new();
         scanner.find(b"msk_AbCdEfGhIjKlMnOpQrStUvWxYz012345 ", &mut out);
-        let _ = misar_scan::engine::check_rule_examples(&rules);
+        let _ = misar_scan::examples::check_rule_examples(&rules);
     }
 }
 

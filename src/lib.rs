@@ -27,21 +27,31 @@
 //! executor (`DELETE` once, re-verify, audit log); [`sweep`] does all of it
 //! across every repository under some folders, deciding per key with a pure
 //! decision table and keeping a state it resumes from. `keys audit` judges
-//! the account's key list itself ([`audit`]): over-broad scopes, unused, old
-//! and leaked keys.
+//! the account's key list itself ([`keys_audit`]): over-broad scopes, unused,
+//! old and leaked keys.
+//!
+//! In GitHub Actions, `ci github` ([`ci`]) turns the event into what to
+//! scan (a pull request's commits, a push, the whole history), fetches what
+//! a shallow checkout lacks and runs the same scan; [`report::github`]
+//! renders its annotations and step summary.
 //!
 //! Rules ([`rules`]) are TOML files embedded at build time; each carries
-//! examples and negative examples that the test suite runs.
+//! examples and negative examples that the test suite and `rules check` run
+//! ([`examples`]). Lint files configure the key lints over findings ([`lint`])
+//! and the webhook content lints the engine runs on bytes
+//! ([`engine::content`]).
 
 pub mod api;
-pub mod audit;
 pub mod baseline;
+pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod examples;
 pub mod finding;
 pub mod hint;
 pub mod hook;
+pub mod keys_audit;
 pub mod lint;
 pub mod recover;
 pub mod report;

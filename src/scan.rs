@@ -12,10 +12,11 @@ use anyhow::Result;
 
 use crate::baseline::{Baseline, BaselineEntry};
 use crate::config::{load_rules, ApiEnv, RepoConfig};
+use crate::engine::content::ContentLinter;
 use crate::engine::Scanner;
 use crate::finding::{sort_and_dedup, Finding};
 use crate::hint::{hinted, HintExt};
-use crate::lint::{key_lints, ContentLinter, GitIndex};
+use crate::lint::{key_lints, GitIndex};
 use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::source::fs::{scan_paths, WalkOptions};

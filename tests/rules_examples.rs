@@ -2,7 +2,7 @@
 //! yields exactly one finding of that rule, each negative example none. A rule
 //! change that breaks an example fails here.
 
-use misar_scan::engine::check_rule_examples;
+use misar_scan::examples::check_rule_examples;
 use misar_scan::rules::RuleSet;
 
 /// One failure a line, for an assertion message.
@@ -77,7 +77,7 @@ fn a_broken_example_is_reported() {
 fn every_shipped_lint_passes_its_own_examples() {
     let rules = RuleSet::embedded().unwrap();
     assert_eq!(rules.lints().len(), 5);
-    let failures = misar_scan::lint::check_lint_examples(&rules);
+    let failures = misar_scan::examples::check_lint_examples(&rules);
     assert!(failures.is_empty(), "{}", lines(&failures));
     for lint in rules.lints() {
         assert!(
@@ -97,7 +97,7 @@ fn a_lint_example_that_does_not_fire_is_reported() {
     )
     .unwrap();
     let rules = RuleSet::embedded_and_dir(dir.path()).unwrap();
-    let failures = misar_scan::lint::check_lint_examples(&rules);
+    let failures = misar_scan::examples::check_lint_examples(&rules);
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0]
         .problem

@@ -1,55 +1,33 @@
-//! `misar-scan ci github`: the logic of the GitHub Action (`action.yml`),
-//! in the binary so it is tested like every other command (issue 6).
+//! `misar-scan ci github`: what `action.yml` runs. Flags (the Action's
+//! inputs) become [`GithubOptions`]; [`crate::ci::github`] plans the event,
+//! fetches what the checkout lacks and scans; [`crate::report::github`]
+//! renders the result. This module owns the terminal and the job's files:
 //!
-//! Why here and not in a shell script: the event payload is JSON, the
-//! annotations and the step summary need careful escaping, and shallow
-//! checkouts need a fetch loop; in Rust each piece is a pure function with
-//! unit tests, and the whole runs in the integration tests against a
-//! simulated Actions environment. `action.yml` only installs the binary and
-//! calls this command.
+//! - standard output: `::stop-commands::` around the fetch and the scan (file
+//!   names and git messages cannot forge workflow commands), one annotation
+//!   per finding, the closing verdict;
+//! - standard error: fetch progress, scan problems and notes;
+//! - the SARIF report (`--sarif`), `GITHUB_STEP_SUMMARY` and the outputs
+//!   `sarif`, `findings`, `exit-code`, `mode` and `range` in `GITHUB_OUTPUT`.
 //!
-//! What it does, from the `GITHUB_*` variables (read in [`GithubEnv::from_env`],
-//! the one place that reads them; `MISAR_*` stay with [`crate::config`]):
-//!
-//! 1. **Plan** ([`plan`]) from `GITHUB_EVENT_NAME` and the payload at
-//!    `GITHUB_EVENT_PATH`: a pull request scans `base.sha..head.sha`, a merge
-//!    queue group `base_sha..head_sha`, a push `before..after` (a new branch,
-//!    whose `before` is all zeros, scans what it adds to the default branch,
-//!    or the whole history when that cannot be fetched; a deleted branch
-//!    scans nothing), anything else (`workflow_dispatch`, `schedule`) the
-//!    whole history.
-//! 2. **Fetch** what a range needs when the checkout lacks it
-//!    ([`ensure_range`]): both commits, then deeper history until their merge
-//!    base is there (doubling `--deepen`), at worst `--unshallow`. `git` is
-//!    run as a command so the checkout's credentials apply.
-//! 3. **Scan** with [`super::scan::collect`] and write SARIF to `--sarif`.
-//! 4. **Report**: one `::error`/`::warning`/`::notice` workflow command per
-//!    finding (redacted, escaped), a Markdown table appended to
-//!    `GITHUB_STEP_SUMMARY`, and the outputs `sarif`, `findings`,
-//!    `exit-code`, `mode` and `range` appended to `GITHUB_OUTPUT`.
-//! 5. **Exit** 1 when findings remain and `--fail-on-findings` is true, 2 when
-//!    the scan was incomplete or failed, else 0.
+//! Exit 1 when findings remain and `--fail-on-findings` is true, 2 when the
+//! scan was incomplete or failed, else 0 (through [`Outcome::exit_code`]).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::builder::BoolishValueParser;
-use clap::{ArgAction, Args, Parser, Subcommand};
-use serde_json::Value;
+use clap::{ArgAction, Args, Subcommand};
 
 use super::messages::scan_notes;
 use super::progress::stderr_problems;
-use super::scan::ScanArgs;
-use super::{sanitize, Outcome};
-use crate::finding::Finding;
-use crate::hint::{hinted, HintExt};
+use super::Outcome;
+use crate::ci::github::{self, GithubEnv, GithubOptions, GithubScan, Ran};
 use crate::report::{self, Format};
-use crate::rules::Severity;
-use crate::scan::Scanned;
+use crate::verify::ApiOptions;
 
 /// Options of `ci`.
 #[derive(Debug, Args)]
@@ -120,394 +98,19 @@ pub struct GithubArgs {
     pub fetch_depth: u32,
 }
 
-/// The `GITHUB_*` and `RUNNER_*` variables `ci github` uses; this is the one
-/// place that reads them.
-#[derive(Debug, Clone, Default)]
-pub struct GithubEnv {
-    /// `GITHUB_EVENT_NAME`: `pull_request`, `push`, `workflow_dispatch`, …
-    pub event_name: String,
-    /// `GITHUB_EVENT_PATH`: the event payload (JSON).
-    pub event_path: Option<PathBuf>,
-    /// `GITHUB_OUTPUT`: the step's output file.
-    pub output: Option<PathBuf>,
-    /// `GITHUB_STEP_SUMMARY`: the step's Markdown summary.
-    pub step_summary: Option<PathBuf>,
-    /// `GITHUB_WORKSPACE`: the checkout.
-    pub workspace: Option<PathBuf>,
-    /// `RUNNER_TEMP`: a temporary folder emptied after each job.
-    pub runner_temp: Option<PathBuf>,
-}
-
-impl GithubEnv {
-    /// Read the variables; an empty one counts as unset.
-    pub fn from_env() -> Self {
-        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-        let path = |name: &str| var(name).map(PathBuf::from);
-        Self {
-            event_name: var("GITHUB_EVENT_NAME")
-                .map(|v| v.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            event_path: path("GITHUB_EVENT_PATH"),
-            output: path("GITHUB_OUTPUT"),
-            step_summary: path("GITHUB_STEP_SUMMARY"),
-            workspace: path("GITHUB_WORKSPACE"),
-            runner_temp: path("RUNNER_TEMP"),
+impl GithubArgs {
+    /// The library's options for these flags (`--verify` with the API
+    /// defaults of `scan --verify`).
+    pub fn options(&self) -> GithubOptions {
+        GithubOptions {
+            path: self.path.clone(),
+            sarif: self.sarif.clone(),
+            verify: self.verify.then(ApiOptions::default),
+            baseline: self.baseline.clone(),
+            rules: self.rules.clone(),
+            remote: self.remote.clone(),
+            fetch_depth: self.fetch_depth,
         }
-    }
-}
-
-/// What to scan for an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Plan {
-    /// The commits in `base..head`.
-    Range {
-        /// What the change is merged into.
-        base: String,
-        /// The change's last commit.
-        head: String,
-    },
-    /// A new branch: what `head` adds to the default branch, fetched from the
-    /// remote (the whole history if it cannot be).
-    NewBranch {
-        /// The pushed commit.
-        head: String,
-        /// The repository's default branch, when the payload names it and
-        /// the push is not to it.
-        default_branch: Option<String>,
-    },
-    /// Every commit of the repository.
-    History,
-    /// Nothing to scan (a deleted branch), and why.
-    Nothing(String),
-}
-
-/// A commit id made only of zeros: `before` of a new branch, `after` of a deleted one.
-fn is_null_sha(sha: &str) -> bool {
-    !sha.is_empty() && sha.bytes().all(|b| b == b'0')
-}
-
-fn sha_at<'a>(payload: &'a Value, pointer: &str) -> Option<&'a str> {
-    payload
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
-fn required_sha<'a>(payload: &'a Value, pointer: &str, event: &str) -> Result<&'a str> {
-    let sha = sha_at(payload, pointer).ok_or_else(|| {
-        hinted(
-            format!("the `{event}` event payload has no `{pointer}`"),
-            "run the Action on `pull_request`, `push` or `workflow_dispatch` events, with the payload GitHub writes to `GITHUB_EVENT_PATH`",
-        )
-    })?;
-    if !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!(
-            "the `{event}` event payload has `{pointer}` = `{}`, which is not a commit id",
-            sanitize(sha)
-        );
-    }
-    Ok(sha)
-}
-
-/// Decide what to scan for `event` with `payload` (pure).
-pub fn plan(event: &str, payload: &Value) -> Result<Plan> {
-    match event {
-        "pull_request"
-        | "pull_request_target"
-        | "pull_request_review"
-        | "pull_request_review_comment" => Ok(Plan::Range {
-            base: required_sha(payload, "/pull_request/base/sha", event)?.to_string(),
-            head: required_sha(payload, "/pull_request/head/sha", event)?.to_string(),
-        }),
-        "merge_group" => Ok(Plan::Range {
-            base: required_sha(payload, "/merge_group/base_sha", event)?.to_string(),
-            head: required_sha(payload, "/merge_group/head_sha", event)?.to_string(),
-        }),
-        "push" => {
-            let after = required_sha(payload, "/after", event)?;
-            if is_null_sha(after) || payload["deleted"].as_bool() == Some(true) {
-                return Ok(Plan::Nothing(
-                    "the push deleted a branch or tag: nothing to scan".to_string(),
-                ));
-            }
-            match sha_at(payload, "/before") {
-                Some(before) if !is_null_sha(before) => Ok(Plan::Range {
-                    base: required_sha(payload, "/before", event)?.to_string(),
-                    head: after.to_string(),
-                }),
-                _ => {
-                    let default = sha_at(payload, "/repository/default_branch");
-                    let pushed = sha_at(payload, "/ref");
-                    let default_branch = default
-                        .filter(|d| pushed != Some(format!("refs/heads/{d}").as_str()))
-                        .map(str::to_string);
-                    Ok(Plan::NewBranch {
-                        head: after.to_string(),
-                        default_branch,
-                    })
-                }
-            }
-        }
-        _ => Ok(Plan::History),
-    }
-}
-
-/// Run `git` in `repo`; its stderr goes to ours (it is the job log).
-fn git(repo: &Path, args: &[&str]) -> Result<bool> {
-    let status = Command::new("git")
-        .current_dir(repo)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .context("failed to run `git`")
-        .hint("the Action needs `git` on `PATH` (it is on GitHub's runners)")?;
-    Ok(status.success())
-}
-
-fn git_output(repo: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
-        .current_dir(repo)
-        .args(args)
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-fn has_commit(repo: &Path, sha: &str) -> bool {
-    git_output(repo, &["cat-file", "-e", &format!("{sha}^{{commit}}")]).is_some()
-}
-
-fn is_shallow(repo: &Path) -> bool {
-    git_output(repo, &["rev-parse", "--is-shallow-repository"]).as_deref() == Some("true")
-}
-
-/// Make sure `base`, `head` and their merge base are in the repository,
-/// fetching from `remote` as little as possible: first the two commits, then
-/// `--deepen` doubling from `depth` (six rounds), then `--unshallow`.
-pub fn ensure_range(repo: &Path, remote: &str, base: &str, head: &str, depth: u32) -> Result<()> {
-    let merge_base = |r: &Path| git_output(r, &["merge-base", base, head]).is_some();
-    if has_commit(repo, base) && has_commit(repo, head) && merge_base(repo) {
-        return Ok(());
-    }
-    let shallow = is_shallow(repo);
-    if !(has_commit(repo, base) && has_commit(repo, head)) {
-        eprintln!("misar-scan: fetching `{base}` and `{head}` from `{remote}`");
-        let depth_arg = format!("--depth={depth}");
-        let mut args = vec!["fetch", "--no-tags", "--quiet"];
-        if shallow {
-            args.push(&depth_arg);
-        }
-        args.extend([remote, base, head]);
-        git(repo, &args)?;
-    }
-    let mut step = depth;
-    for _ in 0..6 {
-        if merge_base(repo) || !is_shallow(repo) {
-            break;
-        }
-        eprintln!("misar-scan: the checkout is shallow: fetching {step} more commits of history");
-        let deepen = format!("--deepen={step}");
-        git(
-            repo,
-            &["fetch", "--no-tags", "--quiet", &deepen, remote, base, head],
-        )?;
-        step = step.saturating_mul(2);
-    }
-    if !merge_base(repo) && is_shallow(repo) {
-        eprintln!("misar-scan: fetching the whole history from `{remote}`");
-        git(
-            repo,
-            &["fetch", "--no-tags", "--quiet", "--unshallow", remote],
-        )?;
-    }
-    if !(has_commit(repo, base) && has_commit(repo, head)) {
-        return Err(hinted(
-            format!("commits `{base}` and `{head}` are not in the checkout and could not be fetched from `{remote}`"),
-            "check out with `actions/checkout` and `fetch-depth: 0`, and keep the remote named `origin`",
-        ));
-    }
-    if !merge_base(repo) {
-        eprintln!(
-            "warning: `{base}` and `{head}` have no common history: every commit reachable from `{head}` is scanned"
-        );
-    }
-    Ok(())
-}
-
-/// Escape data (the message) of a workflow command.
-pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escape a property value (`file=`, `title=`) of a workflow command.
-pub fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
-}
-
-/// The workflow command that annotates `f` (keys redacted). `prefix` is the
-/// repository's folder relative to the workspace (empty at its root).
-pub fn annotation(f: &Finding, prefix: &str, redact: bool) -> String {
-    let command = match f.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Note => "notice",
-    };
-    let file = if prefix.is_empty() {
-        f.path.clone()
-    } else {
-        format!("{}/{}", prefix.trim_end_matches('/'), f.path)
-    };
-    // File names and author names come from the repository: no control or
-    // bidi character and no key reaches the log, whatever escaping follows.
-    let file = crate::sanitize::field(&file, redact);
-    let shown = f.secret.display(redact);
-    let mut message = match &f.note {
-        Some(note) => format!("{}: {note}", f.rule_name),
-        None => format!("{} `{shown}` found", f.rule_name),
-    };
-    if let Some(c) = &f.commit {
-        message.push_str(&format!(
-            " in commit {} by {}",
-            crate::secret::clip(&c.id, 12),
-            crate::sanitize::field(&c.author_name, redact)
-        ));
-    }
-    if f.verification != crate::finding::Verification::Unverified {
-        message.push_str(&format!(" (verification: {})", f.verification.as_str()));
-    }
-    message.push_str(". Revoke the key, then move its replacement to a secret store: removing the line does not un-leak it.");
-    format!(
-        "::{command} file={},line={},col={},endColumn={},title={}::{}",
-        escape_property(&file),
-        f.line,
-        f.column,
-        f.end_column,
-        escape_property(&format!("{} ({})", f.rule_name, f.rule_id)),
-        escape_data(&crate::sanitize::field(&message, redact)),
-    )
-}
-
-/// Whether the change (`BASE..HEAD`) edits the repository's `.misar-scan.toml`.
-/// A repository that cannot be read for this is reported as edited: the
-/// warning costs a reader a look, its absence could cost a leak.
-fn edits_config(repo: &Path, range: &str) -> bool {
-    crate::source::git_range::RangeSpec::parse(range)
-        .and_then(|r| {
-            crate::source::git_range::range_changes_file(repo, &r, crate::config::FILE_NAME)
-        })
-        .unwrap_or(true)
-}
-
-/// The `::warning` annotation for a change that edits `.misar-scan.toml`:
-/// the one file that can silence the scan is in the change under review.
-pub fn config_warning(prefix: &str, silenced: Option<&crate::config::Silenced>) -> String {
-    let file = if prefix.is_empty() {
-        crate::config::FILE_NAME.to_string()
-    } else {
-        format!(
-            "{}/{}",
-            prefix.trim_end_matches('/'),
-            crate::config::FILE_NAME
-        )
-    };
-    let mut message = format!(
-        "This change edits {}, which can turn misar-scan rules off and skip paths: review it before trusting a clean result.",
-        crate::config::FILE_NAME
-    );
-    if let Some(s) = silenced {
-        message.push_str(&format!(" Now: {s}."));
-    }
-    format!(
-        "::warning file={},title={}::{}",
-        escape_property(&crate::sanitize::field(&file, true)),
-        escape_property("misar-scan configuration changed"),
-        escape_data(&crate::sanitize::field(&message, true)),
-    )
-}
-
-/// Escape text for a Markdown table cell inside backticks.
-fn cell_code(text: &str) -> String {
-    let text = sanitize(text).replace(['\n', '\r'], " ").replace('`', "'");
-    format!("`{}`", text.replace('|', "\\|"))
-}
-
-/// At most this many rows in the step summary (its size is limited to 1 MiB).
-const SUMMARY_ROWS: usize = 200;
-
-/// The Markdown appended to `GITHUB_STEP_SUMMARY`.
-pub fn summary(scanned: &Scanned, what: &str, sarif: &Path) -> String {
-    let n = scanned.findings.len();
-    let mut md = String::from("## misar-scan\n\n");
-    if n == 0 && !scanned.incomplete {
-        md.push_str(&format!("✅ No Misar API key found in {what}.\n"));
-    } else if n > 0 {
-        md.push_str(&format!(
-            "❌ **{n} finding{}** in {what}. Keys are shown redacted.\n\n",
-            if n == 1 { "" } else { "s" }
-        ));
-        md.push_str("| Severity | Rule | Location | Key | Commit | Verification |\n");
-        md.push_str("|---|---|---|---|---|---|\n");
-        for f in scanned.findings.iter().take(SUMMARY_ROWS) {
-            let commit = f
-                .commit
-                .as_ref()
-                .map(|c| cell_code(crate::secret::clip(&c.id, 12)))
-                .unwrap_or_default();
-            md.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                f.severity.as_str(),
-                cell_code(&f.rule_id),
-                cell_code(&crate::sanitize::field(
-                    &format!("{}:{}:{}", f.path, f.line, f.column),
-                    scanned.redact
-                )),
-                cell_code(&f.secret.display(scanned.redact)),
-                commit,
-                f.verification.as_str(),
-            ));
-        }
-        if n > SUMMARY_ROWS {
-            md.push_str(&format!(
-                "\n…and {} more: see the SARIF report.\n",
-                n - SUMMARY_ROWS
-            ));
-        }
-        md.push_str(
-            "\n**What to do:** a key that reached a commit has leaked, even if a later commit removes it. \
-Revoke it (`misar-scan revoke`, or the Misar dashboard), create a new one, and keep it in a secret store \
-(GitHub Actions secrets, your cloud's secret manager), never in the code.\n",
-        );
-    }
-    if scanned.incomplete {
-        md.push_str(
-            "\n⚠️ The scan could not read everything (see the job log): it is not reported as clean.\n",
-        );
-    }
-    md.push_str(&format!(
-        "\n<sub>SARIF: `{}` · {} file(s), {} byte(s) scanned</sub>\n",
-        sanitize(&sarif.display().to_string()).replace('`', "'"),
-        scanned.stats.files,
-        scanned.stats.bytes
-    ));
-    md
-}
-
-/// A `name=value` line for `GITHUB_OUTPUT` (the heredoc form when the
-/// value holds a line break).
-pub fn output_line(name: &str, value: &str) -> String {
-    if value.contains(['\n', '\r']) {
-        let delimiter = format!(
-            "ghadelimiter_{}",
-            crate::secret::sha256_hex(value.as_bytes())
-        );
-        format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
-    } else {
-        format!("{name}={value}\n")
     }
 }
 
@@ -530,317 +133,114 @@ fn stop_token() -> String {
 /// Run `ci`.
 pub fn run(args: CiArgs) -> Result<Outcome> {
     match args.system {
-        CiSystem::Github(args) => github(args, &GithubEnv::from_env()),
+        CiSystem::Github(args) => run_github(&args, &GithubEnv::from_env()),
     }
 }
 
-/// Build the `scan` arguments for a plan (parsed by clap, so every default
-/// is the one `scan` has).
-fn scan_args(args: &GithubArgs, repo: &Path, range: Option<&str>) -> Result<ScanArgs> {
-    #[derive(Parser)]
-    struct Wrapper {
-        #[command(flatten)]
-        scan: ScanArgs,
-    }
-    let mut argv: Vec<std::ffi::OsString> = vec!["misar-scan".into(), "--git".into()];
-    argv.push(repo.into());
-    if let Some(range) = range {
-        argv.extend(["--range".into(), range.into()]);
-    }
-    if args.verify {
-        argv.push("--verify".into());
-    }
-    if let Some(b) = &args.baseline {
-        argv.extend(["--baseline".into(), repo.join(b).into()]);
-    }
-    if let Some(r) = &args.rules {
-        argv.extend(["--rules".into(), repo.join(r).into()]);
-    }
-    argv.extend(["--color".into(), "never".into()]);
-    Ok(Wrapper::try_parse_from(argv)?.scan)
-}
-
-fn github(args: GithubArgs, env: &GithubEnv) -> Result<Outcome> {
-    let event = if env.event_name.is_empty() {
-        "workflow_dispatch"
-    } else {
-        env.event_name.as_str()
-    };
-    let payload: Value = match &env.event_path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("failed to read the event payload `{}`", path.display()))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("the event payload `{}` is not JSON", path.display()))?
-        }
-        None if event == "workflow_dispatch" || event == "schedule" => Value::Null,
-        None => {
-            return Err(hinted(
-                format!("`GITHUB_EVENT_PATH` is not set for the `{event}` event"),
-                "run `misar-scan ci github` inside GitHub Actions, or set `GITHUB_EVENT_NAME` and `GITHUB_EVENT_PATH`",
-            ))
-        }
-    };
-    let repo = args
-        .path
-        .clone()
-        .or_else(|| env.workspace.clone())
-        .unwrap_or_else(|| PathBuf::from("."));
-    let repo = std::path::absolute(&repo)
-        .with_context(|| format!("failed to resolve `{}`", repo.display()))?;
-    let sarif = args
-        .sarif
-        .clone()
-        .unwrap_or_else(|| match &env.runner_temp {
-            Some(dir) => dir.join("misar-scan.sarif"),
-            None => PathBuf::from("misar-scan.sarif"),
-        });
-    let sarif = std::path::absolute(&sarif)
-        .with_context(|| format!("failed to resolve `{}`", sarif.display()))?;
-
-    let plan = plan(event, &payload)?;
+fn run_github(args: &GithubArgs, env: &GithubEnv) -> Result<Outcome> {
+    let planned = github::prepare(&args.options(), env)?;
     // Nothing printed between here and the end token is read as a workflow
     // command: file names and git messages cannot forge annotations.
     let token = stop_token();
     println!("::stop-commands::{token}");
-    let scanned = run_plan(&args, &repo, plan, &sarif);
+    let ran = github::run(&planned, &stderr_problems(), &mut |note| {
+        let label = if note.is_warning() {
+            "warning"
+        } else {
+            "misar-scan"
+        };
+        eprintln!("{label}: {note}");
+    })
+    .and_then(|ran| {
+        match &ran {
+            Ran::Nothing(why) => println!("misar-scan: {why}"),
+            Ran::Scanned(scan) => {
+                scan_notes(&scan.scanned);
+                write_sarif(scan)?;
+            }
+        }
+        Ok(ran)
+    });
     println!("::{token}::");
-    let (scanned, what, range) = match scanned? {
-        Some(s) => s,
-        None => return Ok(Outcome::default()),
+    let scan = match ran? {
+        Ran::Scanned(scan) => scan,
+        Ran::Nothing(_) => return Ok(Outcome::default()),
     };
-
-    let prefix = env
-        .workspace
-        .as_ref()
-        .and_then(|w| std::path::absolute(w).ok())
-        .and_then(|w| {
-            let top = git_output(&repo, &["rev-parse", "--show-toplevel"]).map(PathBuf::from)?;
-            top.strip_prefix(&w)
-                .ok()
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-        })
-        .unwrap_or_default();
-    for f in &scanned.findings {
-        println!("{}", annotation(f, &prefix, scanned.redact));
-    }
-    let config_edited = !range.is_empty() && edits_config(&repo, &range);
-    if config_edited {
-        println!("{}", config_warning(&prefix, scanned.silenced.as_ref()));
-    }
-    let n = scanned.findings.len();
-    let code = if scanned.incomplete {
-        2
-    } else if n > 0 && args.fail_on_findings {
-        1
-    } else {
-        0
+    print!("{}", report::github::annotations(&scan));
+    let outcome = Outcome {
+        findings: if args.fail_on_findings {
+            scan.scanned.findings.len()
+        } else {
+            0
+        },
+        incomplete: scan.scanned.incomplete,
+        ..Outcome::default()
     };
     if let Some(path) = &env.step_summary {
-        let mut md = summary(&scanned, &what, &sarif);
-        if config_edited {
-            md.push_str(&format!(
-                "\n⚠️ This change edits `{}`, which can turn rules off and skip paths: review it before trusting a clean result.\n",
-                crate::config::FILE_NAME
-            ));
-        }
-        append(path, &md)?;
+        append(path, &report::github::summary(&scan))?;
     }
     if let Some(path) = &env.output {
-        let sarif_text = sarif.to_string_lossy();
-        let mut out = String::new();
-        out.push_str(&output_line("sarif", &sarif_text));
-        out.push_str(&output_line("findings", &n.to_string()));
-        out.push_str(&output_line("exit-code", &code.to_string()));
-        out.push_str(&output_line("mode", scanned.mode));
-        out.push_str(&output_line("range", &range));
-        append(path, &out)?;
+        append(path, &report::github::outputs(&scan, outcome.exit_code()))?;
     }
-    match n {
-        0 => println!("misar-scan: no Misar API key found in {what}"),
-        _ if args.fail_on_findings => println!(
-            "::error title=misar-scan::{}",
-            escape_data(&format!("{n} finding(s) in {what}: revoke each key and move its replacement to a secret store"))
-        ),
-        _ => println!(
-            "::warning title=misar-scan::{}",
-            escape_data(&format!("{n} finding(s) in {what} (fail-on-findings is false)"))
-        ),
-    }
-    Ok(Outcome {
-        findings: if args.fail_on_findings { n } else { 0 },
-        incomplete: scanned.incomplete,
-        ..Outcome::default()
-    })
+    println!("{}", report::github::verdict(&scan, args.fail_on_findings));
+    Ok(outcome)
 }
 
-/// Fetch what the plan needs, scan, and write the SARIF. `None` when there
-/// is nothing to scan; else the scan, a phrase saying what was scanned, and
-/// the range (empty for a whole history).
-fn run_plan(
-    args: &GithubArgs,
-    repo: &Path,
-    plan: Plan,
-    sarif: &Path,
-) -> Result<Option<(Scanned, String, String)>> {
-    let (range, what) = match plan {
-        Plan::Nothing(why) => {
-            println!("misar-scan: {why}");
-            return Ok(None);
-        }
-        Plan::Range { base, head } => {
-            ensure_range(repo, &args.remote, &base, &head, args.fetch_depth)?;
-            let what = format!(
-                "`{}..{}`",
-                crate::secret::clip(&base, 12),
-                crate::secret::clip(&head, 12)
-            );
-            (Some(format!("{base}..{head}")), what)
-        }
-        Plan::NewBranch {
-            head,
-            default_branch,
-        } => match default_branch
-            .and_then(|b| fetch_branch(repo, &args.remote, &b, args.fetch_depth))
-        {
-            Some((branch, base)) => {
-                ensure_range(repo, &args.remote, &base, &head, args.fetch_depth)?;
-                let what = format!(
-                    "the new branch (what `{}` adds to `{branch}`)",
-                    crate::secret::clip(&head, 12)
-                );
-                (Some(format!("{base}..{head}")), what)
-            }
-            None => (None, "the whole history (a new branch)".to_string()),
-        },
-        Plan::History => (None, "the whole history".to_string()),
-    };
-    if range.is_none() && is_shallow(repo) {
-        eprintln!("misar-scan: the checkout is shallow: fetching the whole history");
-        if !git(
-            repo,
-            &["fetch", "--no-tags", "--quiet", "--unshallow", &args.remote],
-        )? {
-            eprintln!("warning: could not fetch the whole history: only the commits in the checkout are scanned");
-        }
-    }
-    let scan = scan_args(args, repo, range.as_deref())?;
-    let scanned = crate::scan::run(&scan.options()?, &stderr_problems())?;
-    scan_notes(&scanned);
-    let bytes = report::render(Format::Sarif, &scanned.report(false))?;
-    if let Some(dir) = sarif.parent() {
+/// Write the SARIF report where the plan says.
+fn write_sarif(scan: &GithubScan) -> Result<()> {
+    let bytes = report::render(Format::Sarif, &scan.scanned.report(false))?;
+    if let Some(dir) = scan.sarif.parent() {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("failed to create `{}`", dir.display()))?;
     }
-    std::fs::write(sarif, bytes)
-        .with_context(|| format!("failed to write the SARIF report to `{}`", sarif.display()))?;
-    Ok(Some((scanned, what, range.unwrap_or_default())))
-}
-
-/// Fetch the default branch and return (its name, its commit id).
-fn fetch_branch(repo: &Path, remote: &str, branch: &str, depth: u32) -> Option<(String, String)> {
-    let tracking = format!("refs/remotes/{remote}/{branch}");
-    let refspec = format!("+refs/heads/{branch}:{tracking}");
-    let depth_arg = format!("--depth={depth}");
-    let mut fetch = vec!["fetch", "--no-tags", "--quiet"];
-    if is_shallow(repo) {
-        fetch.push(&depth_arg);
-    }
-    fetch.extend([remote, refspec.as_str()]);
-    if !git(repo, &fetch).unwrap_or(false) {
-        eprintln!(
-            "warning: could not fetch `{branch}` from `{remote}`: scanning the whole history"
-        );
-        return None;
-    }
-    let sha = git_output(
-        repo,
-        &["rev-parse", "--verify", &format!("{tracking}^{{commit}}")],
-    )?;
-    Some((branch.to_string(), sha))
+    std::fs::write(&scan.sarif, bytes).with_context(|| {
+        format!(
+            "failed to write the SARIF report to `{}`",
+            scan.sarif.display()
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use clap::Parser;
 
-    #[test]
-    fn workflow_commands_are_escaped() {
-        assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
-        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    #[derive(Parser)]
+    struct Scan {
+        #[command(flatten)]
+        scan: super::super::scan::ScanArgs,
     }
 
-    #[test]
-    fn pull_requests_scan_base_to_head() {
-        let payload = json!({"pull_request": {"base": {"sha": "aa11"}, "head": {"sha": "bb22"}}});
-        assert_eq!(
-            plan("pull_request", &payload).unwrap(),
-            Plan::Range {
-                base: "aa11".into(),
-                head: "bb22".into()
-            }
-        );
-        assert!(plan("pull_request", &json!({})).is_err());
-        let bad =
-            json!({"pull_request": {"base": {"sha": "--upload-pack=x"}, "head": {"sha": "bb"}}});
-        assert!(
-            plan("pull_request", &bad).is_err(),
-            "only hex ids reach git"
-        );
+    #[derive(Parser)]
+    struct Ci {
+        #[command(subcommand)]
+        system: CiSystem,
     }
 
+    /// `ci github` used to build a `scan --git` command line and parse it:
+    /// the options it builds now are the ones that command line gave.
     #[test]
-    fn pushes_scan_before_to_after_and_new_branches_against_the_default() {
-        let zero = "0000000000000000000000000000000000000000";
-        let push = json!({"before": "aa", "after": "bb", "ref": "refs/heads/x"});
+    fn scan_options_are_those_of_scan_git() {
+        let scan = |argv: &str| {
+            let argv = format!("misar-scan --git /r {argv} --color never");
+            let args = Scan::try_parse_from(argv.split_whitespace()).unwrap();
+            format!("{:?}", args.scan.options().unwrap())
+        };
+        let ci = |argv: &str, range: Option<&str>| {
+            let argv = format!("misar-scan github {argv}");
+            let CiSystem::Github(args) =
+                Ci::try_parse_from(argv.split_whitespace()).unwrap().system;
+            let range = range.map(str::to_string);
+            format!(
+                "{:?}",
+                github::scan_options(&args.options(), Path::new("/r"), range)
+            )
+        };
+        assert_eq!(ci("", None), scan(""));
         assert_eq!(
-            plan("push", &push).unwrap(),
-            Plan::Range {
-                base: "aa".into(),
-                head: "bb".into()
-            }
+            ci("--verify true --baseline b.json --rules r", Some("aa..bb")),
+            scan("--range aa..bb --verify --baseline /r/b.json --rules /r/r")
         );
-        let new = json!({"before": zero, "after": "bb", "ref": "refs/heads/x",
-                         "repository": {"default_branch": "main"}});
-        assert_eq!(
-            plan("push", &new).unwrap(),
-            Plan::NewBranch {
-                head: "bb".into(),
-                default_branch: Some("main".into())
-            }
-        );
-        let first = json!({"before": zero, "after": "bb", "ref": "refs/heads/main",
-                           "repository": {"default_branch": "main"}});
-        assert_eq!(
-            plan("push", &first).unwrap(),
-            Plan::NewBranch {
-                head: "bb".into(),
-                default_branch: None
-            }
-        );
-        let deleted = json!({"before": "aa", "after": zero, "deleted": true});
-        assert!(matches!(plan("push", &deleted).unwrap(), Plan::Nothing(_)));
-    }
-
-    #[test]
-    fn other_events_scan_the_whole_history() {
-        assert_eq!(
-            plan("workflow_dispatch", &Value::Null).unwrap(),
-            Plan::History
-        );
-        assert_eq!(plan("schedule", &Value::Null).unwrap(), Plan::History);
-    }
-
-    #[test]
-    fn outputs_with_line_breaks_use_a_delimiter() {
-        assert_eq!(output_line("a", "b"), "a=b\n");
-        let multi = output_line("a", "b\nc");
-        assert!(multi.starts_with("a<<ghadelimiter_") && multi.contains("\nb\nc\n"));
-    }
-
-    #[test]
-    fn summary_cells_cannot_break_the_table() {
-        assert_eq!(cell_code("a|b`c\nd"), "`a\\|b'c d`");
     }
 }

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 
 use super::Outcome;
 use crate::config::RepoConfig;
-use crate::engine::check_rule_examples;
+use crate::examples::{check_lint_examples, check_rule_examples};
 
 /// Options of `rules`.
 #[derive(Debug, Args)]
@@ -68,7 +68,7 @@ pub fn run(args: RulesArgs) -> Result<Outcome> {
         RulesAction::Check { rules } => {
             let set = crate::config::load_rules(rules.as_deref(), &RepoConfig::empty())?;
             let mut failures = check_rule_examples(&set);
-            failures.extend(crate::lint::check_lint_examples(&set));
+            failures.extend(check_lint_examples(&set));
             for f in &failures {
                 eprintln!("error: {}", super::sanitize(&f.to_string()));
             }

@@ -19,11 +19,15 @@
 //! of a text that announces base64 inside base64 (`decode::CARRIERS`) it
 //! decodes a bounded window and scans it once more, one level deep.
 //!
+//! The webhook content lints ([`content`]) match the same buffers for
+//! hard-coded signing secrets and signatures compared in variable time.
+//!
 //! Input may be any bytes: invalid UTF-8 around a key does not matter, and
 //! lines of any length cost the same as short ones. A caller that reads a
 //! large file in chunks scans each chunk with [`Scanner::find_in`], carrying
 //! [`Scanner::overlap`] bytes over so that no key is cut at a chunk edge.
 
+pub mod content;
 pub mod decode;
 pub mod location;
 pub mod placeholder;
@@ -699,66 +703,6 @@ fn push_sanitised(out: &mut String, bytes: &[u8]) {
     out.push_str(&crate::sanitize::sanitize_line(&String::from_utf8_lossy(
         bytes,
     )));
-}
-
-/// A rule example that did not behave as the rule file says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExampleFailure {
-    /// The rule.
-    pub rule_id: String,
-    /// The example text (redacted in messages).
-    pub example: String,
-    /// What went wrong.
-    pub problem: String,
-}
-
-impl std::fmt::Display for ExampleFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "rule `{}`: {} in example `{}`",
-            self.rule_id,
-            self.problem,
-            crate::secret::redact(&self.example)
-        )
-    }
-}
-
-/// Run every rule against its own `examples` (each must yield exactly one
-/// finding, of that rule) and `negative_examples` (none at all).
-pub fn check_rule_examples(rules: &RuleSet) -> Vec<ExampleFailure> {
-    let scanner = Scanner::new(rules, &[]);
-    let mut failures = Vec::new();
-    for (i, rule) in rules.rules().iter().enumerate() {
-        let mut found = Vec::new();
-        for example in &rule.examples {
-            found.clear();
-            scanner.find(example.as_bytes(), &mut found);
-            let problem = match found.as_slice() {
-                [one] if one.rule == i => continue,
-                [one] => format!("matched rule `{}` instead", rules.rules()[one.rule].id),
-                [] => "no finding".to_string(),
-                many => format!("{} findings instead of one", many.len()),
-            };
-            failures.push(ExampleFailure {
-                rule_id: rule.id.clone(),
-                example: example.clone(),
-                problem,
-            });
-        }
-        for example in &rule.negative_examples {
-            found.clear();
-            scanner.find(example.as_bytes(), &mut found);
-            if !found.is_empty() {
-                failures.push(ExampleFailure {
-                    rule_id: rule.id.clone(),
-                    example: example.clone(),
-                    problem: format!("{} finding(s) in a negative example", found.len()),
-                });
-            }
-        }
-    }
-    failures
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 //! Reporters are pure: (sorted findings, rules, options) → bytes. Each
 //! redacts keys unless `--no-redact` was given.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod keys_audit;
 pub mod revoke;
 pub mod sarif;
 pub mod sweep;

@@ -4,7 +4,8 @@
 //! Rule files are TOML (`rules/*.toml`), one per product, embedded in the
 //! binary at build time and extendable with `--rules DIR`. Lint files
 //! (`rules/lints/*.toml`, or any rule file with a `lint` field) configure the
-//! built-in checks of [`crate::lint`] and carry their own examples. A file is parsed
+//! built-in checks of [`crate::lint`] and [`crate::engine::content`] and carry
+//! their own examples ([`crate::examples`] runs them). A file is parsed
 //! into a `RuleFile`, validated, and compiled into a [`Rule`]; only
 //! compiled rules leave this module. Errors name the file, the rule and the
 //! line.

@@ -28,10 +28,10 @@ use rayon::prelude::*;
 use super::archive::ArchiveKind;
 use super::pack::{open_packs, ObjectKind, Pack};
 use super::{Provenance, ScanContext, Stats};
+use crate::engine::content::LintHit;
 use crate::engine::location::LinePos;
 use crate::engine::{Candidate, Hit};
 use crate::finding::{CommitInfo, Finding, Location};
-use crate::lint::LintHit;
 
 /// Bytes of pack file libgit2 maps at a time, and in all. By default it maps
 /// windows of 1 GiB up to 8 GiB, so a history scan's resident memory grew
@@ -236,7 +236,7 @@ impl BlobHits {
         let raw_from = out.len();
         ctx.findings(self.keys.clone(), 0, at, out);
         if ctx.linter.is_some_and(|l| l.wants(&at.path)) {
-            crate::lint::hits_to_findings(self.lints.clone(), ctx.rules, 0, at, ctx.redact, out);
+            ctx.lint_findings(self.lints.clone(), 0, at, out);
         }
         let Some(kind) = self.archive.filter(|_| ctx.archives) else {
             return;

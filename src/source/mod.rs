@@ -23,10 +23,10 @@ mod test_git;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::config::RepoConfig;
+use crate::engine::content::{ContentLinter, LintHit, LintMatches};
 use crate::engine::location::LinePos;
 use crate::engine::{Candidate, Hit, Scanner};
 use crate::finding::{CommitInfo, Finding, Location, Verification};
-use crate::lint::{LintHit, LintMatches};
 use crate::rules::RuleSet;
 use crate::secret::Secret;
 
@@ -122,7 +122,7 @@ pub struct ScanContext<'a> {
     /// Where problems go.
     pub problems: &'a Problems,
     /// The webhook content lints, when any is on.
-    pub linter: Option<&'a crate::lint::ContentLinter>,
+    pub linter: Option<&'a ContentLinter>,
 }
 
 /// Where a blob was seen.
@@ -220,6 +220,42 @@ impl ScanContext<'_> {
                 commit: at.commit.as_ref().map(|c| c.shown(self.redact)),
                 verification: Verification::Unverified,
                 note: None,
+                related: Vec::new(),
+                key: None,
+            });
+        }
+    }
+
+    /// Turn webhook-lint hits from a buffer starting at file offset `base`
+    /// into findings.
+    pub fn lint_findings(
+        &self,
+        hits: Vec<LintHit>,
+        base: u64,
+        at: &Provenance,
+        out: &mut Vec<Finding>,
+    ) {
+        for hit in hits {
+            let lint = &self.rules.lints()[hit.lint];
+            out.push(Finding {
+                rule_id: lint.id.clone(),
+                rule_name: lint.name.clone(),
+                product: "Misar webhooks".into(),
+                severity: lint.severity,
+                path: at.shown_path(self.redact),
+                uri: at.shown_uri(self.redact),
+                raw_path: at.raw.clone(),
+                line: hit.line,
+                column: hit.column,
+                end_column: hit.end_column,
+                offset: base + hit.start as u64,
+                secret: Secret::new(hit.text),
+                encoding: crate::engine::decode::Encoding::Raw,
+                snippet: hit.snippet,
+                location: Location::File,
+                commit: at.commit.as_ref().map(|c| c.shown(self.redact)),
+                verification: Verification::Unverified,
+                note: Some(hit.note),
                 related: Vec::new(),
                 key: None,
             });

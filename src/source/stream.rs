@@ -89,7 +89,7 @@ pub fn scan_stream_keeping_head(
         }
         if !lint_hits.is_empty() {
             let p = provenance.get_or_insert_with(at);
-            crate::lint::hits_to_findings(lint_hits, ctx.rules, base, p, ctx.redact, out);
+            ctx.lint_findings(lint_hits, base, p, out);
         }
         if eof {
             return Ok(base + total as u64);
@@ -115,5 +115,5 @@ pub fn scan_bytes(
     let lint = ctx.linter.is_some_and(|l| l.wants(&at.path));
     let (hits, lint_hits) = ctx.scan_buffer(bytes, 0, bytes.len(), LinePos::START, lint, scratch);
     ctx.findings(hits, 0, at, out);
-    crate::lint::hits_to_findings(lint_hits, ctx.rules, 0, at, ctx.redact, out);
+    ctx.lint_findings(lint_hits, 0, at, out);
 }

@@ -129,7 +129,7 @@ struct Matchers<'a> {
     rules: &'a RuleSet,
     config: &'a RepoConfig,
     scanner: &'a Scanner,
-    linter: Option<&'a crate::lint::ContentLinter>,
+    linter: Option<&'a crate::engine::content::ContentLinter>,
 }
 
 /// Run a sweep: see the module docs.
@@ -140,7 +140,7 @@ pub fn run(opts: &SweepOptions, ui: &dyn SweepUi) -> Result<SweepResult> {
     // The webhook lints run so that what they match (a hard-coded signing
     // secret beside a key) is redacted in key snippets; their own findings
     // are not part of a sweep.
-    let linter = crate::lint::ContentLinter::new(&rules);
+    let linter = crate::engine::content::ContentLinter::new(&rules);
     let dir = &opts.report_dir;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("failed to create the report folder `{}`", dir.display()))?;

@@ -1,12 +1,19 @@
-//! `keys audit` findings (SPEC §2, §3; issue 5 item 2): key hygiene judged
-//! from the account's key list, as a pure function.
+//! `keys audit` (SPEC §2, §3; issue 5 item 2): key hygiene judged from the
+//! account's key list.
 //!
-//! [`audit`] takes the entries of `GET /api/v1/keys`, the time to judge ages
-//! against, the [`Thresholds`], the id of the admin key's own entry and the
-//! keys of a scan report ([`ReportKey`]), and returns an [`Audit`]: one
-//! [`KeyAudit`] per key with its [`Finding`]s, each with a stable [`Check`]
-//! id and a [`Severity`]. No I/O, no clock, no network: `cli/keys_audit.rs`
-//! lists the keys, reads the report and renders the result.
+//! Two layers:
+//!
+//! - [`audit`], a pure function: the entries of `GET /api/v1/keys`, the time
+//!   to judge ages against, the [`Thresholds`], the id of the admin key's own
+//!   entry and the keys of a scan report ([`ReportKey`]) in, an [`Audit`]
+//!   out: one [`KeyAudit`] per key with its [`Finding`]s, each with a stable
+//!   [`Check`] id and a [`Severity`]. No I/O, no clock, no network.
+//! - [`run`], the command as a library call: it lists the account's keys
+//!   once (with retries) with `MISAR_ADMIN_KEY` — read from the environment
+//!   by [`crate::config`] only, never from a flag — optionally reads a scan
+//!   report ([`AuditOptions::report`], keys read back with
+//!   [`crate::recover`]), scrubs the list of every key it knows, and returns
+//!   an [`AuditRun`]. [`crate::report::keys_audit`] renders it.
 //!
 //! The checks:
 //! - `leaked`: the key was found by a scan report. With the full key (a
@@ -27,14 +34,22 @@
 //! need it are skipped and a problem is recorded on the key, which makes the
 //! run incomplete. A missing or `null` `last_used_at` means never used.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-use crate::api::KeyEntry;
+use crate::api::model::scrub_entries;
+use crate::api::{ApiClient, BaseUrl, KeyEntry};
+use crate::config::{load_rules, ApiEnv, RepoConfig, ENV_ADMIN_KEY, ENV_API_URL};
+use crate::engine::Scanner;
+use crate::recover;
 use crate::revoke::matching_entries;
-use crate::secret::{redact, STEM_LEN};
+use crate::rules::RuleSet;
+use crate::secret::{redact, Secret, STEM_LEN};
 use crate::timestamp::{Timestamp, DAY};
+use crate::verify::{client, judge, Answer, ApiOptions};
 
 /// The scope that lets a key create and revoke keys.
 pub const KEYS_MANAGE: &str = "keys:manage";
@@ -157,7 +172,7 @@ pub struct ReportKey {
     /// The full key, when the report held it or it was read back and its
     /// SHA-256 checked. Used only to compare with listed prefixes, never shown
     /// (a `Secret`, so `Debug` prints it redacted).
-    pub full: Option<crate::secret::Secret>,
+    pub full: Option<Secret>,
     /// Where the report found it (`path:line`, with the commit for history).
     pub locations: Vec<String>,
 }
@@ -625,6 +640,229 @@ fn skipped_checks(e: &KeyEntry, no_created: bool) -> String {
     format!("checks skipped, not guessed: {}", skipped.join(", "))
 }
 
+/// What `keys audit` is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// Also flag the keys of this JSON scan report.
+    pub report: Option<PathBuf>,
+    /// The age limits.
+    pub thresholds: Thresholds,
+    /// Judge ages as of this time instead of now.
+    pub now: Option<Timestamp>,
+    /// Extra rules from every `*.toml` in this folder, to read back report keys.
+    pub rules: Option<PathBuf>,
+    /// How to talk to the API.
+    pub api: ApiOptions,
+}
+
+/// Said while an audit runs (before it can fail), for standard error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditNote {
+    /// Some report keys could not be read back in full: they are matched by
+    /// their stem only.
+    StemOnly {
+        /// How many.
+        keys: usize,
+        /// The report.
+        report: PathBuf,
+    },
+}
+
+impl std::fmt::Display for AuditNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditNote::StemOnly { keys, report } => write!(
+                f,
+                "{keys} key(s) of `{}` could not be read back in full (run from the \
+                 directory the scan ran in, or use a `--no-redact` report); they are matched by \
+                 their first 8 characters only",
+                report.display()
+            ),
+        }
+    }
+}
+
+/// An audit made, with what its output says about how it was made.
+#[derive(Debug)]
+pub struct AuditRun {
+    /// The audit.
+    pub audit: Audit,
+    /// The time ages were judged against.
+    pub now: Timestamp,
+    /// The API that listed the keys.
+    pub api_url: BaseUrl,
+    /// The admin key as it may be shown: its stem, or `…` for a short value.
+    pub admin_stem: String,
+    /// The admin key's own entry, when exactly one listed prefix fits it.
+    pub admin_id: Option<String>,
+    /// The age limits.
+    pub thresholds: Thresholds,
+    /// The scan report, if one was read.
+    pub report: Option<PathBuf>,
+    /// Every key known in full (the admin key, report keys): no output may
+    /// hold one ([`AuditRun::scrub`]).
+    secrets: Vec<Secret>,
+}
+
+impl AuditRun {
+    /// `text` with every key known in full replaced by its redacted stem.
+    pub fn scrub(&self, text: &str) -> String {
+        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        crate::secret::scrub(text, &secrets)
+    }
+}
+
+/// Run `keys audit`: list the account's keys with the admin key of `env`,
+/// read the report, and [`audit`]. `notes` hears what is worth saying
+/// before the audit is done.
+pub fn run(
+    opts: &AuditOptions,
+    env: &ApiEnv,
+    notes: &mut dyn FnMut(AuditNote),
+) -> Result<AuditRun> {
+    let Some(admin) = env.admin_key.clone() else {
+        bail!(
+            "`{ENV_ADMIN_KEY}` is not set: `keys audit` lists the account's keys with it; \
+             hint: set it to a key of the account that holds `keys:manage` (in the environment, never as an argument)"
+        );
+    };
+    let rules = load_rules(opts.rules.as_deref(), &RepoConfig::empty())?;
+    let prefixes: Vec<&str> = rules.rules().iter().map(|r| r.prefix.as_str()).collect();
+    let now = opts.now.unwrap_or_else(Timestamp::now);
+    // The report first: a report that cannot be read costs no API call.
+    let report_keys = match &opts.report {
+        Some(path) => load_report(path, &rules, notes)?,
+        None => Vec::new(),
+    };
+    let base = audit_base(&rules, env, &admin)?;
+    let client = client(&opts.api, env)?;
+    let mut entries = list_keys(&client, &base, &admin)?;
+    // A hostile or broken server could echo a key back (in a name, a date):
+    // scrub the list before anything is built from it, because messages and
+    // the output clip long values, and a clipped key is no longer found.
+    let mut secrets = vec![admin.clone()];
+    secrets.extend(report_keys.iter().filter_map(|k| k.full.clone()));
+    let exposed: Vec<&str> = secrets.iter().map(Secret::expose).collect();
+    scrub_entries(&mut entries, &exposed);
+
+    let admin_id = admin_entry_id(admin.expose(), &entries, &prefixes);
+    let audit = audit(
+        &entries,
+        now,
+        &opts.thresholds,
+        admin_id.as_deref(),
+        &report_keys,
+        &prefixes,
+    );
+    Ok(AuditRun {
+        audit,
+        now,
+        api_url: base,
+        admin_stem: shown(&admin),
+        admin_id,
+        thresholds: opts.thresholds,
+        report: opts.report.clone(),
+        secrets,
+    })
+}
+
+/// The admin key as it may be shown: its stem, or nothing for a short value
+/// (whose stem would be the whole key).
+fn shown(admin: &Secret) -> String {
+    if admin.expose().chars().count() > 12 {
+        admin.redacted()
+    } else {
+        "…".to_string()
+    }
+}
+
+/// The API to list: `MISAR_API_URL`, else the admin key's product's.
+fn audit_base(rules: &RuleSet, env: &ApiEnv, admin: &Secret) -> Result<BaseUrl> {
+    if let Some(url) = &env.api_url {
+        return BaseUrl::parse(url).with_context(|| format!("invalid `{ENV_API_URL}`"));
+    }
+    match recover::rule_for(rules, admin.expose()) {
+        Some(rule) => BaseUrl::parse(&rule.api_base_url)
+            .with_context(|| format!("invalid `api_base_url` of rule `{}`", rule.id)),
+        None => bail!(
+            "`{ENV_ADMIN_KEY}` ({}) does not start with the prefix of a loaded rule, so its API \
+             is unknown; hint: set `{ENV_API_URL}`, or pass `--rules` with its product's rule",
+            shown(admin)
+        ),
+    }
+}
+
+/// The account's keys, or a clear reason why not.
+fn list_keys(client: &ApiClient, base: &BaseUrl, admin: &Secret) -> Result<Vec<KeyEntry>> {
+    match client.list_keys(base, admin, judge) {
+        Ok(Answer::Live {
+            can_manage_keys: true,
+            entries,
+        }) => Ok(entries),
+        Ok(Answer::Live {
+            can_manage_keys: false,
+            ..
+        }) => bail!(
+            "`{ENV_ADMIN_KEY}` ({}) lacks the `keys:manage` scope (403 FORBIDDEN), so it cannot \
+             list the account's keys; hint: use a key of the account that holds `keys:manage`",
+            shown(admin)
+        ),
+        Ok(Answer::NotLive) => bail!(
+            "`{ENV_ADMIN_KEY}` ({}) was refused as invalid or revoked (401 UNAUTHORIZED); \
+             hint: check the value, or create a key with `keys:manage` in the Misar dashboard",
+            shown(admin)
+        ),
+        Err(e) => Err(anyhow::Error::new(e)).with_context(|| {
+            format!("could not list the account's keys at `{base}` with `{ENV_ADMIN_KEY}`")
+        }),
+    }
+}
+
+/// The distinct keys of a scan report, with the full key where it can be had.
+fn load_report(
+    path: &Path,
+    rules: &RuleSet,
+    notes: &mut dyn FnMut(AuditNote),
+) -> Result<Vec<ReportKey>> {
+    let scanner = Scanner::new(rules, &[]);
+    let loaded = recover::from_report(path, rules, &scanner, true)?;
+    let mut keys: Vec<ReportKey> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for l in loaded {
+        let f = &l.finding;
+        let mut location = format!("{}:{}", f.path, f.line);
+        if let Some(c) = &f.commit {
+            let short: String = c.id.chars().take(12).collect();
+            location.push_str(&format!(" (commit {short})"));
+        }
+        let sha = f.secret.sha256().to_string();
+        let i = *index.entry(sha.clone()).or_insert_with(|| {
+            keys.push(ReportKey {
+                stem: f.secret.stem().to_string(),
+                sha256: sha,
+                full: None,
+                locations: Vec::new(),
+            });
+            keys.len() - 1
+        });
+        let key = &mut keys[i];
+        if key.full.is_none() && l.problem.is_none() {
+            key.full = Some(f.secret.clone());
+        }
+        if !key.locations.contains(&location) {
+            key.locations.push(location);
+        }
+    }
+    let stem_only = keys.iter().filter(|k| k.full.is_none()).count();
+    if stem_only > 0 {
+        notes(AuditNote::StemOnly {
+            keys: stem_only,
+            report: path.to_path_buf(),
+        });
+    }
+    Ok(keys)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -903,6 +1141,14 @@ mod tests {
         );
         let twins = [fresh("a", "msk_ADMN"), fresh("b", "msk_ADMN")];
         assert_eq!(admin_entry_id(admin, &twins, PREFIXES), None);
+    }
+
+    const KEY: &str = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"; // misar-scan:allow (fake test key)
+
+    #[test]
+    fn short_admin_values_are_not_shown() {
+        assert_eq!(shown(&Secret::new("abc")), "…");
+        assert_eq!(shown(&Secret::new(KEY)), "msk_u8jz…");
     }
 
     #[test]

@@ -129,22 +129,17 @@ fn load_one(
     Loaded { finding, problem }
 }
 
-/// A finding of a JSON report (one object of its `findings` array) as a
+/// A finding of a JSON report (a record of its `findings` array) as a
 /// [`Finding`], without reading the key back: its secret is the report's
 /// redacted stem and `secret_sha256` ([`Secret::unrecovered`]), its snippet
 /// the report's. For re-rendering reports (`report merge`), never for the API.
-pub fn finding_from_json(
-    value: &serde_json::Value,
-    rules: &RuleSet,
-    scanner: &Scanner,
-) -> Result<Finding> {
-    let rf: FindingRecord = serde_json::from_value(value.clone())
-        .context("invalid finding: expected an object of a misar-scan JSON report")?;
+pub fn finding_from_record(rf: &FindingRecord, rules: &RuleSet, scanner: &Scanner) -> Finding {
+    let rf = rf.clone();
     let sha = rf.secret_sha256.to_ascii_lowercase();
     // Keep only the stem even if the report was made with `--no-redact`.
     let secret = Secret::unrecovered(rf.secret.trim_end_matches('…'), &sha);
     let snippet = redact_snippet(&rf.snippet, &secret, scanner, true);
-    Ok(build_finding(rf, secret, snippet, None, rules))
+    build_finding(rf, secret, snippet, None, rules)
 }
 
 /// Read the key with SHA-256 `sha` of `finding` (an object of a JSON
@@ -155,13 +150,12 @@ pub fn finding_from_json(
 /// `location` says. `None` when it is gone or holds no such key.
 pub fn key_from_repo(
     repo: &git2::Repository,
-    finding: &serde_json::Value,
+    rf: &FindingRecord,
     sha: &str,
     scanner: &Scanner,
 ) -> Option<Secret> {
-    let rf: FindingRecord = serde_json::from_value(finding.clone()).ok()?;
     rf.commit.as_ref()?;
-    recover(&rf, sha, scanner, Some(repo), false, true)
+    recover(rf, sha, scanner, Some(repo), false, true)
         .ok()
         .map(|(secret, _)| secret)
 }

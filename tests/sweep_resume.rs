@@ -29,10 +29,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::Sandbox;
-use serde_json::Value;
 use common::sha256 as sha256_hex;
+use common::Sandbox;
 use common::{bin, fake_key as key_from_seed, key_with_stem, FakeApi, Fault, Run, FAST};
+use serde_json::Value;
 
 /// The checked-in report folder of the interrupted sweep.
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sweep-state-v1");

@@ -61,10 +61,6 @@ struct Summary<'a> {
     config: Option<&'a Silenced>,
 }
 
-/// A finding as written in JSON reports: the one record type, kept under
-/// its old name for the sweep state's writer.
-pub type JsonFinding = FindingRecord;
-
 /// Render the JSON report.
 pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
     render_with_config(report, None)

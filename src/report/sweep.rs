@@ -18,11 +18,11 @@ use serde_json::{json, Value};
 
 use super::{sarif, Format, Report};
 use crate::engine::Scanner;
-use crate::finding::{Finding, Verification};
+use crate::finding::{Finding, FindingRecord, Verification};
 use crate::rules::RuleSet;
 use crate::secret::{redact, sha256_hex};
 use crate::source::Stats;
-use crate::sweep::{write_atomic, Action, KeyRecord, KeyStatus, SweepState};
+use crate::sweep::{write_atomic, Action, KeyRecord, KeyStatus, SweepFinding, SweepState};
 
 /// Where one key was found.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -80,10 +80,10 @@ impl KeyView<'_> {
 pub fn key_views(state: &SweepState) -> Vec<KeyView<'_>> {
     let mut places: BTreeMap<&str, Vec<Place>> = BTreeMap::new();
     for f in state.findings() {
-        let Some(sha) = f["secret_sha256"].as_str() else {
-            continue;
-        };
-        places.entry(sha).or_default().push(place_of(f));
+        places
+            .entry(f.record.secret_sha256.as_str())
+            .or_default()
+            .push(place_of(f));
     }
     let mut views: Vec<KeyView<'_>> = state
         .keys
@@ -108,15 +108,15 @@ pub fn key_views(state: &SweepState) -> Vec<KeyView<'_>> {
     views
 }
 
-fn place_of(f: &Value) -> Place {
-    let s = |k: &str| f[k].as_str().map(str::to_string);
+fn place_of(f: &SweepFinding) -> Place {
+    let r = &f.record;
     Place {
-        date: s("date").unwrap_or_default(),
-        repo: s("repo").unwrap_or_default(),
-        path: s("path").unwrap_or_default(),
-        line: f["line"].as_u64().unwrap_or_default(),
-        commit: s("commit"),
-        author: s("author"),
+        date: r.date.clone().unwrap_or_default(),
+        repo: f.repo.clone(),
+        path: r.path.clone(),
+        line: r.line as u64,
+        commit: r.commit.clone(),
+        author: r.author.clone(),
     }
 }
 
@@ -176,29 +176,39 @@ fn totals(state: &SweepState, incomplete: bool) -> Totals {
     }
 }
 
-/// A finding object of `report.json`: the stored one with the key's
-/// verification (before), `status_after` and `action`.
-fn finding_json(f: &Value, state: &SweepState) -> Value {
-    let mut f = f.clone();
-    let key = f["secret_sha256"]
-        .as_str()
-        .and_then(|sha| state.keys.get(sha));
-    if let (Some(obj), Some(key)) = (f.as_object_mut(), key) {
+/// A finding of the sweep's `report.json`: the stored record, with the
+/// key's verification (before) in its verification fields, and
+/// `status_after` and `action` (absent for a key the state does not know).
+#[derive(Serialize)]
+struct ReportFinding<'a> {
+    #[serde(flatten)]
+    record: FindingRecord,
+    repo: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_after: Option<Option<&'a KeyStatus>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
+}
+
+fn report_finding<'a>(f: &'a SweepFinding, state: &'a SweepState) -> ReportFinding<'a> {
+    let mut record = f.record.clone();
+    let key = state.keys.get(&record.secret_sha256);
+    if let Some(key) = key {
         let before = key.status_before.as_ref();
-        obj.insert(
-            "verification".into(),
-            json!(before.map_or("unverified", KeyStatus::as_str)),
-        );
+        record.verification = before.map_or("unverified", KeyStatus::as_str).to_string();
         if let Some(reason) = before.and_then(KeyStatus::reason) {
-            obj.insert("verification_reason".into(), json!(reason));
+            record.verification_reason = Some(reason.to_string());
         }
         if let Some(m) = before.and_then(KeyStatus::can_manage_keys) {
-            obj.insert("can_manage_keys".into(), json!(m));
+            record.can_manage_keys = Some(m);
         }
-        obj.insert("status_after".into(), json!(key.status_after));
-        obj.insert("action".into(), json!(key.action.as_str()));
     }
-    f
+    ReportFinding {
+        record,
+        repo: &f.repo,
+        status_after: key.map(|k| k.status_after.as_ref()),
+        action: key.map(|k| k.action.as_str()),
+    }
 }
 
 /// `report.json`.
@@ -225,7 +235,7 @@ pub fn render_json(state: &SweepState, incomplete: bool) -> Result<Vec<u8>> {
         "summary": totals(state, incomplete),
         "repos": repos,
         "keys": keys,
-        "findings": state.findings().map(|f| finding_json(f, state)).collect::<Vec<_>>(),
+        "findings": state.findings().map(|f| report_finding(f, state)).collect::<Vec<_>>(),
     });
     let mut out = serde_json::to_vec_pretty(&doc)?;
     out.push(b'\n');
@@ -245,12 +255,12 @@ pub fn render_sarif(
     let mut findings: Vec<Finding> = Vec::new();
     let mut extra: Vec<(String, Value, &'static str)> = Vec::new();
     for f in state.findings() {
-        let mut finding = crate::recover::finding_from_json(f, rules, scanner)?;
+        let mut finding = crate::recover::finding_from_record(&f.record, rules, scanner);
         let key = state.keys.get(finding.secret.sha256());
         finding.verification = verification_of(key.and_then(|k| k.status_before.as_ref()));
         findings.push(finding);
         extra.push((
-            f["repo"].as_str().unwrap_or_default().to_string(),
+            f.repo.clone(),
             json!(key.and_then(|k| k.status_after.as_ref())),
             key.map_or("none", |k| k.action.as_str()),
         ));
@@ -569,11 +579,7 @@ pub fn render_html(state: &SweepState, incomplete: bool) -> String {
 
     h.push_str("<h2>Repositories affected</h2><table><tr><th>repository</th><th>kind</th><th>findings</th><th>keys</th><th>problems</th></tr>");
     for (name, r) in &state.repos {
-        let mut keys: Vec<String> = r
-            .findings
-            .iter()
-            .filter_map(|f| f["secret"].as_str().map(str::to_string))
-            .collect();
+        let mut keys: Vec<String> = r.findings.iter().map(|f| f.record.secret.clone()).collect();
         keys.sort();
         keys.dedup();
         let _ = write!(

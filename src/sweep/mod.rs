@@ -26,6 +26,6 @@ pub use discover::{discover, ref_tips, shallow_reason, FoundRepo, Shard};
 pub use merge::merge;
 pub use run::{run, PlannedRevocation, SweepOptions, SweepResult, SweepUi};
 pub use state::{
-    write_atomic, Action, KeyRecord, KeyStatus, PlannedDelete, RepoRecord, SweepState,
-    SweepVerdict, AUDIT_FILE, STATE_FILE, STATE_VERSION,
+    write_atomic, Action, KeyRecord, KeyStatus, PlannedDelete, RepoRecord, SweepFinding,
+    SweepState, SweepVerdict, AUDIT_FILE, STATE_FILE, STATE_VERSION,
 };

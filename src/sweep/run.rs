@@ -24,12 +24,12 @@ use anyhow::{bail, Context, Result};
 
 use super::decide::{decide, recorded_after, Consent, Decision, Unconfirmed, NO_CONSENT};
 use super::discover::{discover, ref_tips, shallow_reason, FoundRepo, Shard};
-use super::state::{KeyStatus, PlannedDelete, RepoRecord, SweepState, AUDIT_FILE};
+use super::state::{KeyStatus, PlannedDelete, RepoRecord, SweepFinding, SweepState, AUDIT_FILE};
 use crate::api::BaseUrl;
 use crate::config::{load_rules, ApiEnv, RepoConfig};
 use crate::engine::Scanner;
 use crate::finding::sort_and_dedup;
-use crate::report::json::JsonFinding;
+use crate::finding::FindingRecord;
 use crate::report::sweep::write_reports;
 use crate::revoke::{plan, Attempt, Audit, AuditAction, Credential, RevocationStep, Revoker};
 use crate::rules::RuleSet;
@@ -508,7 +508,7 @@ fn scan_all(
         let mut record = scan_repo(repo, opts, matchers, ui, &mut secrets);
         record.tips = tips;
         for f in &record.findings {
-            state.add_key(f);
+            state.add_key(&f.record);
         }
         let text = if record.incomplete {
             format!("{} findings, INCOMPLETE", record.findings.len())
@@ -588,17 +588,10 @@ fn scan_repo(
                 secrets
                     .entry(f.secret.sha256().to_string())
                     .or_insert_with(|| f.secret.clone());
-                match serde_json::to_value(JsonFinding::new(f, true)) {
-                    Ok(mut value) => {
-                        if let Some(obj) = value.as_object_mut() {
-                            obj.insert("repo".into(), serde_json::json!(repo.name));
-                        }
-                        record.findings.push(value);
-                    }
-                    Err(e) => record
-                        .problems
-                        .push(format!("cannot record a finding: {e}")),
-                }
+                record.findings.push(SweepFinding {
+                    record: FindingRecord::new(f, true),
+                    repo: repo.name.clone(),
+                });
             }
         }
         Err(e) => {

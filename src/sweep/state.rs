@@ -25,7 +25,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::discover::Shard;
-use crate::finding::Verification;
+use crate::finding::{FindingRecord, Verification};
 use crate::secret::Secret;
 
 /// The state file's name inside the report folder.
@@ -204,6 +204,18 @@ impl Action {
     }
 }
 
+/// A finding of a sweep: the record a JSON report writes
+/// ([`FindingRecord`]) and the repository it was found in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepFinding {
+    /// The finding as a JSON report writes it.
+    #[serde(flatten)]
+    pub record: FindingRecord,
+    /// The repository's name in the sweep.
+    #[serde(default)]
+    pub repo: String,
+}
+
 /// One repository scanned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RepoRecord {
@@ -213,8 +225,8 @@ pub struct RepoRecord {
     pub path: PathBuf,
     /// A bare repository.
     pub bare: bool,
-    /// Its findings: JSON report objects (redacted), each with a `repo` field.
-    pub findings: Vec<serde_json::Value>,
+    /// Its findings (redacted), each with its repository.
+    pub findings: Vec<SweepFinding>,
     /// Something in it could not be read.
     pub incomplete: bool,
     /// Why.
@@ -356,24 +368,20 @@ impl SweepState {
         write_atomic(&dir.join(STATE_FILE), &bytes)
     }
 
-    /// Add the key of a finding (a JSON report object) to the state, once.
-    pub fn add_key(&mut self, f: &serde_json::Value) {
-        let Some(sha) = f["secret_sha256"].as_str() else {
-            return;
-        };
+    /// Add the key of a finding to the state, once.
+    pub fn add_key(&mut self, f: &FindingRecord) {
         self.keys
-            .entry(sha.to_string())
+            .entry(f.secret_sha256.clone())
             .or_insert_with(|| KeyRecord {
-                stem: f["secret"]
-                    .as_str()
-                    .unwrap_or_default()
+                stem: f
+                    .secret
                     .trim_end_matches('…')
                     .chars()
                     .take(crate::secret::STEM_LEN)
                     .collect(),
-                secret_sha256: sha.to_string(),
-                rule_id: f["rule_id"].as_str().unwrap_or_default().to_string(),
-                product: f["product"].as_str().unwrap_or_default().to_string(),
+                secret_sha256: f.secret_sha256.clone(),
+                rule_id: f.rule_id.clone(),
+                product: f.product.clone(),
                 ..KeyRecord::default()
             });
     }
@@ -386,8 +394,12 @@ impl SweepState {
             let Ok(git) = git2::Repository::open(&repo.path) else {
                 continue;
             };
-            for f in repo.findings.iter().filter(|f| f["secret_sha256"] == sha) {
-                let found = crate::recover::key_from_repo(&git, f, sha, scanner);
+            for f in repo
+                .findings
+                .iter()
+                .filter(|f| f.record.secret_sha256 == sha)
+            {
+                let found = crate::recover::key_from_repo(&git, &f.record, sha, scanner);
                 if found.is_some() {
                     return found;
                 }
@@ -412,7 +424,7 @@ impl SweepState {
     }
 
     /// Every finding, in repository order.
-    pub fn findings(&self) -> impl Iterator<Item = &serde_json::Value> {
+    pub fn findings(&self) -> impl Iterator<Item = &SweepFinding> {
         self.repos.values().flat_map(|r| r.findings.iter())
     }
 

@@ -50,7 +50,20 @@ fn man_page_is_roff_and_documents_the_commands() {
     let r = run(tree.path(), &["man"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains(".TH misar-scan 1"), "{}", r.stdout);
-    assert!(r.stdout.contains(".SH \"MISAR-SCAN SCAN\""));
+    for sub in [
+        "scan",
+        "verify",
+        "revoke",
+        "install-hook",
+        "rules",
+        "ci",
+        "sweep",
+        "keys",
+        "report",
+    ] {
+        let title = format!(".SH \"MISAR-SCAN {}\"", sub.to_uppercase());
+        assert!(r.stdout.contains(&title), "{sub} is documented");
+    }
     assert!(r.stdout.contains("\\-\\-range"), "flags are documented");
 }
 

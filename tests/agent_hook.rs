@@ -740,3 +740,23 @@ fn keys_in_agent_transcripts_are_found_escaped_or_not() {
         .collect();
     assert_eq!(found, expected, "{}", out.stdout);
 }
+
+#[test]
+fn the_hook_commands_explain_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["hook", "--help"][..],
+        &["hook", "claude-code", "--help"],
+        &["hook", "codex", "--help"],
+        &["install-hook", "--help"],
+    ] {
+        let out = run_with(dir.path(), dir.path(), args, b"", &[]);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("Examples:"),
+            "{args:?}:\n{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("--agent claude-code"), "{args:?}");
+    }
+}

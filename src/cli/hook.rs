@@ -16,6 +16,7 @@ use crate::hooks::Agent;
 
 /// Options of `hook`.
 #[derive(Debug, Args)]
+#[command(after_help = AFTER)]
 pub struct HookArgs {
     /// Which agent's event is on standard input.
     #[command(subcommand)]
@@ -28,7 +29,7 @@ Exit 0: nothing found, nothing printed. Exit 2: a key was found; one redacted li
 error says which key, where, and to use an environment variable instead. Exit 1: the event \
 could not be read (a non-blocking error for the agent).\n\n\
 Install it with `misar-scan install-hook --agent claude-code` (or `--agent codex`).\n\n\
-Example:\n  echo '{\"hook_event_name\":\"UserPromptSubmit\",\"prompt\":\"hi\",\"cwd\":\".\"}' | misar-scan hook claude-code";
+Examples:\n  misar-scan install-hook --agent claude-code\n  echo '{\"hook_event_name\":\"UserPromptSubmit\",\"prompt\":\"hi\",\"cwd\":\".\"}' | misar-scan hook claude-code";
 
 /// The agents.
 #[derive(Debug, Subcommand)]

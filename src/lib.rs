@@ -7,7 +7,10 @@
 //! The command line ([`cli`]) turns flags into plain settings and picks a
 //! **source** ([`source`]): a parallel, `.gitignore`-aware walk of files, the
 //! blobs of a git history, of a commit range, or of the index ([`hook`]
-//! installs the pre-commit hook that scans the index). A
+//! installs the pre-commit hook that scans the index), or standard input
+//! (`scan -`). The same engine answers AI coding agents' hooks
+//! ([`hooks`]: a Claude Code or Codex event before each tool call and
+//! prompt). A
 //! source reads bytes and hands them to the **engine** ([`engine::Scanner`]),
 //! which knows nothing of files or networks: a literal prefilter over the
 //! rules' prefixes finds candidate positions, then the boundary rule, the body
@@ -51,6 +54,7 @@ pub mod examples;
 pub mod finding;
 pub mod hint;
 pub mod hook;
+pub mod hooks;
 pub mod keys_audit;
 pub mod lint;
 pub mod recover;

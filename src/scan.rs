@@ -1,7 +1,7 @@
 //! The scan pipeline as a library call: [`ScanOptions`] in, [`Scanned`] out.
 //!
-//! configuration → rules → source (files, a history, a commit range or the
-//! index) → key lints → sort → baseline → `--verify`. Nothing here prints:
+//! configuration → rules → source (files, a history, a commit range, the
+//! index or standard input) → key lints → sort → baseline → `--verify`. Nothing here prints:
 //! problems go to the caller's [`Problems`] sink as they happen, and what
 //! the caller should say afterwards (stale baseline entries, paths that do
 //! not exist, the verification tally) comes back in [`Scanned`].
@@ -37,6 +37,9 @@ pub struct ScanOptions {
     pub range: Option<String>,
     /// Scan what is staged in the index of the repository at `paths[0]`.
     pub staged: bool,
+    /// Scan standard input (`scan -`), reported at the path `<stdin>`;
+    /// `paths` must be empty and neither `git` nor `staged` set.
+    pub stdin: bool,
     /// With `git`: every commit and path that introduced a key.
     pub all_occurrences: bool,
     /// With `git`: also objects no ref reaches.
@@ -86,7 +89,7 @@ pub struct Scanned {
     pub stats: Stats,
     /// Whether something could not be read.
     pub incomplete: bool,
-    /// `fs`, `git`, `range` or `staged` (SARIF `automationDetails.id`).
+    /// `fs`, `git`, `range`, `staged` or `stdin` (SARIF `automationDetails.id`).
     pub mode: &'static str,
     /// Whether keys are shown redacted.
     pub redact: bool,
@@ -121,6 +124,21 @@ pub fn run(opts: &ScanOptions, problems: &Problems) -> Result<Scanned> {
             "`--range` selects commits, so it needs `--git`",
             "run `misar-scan scan --git --range BASE..HEAD` (add the repository path after `--git` if it is not `.`)",
         ));
+    }
+    if opts.stdin {
+        let other = if opts.git {
+            Some("`--git`")
+        } else if opts.staged {
+            Some("`--staged`")
+        } else {
+            opts.paths.first().map(|_| "other paths")
+        };
+        if let Some(other) = other {
+            return Err(hinted(
+                format!("`-` (standard input) cannot be combined with {other}"),
+                "scan standard input on its own (`… | misar-scan scan -`), and the files or the repository in a second run",
+            ));
+        }
     }
     let paths = if opts.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -171,7 +189,11 @@ pub fn run(opts: &ScanOptions, problems: &Problems) -> Result<Scanned> {
         ));
     }
     let mut missing = Vec::new();
-    let (mode, (mut findings, stats)) = if opts.staged {
+    let (mode, (mut findings, stats)) = if opts.stdin {
+        let stdin = std::io::stdin();
+        let found = crate::source::stream::scan_stdin(&mut stdin.lock(), &ctx);
+        ("stdin", found)
+    } else if opts.staged {
         ("staged", scan_staged(&paths[0], &ctx)?)
     } else if let Some(range) = &opts.range {
         let range = RangeSpec::parse(range)?;
@@ -203,10 +225,12 @@ pub fn run(opts: &ScanOptions, problems: &Problems) -> Result<Scanned> {
     };
     // Key-hygiene lints over the keys found. A staged `.env` is about to be
     // committed and a history finding was; a file on disk is committed when
-    // git's index holds it.
+    // git's index holds it; standard input is no file.
     let mut index = GitIndex::default();
-    let lints = key_lints(&findings, &rules, &mut |f| {
-        mode != "fs" || index.tracked(std::path::Path::new(&f.path))
+    let lints = key_lints(&findings, &rules, &mut |f| match mode {
+        "fs" => index.tracked(std::path::Path::new(&f.path)),
+        "stdin" => false,
+        _ => true,
     });
     findings.extend(lints);
     sort_and_dedup(&mut findings);

@@ -8,6 +8,7 @@
 pub mod args;
 pub mod ci;
 pub mod docs;
+pub mod hook;
 pub mod install_hook;
 pub mod keys_audit;
 pub mod messages;
@@ -32,7 +33,7 @@ in files and git history, before they are committed and wherever they escaped to
 Reports redact every key to its first 8 characters (`msk_AbCd…`) and carry its SHA-256, \
 so they are safe to keep in CI logs. Start with `misar-scan scan`; `misar-scan <COMMAND> --help` \
 explains each command with examples.",
-    after_help = "Examples:\n  misar-scan scan                       scan the current directory\n  misar-scan scan -f sarif -o out.sarif  SARIF for GitHub code scanning\n  misar-scan scan --git                 every blob in the history of the repo at .\n  misar-scan scan --git --range origin/main..HEAD   what a pull request adds\n  misar-scan scan --verify              also ask the Misar API which keys are live\n  misar-scan install-hook               block commits that stage a key\n  misar-scan scan --write-baseline b.json && misar-scan scan --baseline b.json\n  misar-scan completions bash > ~/.local/share/bash-completion/completions/misar-scan\n\nExit codes: 0 nothing found, 1 findings, 2 usage or runtime error (including an incomplete scan).\nEnvironment: MISAR_API_URL (API base URL), MISAR_ADMIN_KEY (lists and revokes keys), NO_COLOR."
+    after_help = "Examples:\n  misar-scan scan                       scan the current directory\n  misar-scan scan -f sarif -o out.sarif  SARIF for GitHub code scanning\n  misar-scan scan --git                 every blob in the history of the repo at .\n  misar-scan scan --git --range origin/main..HEAD   what a pull request adds\n  misar-scan scan --verify              also ask the Misar API which keys are live\n  misar-scan install-hook               block commits that stage a key\n  misar-scan install-hook --agent claude-code   keep keys out of Claude Code's tool calls and prompts\n  git diff | misar-scan scan -          scan standard input\n  misar-scan scan --write-baseline b.json && misar-scan scan --baseline b.json\n  misar-scan completions bash > ~/.local/share/bash-completion/completions/misar-scan\n\nExit codes: 0 nothing found, 1 findings, 2 usage or runtime error (including an incomplete scan).\nEnvironment: MISAR_API_URL (API base URL), MISAR_ADMIN_KEY (lists and revokes keys), NO_COLOR."
 )]
 pub struct Cli {
     /// What to do.
@@ -51,8 +52,10 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Revoke live keys from a JSON report (or `--stdin`); dry run unless `--yes`.
     Revoke(revoke::RevokeArgs),
-    /// Install a git pre-commit hook that runs `scan --staged`.
+    /// Install a git pre-commit hook that runs `scan --staged`, or an AI coding agent's hook (`--agent`).
     InstallHook(install_hook::InstallHookArgs),
+    /// Hook entry points: `hook claude-code` and `hook codex` read the agent's event on stdin.
+    Hook(hook::HookArgs),
     /// Key hygiene from the API with `MISAR_ADMIN_KEY` (`keys audit`).
     Keys(keys_audit::KeysArgs),
     /// Run inside a CI system: scan what the event brings, annotate, summarise.
@@ -77,14 +80,35 @@ pub struct Outcome {
     /// The run stopped on purpose before its end (`sweep
     /// --stop-after-revocations`, which simulates a crash for tests).
     pub stopped: bool,
+    /// An AI coding agent's hook answered (`hook claude-code`): its exit
+    /// code follows the agent's protocol, not SPEC §3's.
+    pub agent: Option<AgentVerdict>,
+}
+
+/// The answer of an agent hook, by the agent's exit-code protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentVerdict {
+    /// Let the tool call or prompt through: exit 0.
+    Allow,
+    /// Block it: exit 2 (the reason is on stderr).
+    Block,
+    /// The event could not be checked: exit 1, a non-blocking error.
+    Invalid,
 }
 
 impl Outcome {
     /// 0 nothing to report, 1 findings, 2 incomplete (SPEC §3), 3 stopped
     /// before the end. An incomplete scan is never reported as clean, even
-    /// when it found something.
+    /// when it found something. An agent hook answers in its agent's terms
+    /// (SPEC §5): 0 allow, 2 block, 1 a non-blocking error.
     pub fn exit_code(self) -> u8 {
-        if self.stopped {
+        if let Some(verdict) = self.agent {
+            match verdict {
+                AgentVerdict::Allow => 0,
+                AgentVerdict::Invalid => 1,
+                AgentVerdict::Block => 2,
+            }
+        } else if self.stopped {
             3
         } else if self.incomplete {
             2
@@ -116,6 +140,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => verify::run(args),
         Command::Revoke(args) => revoke::run(args),
         Command::InstallHook(args) => install_hook::run(args),
+        Command::Hook(args) => hook::run(args),
         Command::Keys(args) => keys_audit::run(args),
         Command::Ci(args) => ci::run(args),
         Command::Completions(args) => docs::completions(args),

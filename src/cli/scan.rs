@@ -1,5 +1,6 @@
 //! `misar-scan scan [PATH…]`: scan files, a git history (`--git`), a commit
-//! range (`--git --range`) or the staged content (`--staged`) for keys (SPEC §3).
+//! range (`--git --range`), the staged content (`--staged`) or standard input
+//! (`scan -`) for keys (SPEC §3).
 
 #![allow(clippy::print_stderr)]
 
@@ -18,10 +19,13 @@ use crate::scan::ScanOptions;
 /// Options of `scan`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  misar-scan scan\n  misar-scan scan src config/.env\n  misar-scan scan --git                          full history of the repo at .\n  misar-scan scan --git ../service.git --all-objects\n  misar-scan scan --git --range origin/main..HEAD -f sarif -o misar.sarif\n  misar-scan scan --staged                       what the next commit holds\n  misar-scan scan -f json -o findings.json\n  misar-scan scan -f sarif -o misar.sarif\n  misar-scan scan --write-baseline .misar-baseline.json\n  misar-scan scan --baseline .misar-baseline.json"
+    after_help = "Examples:\n  misar-scan scan\n  misar-scan scan src config/.env\n  misar-scan scan --git                          full history of the repo at .\n  misar-scan scan --git ../service.git --all-objects\n  misar-scan scan --git --range origin/main..HEAD -f sarif -o misar.sarif\n  misar-scan scan --staged                       what the next commit holds\n  git diff | misar-scan scan -                   standard input, reported at `<stdin>`\n  misar-scan scan -f json -o findings.json\n  misar-scan scan -f sarif -o misar.sarif\n  misar-scan scan --write-baseline .misar-baseline.json\n  misar-scan scan --baseline .misar-baseline.json"
 )]
 pub struct ScanArgs {
     /// Files or directories to scan, or with `--git` the repository [default: .]
+    ///
+    /// `-` alone scans standard input (`git diff | misar-scan scan -`),
+    /// streamed in constant memory and reported at the path `<stdin>`.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -165,11 +169,20 @@ pub struct ScanArgs {
 impl ScanArgs {
     /// The library's options for these flags.
     pub fn options(&self) -> Result<ScanOptions> {
+        let dash = std::path::Path::new("-");
+        let stdin = self.paths.iter().any(|p| p == dash);
         Ok(ScanOptions {
-            paths: self.paths.clone(),
+            // `-` alone is standard input; `-` beside other paths is an error
+            // that `scan::run` explains, so keep them.
+            paths: if stdin && self.paths.len() == 1 {
+                Vec::new()
+            } else {
+                self.paths.clone()
+            },
             git: self.git,
             range: self.range.clone(),
             staged: self.staged,
+            stdin,
             all_occurrences: self.all_occurrences,
             all_objects: self.all_objects,
             rules: self.rules.clone(),

@@ -117,3 +117,37 @@ pub fn scan_bytes(
     ctx.findings(hits, 0, at, out);
     ctx.lint_findings(lint_hits, 0, at, out);
 }
+
+/// The path a stream read from standard input is reported at.
+pub const STDIN_PATH: &str = "<stdin>";
+
+/// Scan everything `reader` yields (standard input for `scan -`), reported
+/// at [`STDIN_PATH`], in chunks of [`CHUNK`] bytes: memory stays flat
+/// however long the stream. A read error leaves the scan incomplete; the
+/// findings made before it are kept.
+pub fn scan_stdin(reader: &mut dyn Read, ctx: &ScanContext<'_>) -> (Vec<Finding>, super::Stats) {
+    let at = || Provenance {
+        path: STDIN_PATH.to_string(),
+        uri: STDIN_PATH.to_string(),
+        raw: None,
+        commit: None,
+    };
+    let mut buf = vec![0; CHUNK];
+    let (mut scratch, mut out) = (Vec::new(), Vec::new());
+    let mut stats = super::Stats::default();
+    match scan_stream(
+        reader,
+        STDIN_PATH,
+        &at,
+        ctx,
+        &mut buf,
+        &mut scratch,
+        &mut out,
+    ) {
+        Ok(bytes) => (stats.files, stats.bytes) = (1, bytes),
+        Err(e) => ctx
+            .problems
+            .unread(&format!("could not read {STDIN_PATH}: {e}")),
+    }
+    (out, stats)
+}

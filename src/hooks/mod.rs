@@ -1,0 +1,40 @@
+//! Hooks for AI coding agents (SPEC §5 "AI coding agents"): the check that
+//! runs before every tool call and prompt ([`claude_code`]), and the
+//! installer that adds it to the agent's settings ([`agent_settings`]).
+//!
+//! The git hooks (pre-commit) are still [`crate::hook`].
+
+pub mod agent_settings;
+pub mod claude_code;
+
+/// An agent whose command-hook protocol misar-scan speaks.
+///
+/// Codex CLI reads the same JSON events as Claude Code on standard input
+/// (`hook_event_name`, `tool_name`, `tool_input`, `prompt`, `cwd`, …) and
+/// blocks on exit 2 the same way; its file edits arrive as one `apply_patch`
+/// tool call whose `tool_input.command` is the patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    /// Anthropic's Claude Code (<https://code.claude.com/docs/en/hooks>).
+    ClaudeCode,
+    /// OpenAI's Codex CLI (<https://developers.openai.com/codex/hooks>).
+    Codex,
+}
+
+impl Agent {
+    /// The name on the command line: `claude-code` or `codex`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ClaudeCode => "claude-code",
+            Self::Codex => "codex",
+        }
+    }
+
+    /// The agent's name as people write it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::ClaudeCode => "Claude Code",
+            Self::Codex => "Codex",
+        }
+    }
+}

@@ -550,11 +550,7 @@ pub enum Ran {
 
 /// The scan options for the repository `repo` and `range` (the defaults of
 /// `scan --git`).
-pub(crate) fn scan_options(
-    opts: &GithubOptions,
-    repo: &Path,
-    range: Option<String>,
-) -> ScanOptions {
+pub fn scan_options(opts: &GithubOptions, repo: &Path, range: Option<String>) -> ScanOptions {
     ScanOptions {
         paths: vec![repo.to_path_buf()],
         git: true,

@@ -7,24 +7,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::args::ColorChoice;
-use crate::hint::Hint;
+use crate::hint::error_lines;
 use crate::sanitize::sanitize;
-
-/// The error line (the chain on one line after `error:`) and the `hint:`
-/// line, if the error carries a [`Hint`].
-pub fn error_lines(err: &anyhow::Error) -> Vec<String> {
-    let hint = err.downcast_ref::<Hint>().map(|h| h.0.clone());
-    let chain: Vec<String> = err
-        .chain()
-        .map(|e| e.to_string())
-        .filter(|m| Some(m) != hint.as_ref())
-        .collect();
-    let mut lines = vec![format!("error: {}", sanitize(&chain.join(": ")))];
-    if let Some(hint) = hint {
-        lines.push(format!("hint: {}", sanitize(&hint)));
-    }
-    lines
-}
 
 /// Print an error chain on one line after `error:`, then its `hint:` line.
 pub fn print_error(err: &anyhow::Error) {
@@ -89,26 +73,5 @@ pub fn scan_notes(scanned: &crate::scan::Scanned) {
     }
     if let Some(tally) = &scanned.verified {
         eprintln!("{tally}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::hint::HintExt;
-
-    #[test]
-    fn hints_print_on_their_own_line() {
-        let err: anyhow::Result<()> = Err(anyhow::anyhow!("inner"));
-        let err = err
-            .map_err(|e| e.context("outer"))
-            .hint("do `this`")
-            .unwrap_err();
-        assert_eq!(
-            error_lines(&err),
-            ["error: outer: inner", "hint: do `this`"]
-        );
-        let plain = anyhow::anyhow!("no hint");
-        assert_eq!(error_lines(&plain), ["error: no hint"]);
     }
 }

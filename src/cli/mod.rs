@@ -150,9 +150,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
+pub use crate::hint::error_lines;
 pub use crate::sanitize::sanitize;
 pub use args::ColorChoice;
-pub use messages::{error_lines, is_broken_pipe, print_error, use_color, write_output};
+pub use messages::{is_broken_pipe, print_error, use_color, write_output};
 
 #[cfg(test)]
 mod tests {

@@ -9,8 +9,10 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use super::Outcome;
-use crate::config::RepoConfig;
+use crate::config::{load_rules, RepoConfig};
 use crate::examples::{check_lint_examples, check_rule_examples};
+use crate::report;
+use crate::sanitize::sanitize;
 
 /// Options of `rules`.
 #[derive(Debug, Args)]
@@ -47,50 +49,20 @@ pub enum RulesAction {
 pub fn run(args: RulesArgs) -> Result<Outcome> {
     match args.action {
         RulesAction::List { rules } => {
-            let set = crate::config::load_rules(rules.as_deref(), &RepoConfig::empty())?;
-            for r in set.rules() {
-                println!(
-                    "{:<40} key   {:<6} body {}-{} base62  {:<14} {}",
-                    r.id, r.prefix, r.min_len, r.max_len, r.product, r.origin
-                );
-            }
-            for l in set.lints() {
-                println!(
-                    "{:<40} lint  {:<8} {}  {}",
-                    l.id,
-                    l.severity.as_str(),
-                    l.name,
-                    l.origin
-                );
-            }
+            let set = load_rules(rules.as_deref(), &RepoConfig::empty())?;
+            print!("{}", report::rules::list(&set));
             Ok(Outcome::default())
         }
         RulesAction::Check { rules } => {
-            let set = crate::config::load_rules(rules.as_deref(), &RepoConfig::empty())?;
+            let set = load_rules(rules.as_deref(), &RepoConfig::empty())?;
             let mut failures = check_rule_examples(&set);
             failures.extend(check_lint_examples(&set));
             for f in &failures {
-                eprintln!("error: {}", super::sanitize(&f.to_string()));
+                eprintln!("error: {}", sanitize(&f.to_string()));
             }
-            let examples: usize = set
-                .rules()
-                .iter()
-                .map(|r| r.examples.len() + r.negative_examples.len())
-                .chain(
-                    set.lints()
-                        .iter()
-                        .map(|l| l.examples.len() + l.negative_examples.len()),
-                )
-                .sum();
-            println!(
-                "{} rules, {} lints, {examples} examples, {} failure(s)",
-                set.rules().len(),
-                set.lints().len(),
-                failures.len()
-            );
+            println!("{}", report::rules::check_summary(&set, &failures));
             Ok(Outcome {
                 findings: failures.len(),
-                incomplete: false,
                 ..Outcome::default()
             })
         }

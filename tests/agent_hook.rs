@@ -748,6 +748,7 @@ fn the_hook_commands_explain_themselves() {
         &["hook", "--help"][..],
         &["hook", "claude-code", "--help"],
         &["hook", "codex", "--help"],
+        &["hook", "cursor", "--help"],
         &["install-hook", "--help"],
     ] {
         let out = run_with(dir.path(), dir.path(), args, b"", &[]);
@@ -757,6 +758,301 @@ fn the_hook_commands_explain_themselves() {
             "{args:?}:\n{}",
             out.stdout
         );
-        assert!(out.stdout.contains("--agent claude-code"), "{args:?}");
+        assert!(
+            out.stdout.contains("--agent claude-code") || out.stdout.contains("--agent cursor"),
+            "{args:?}"
+        );
     }
+}
+
+// hook cursor (<https://cursor.com/docs/agent/hooks>)
+
+/// `misar-scan hook cursor` on `event`, run from `cwd`.
+fn cursor(cwd: &Path, event: &Value, keys: &[&str]) -> Out {
+    run_with(
+        cwd,
+        cwd,
+        &["hook", "cursor"],
+        event.to_string().as_bytes(),
+        keys,
+    )
+}
+
+/// A Cursor event: the common fields and `fields`.
+fn cursor_event(root: &Path, name: &str, fields: Value) -> Value {
+    let mut event = json!({
+        "hook_event_name": name,
+        "conversation_id": "conv-5d10",
+        "generation_id": "gen-7a21",
+        "workspace_roots": [root],
+        "model": "claude-4-sonnet",
+        "cursor_version": "1.7.52",
+        "user_email": "dev@example.com"
+    });
+    for (k, v) in fields.as_object().unwrap() {
+        event[k] = v.clone();
+    }
+    event
+}
+
+/// The JSON on stdout (exactly one line).
+fn answer(out: &Out) -> Value {
+    assert_eq!(
+        out.stdout.lines().count(),
+        1,
+        "one JSON line:\n{}",
+        out.stdout
+    );
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+/// A deny: exit 2, the deny JSON, its message naming the key by its first
+/// 8 characters, `place`, and an environment variable.
+fn assert_cursor_denied(out: &Out, key: &str, place: &str) -> Value {
+    assert_eq!(out.code, 2, "stderr: {}", out.stderr);
+    let answer = answer(out);
+    let message = answer["user_message"]
+        .as_str()
+        .map_or_else(|| out.stderr.trim().to_string(), str::to_string);
+    assert!(message.contains(&format!("{}…", &key[..8])), "{message}");
+    assert!(message.contains(place), "the place `{place}`: {message}");
+    assert!(message.contains("environment variable"), "{message}");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    answer
+}
+
+fn assert_cursor_allowed(out: &Out, expected: Value) {
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert_eq!(answer(out), expected);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn cursor_a_shell_command_with_a_key_is_denied_and_a_clean_one_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = fake_key("msk_", 1801);
+    let event = cursor_event(
+        dir.path(),
+        "beforeShellExecution",
+        json!({"command": format!("curl -H 'Authorization: Bearer {k}' https://api.misar.io/v1/messages"), "cwd": dir.path()}),
+    );
+    let out = cursor(dir.path(), &event, &[&k]);
+    let answer = assert_cursor_denied(&out, &k, "`command`");
+    assert_eq!(answer["permission"], "deny");
+    assert_eq!(answer["agent_message"], answer["user_message"]);
+    let clean = cursor_event(
+        dir.path(),
+        "beforeShellExecution",
+        json!({"command": "curl -H \"Authorization: Bearer $MISAR_API_KEY\" https://api.misar.io", "cwd": dir.path()}),
+    );
+    assert_cursor_allowed(
+        &cursor(dir.path(), &clean, &[]),
+        json!({"permission": "allow"}),
+    );
+}
+
+#[test]
+fn cursor_mcp_tool_input_is_checked_as_an_object_and_as_a_json_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = fake_key("ask_", 1802);
+    let input = json!({"query": "insert", "rows": [{"name": "x", "config": {"token": k}}]});
+    for tool_input in [input.clone(), Value::from(input.to_string())] {
+        let event = cursor_event(
+            dir.path(),
+            "beforeMCPExecution",
+            json!({"tool_name": "database_query", "tool_input": tool_input, "command": "npx mcp-server"}),
+        );
+        let out = cursor(dir.path(), &event, &[&k]);
+        let answer = assert_cursor_denied(&out, &k, "`tool_input.rows[0].config.token`");
+        assert_eq!(answer["permission"], "deny");
+    }
+    let clean = cursor_event(
+        dir.path(),
+        "beforeMCPExecution",
+        json!({"tool_name": "database_query", "tool_input": "{\"query\": \"SELECT 1\"}", "url": "http://localhost:3000"}),
+    );
+    assert_cursor_allowed(
+        &cursor(dir.path(), &clean, &[]),
+        json!({"permission": "allow"}),
+    );
+}
+
+#[test]
+fn cursor_a_file_read_with_a_key_in_its_content_is_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = fake_key("mdk_", 1803);
+    let file = dir.path().join("secrets.env");
+    let event = cursor_event(
+        dir.path(),
+        "beforeReadFile",
+        json!({"file_path": file, "content": format!("A=1\nMISAR_KEY={k}\n"), "attachments": []}),
+    );
+    let out = cursor(dir.path(), &event, &[&k]);
+    let answer = assert_cursor_denied(&out, &k, "secrets.env");
+    assert_eq!(answer, json!({"permission": "deny"}));
+    assert!(out.stderr.contains("line 2"), "{}", out.stderr);
+    // Without `content`, the file itself.
+    std::fs::write(&file, format!("MISAR_KEY={k}\n")).unwrap();
+    let event = cursor_event(
+        dir.path(),
+        "beforeReadFile",
+        json!({"file_path": "secrets.env"}),
+    );
+    assert_cursor_denied(&cursor(dir.path(), &event, &[&k]), &k, "secrets.env");
+    let clean = cursor_event(
+        dir.path(),
+        "beforeReadFile",
+        json!({"file_path": "main.rs", "content": "fn main() {}\n"}),
+    );
+    assert_cursor_allowed(
+        &cursor(dir.path(), &clean, &[]),
+        json!({"permission": "allow"}),
+    );
+}
+
+#[test]
+fn cursor_a_prompt_with_a_key_does_not_continue_and_placeholders_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = fake_key("msk_", 1804);
+    let event = cursor_event(
+        dir.path(),
+        "beforeSubmitPrompt",
+        json!({"prompt": format!("why does {k} get a 401?"), "attachments": []}),
+    );
+    let out = cursor(dir.path(), &event, &[&k]);
+    let answer = assert_cursor_denied(&out, &k, "prompt");
+    assert_eq!(answer["continue"], false);
+    let placeholder = cursor_event(
+        dir.path(),
+        "beforeSubmitPrompt",
+        json!({"prompt": "set MISAR_API_KEY=msk_your_api_key in .env"}),
+    );
+    assert_cursor_allowed(
+        &cursor(dir.path(), &placeholder, &[]),
+        json!({"continue": true}),
+    );
+    // An attached file with a key.
+    std::fs::write(dir.path().join(".env"), format!("MISAR_API_KEY={k}\n")).unwrap();
+    let attached = cursor_event(
+        dir.path(),
+        "beforeSubmitPrompt",
+        json!({"prompt": "fix it", "attachments": [{"type": "file", "filePath": dir.path().join(".env")}]}),
+    );
+    let answer = assert_cursor_denied(&cursor(dir.path(), &attached, &[&k]), &k, ".env");
+    assert_eq!(answer["continue"], false);
+}
+
+#[test]
+fn cursor_other_events_are_let_through_and_bad_input_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = fake_key("msk_", 1805);
+    for (name, fields) in [
+        (
+            "afterFileEdit",
+            json!({"file_path": "a.env", "edits": [{"old_string": "", "new_string": k}]}),
+        ),
+        ("stop", json!({"status": "completed", "loop_count": 0})),
+        (
+            "afterShellExecution",
+            json!({"command": "env", "output": k, "duration": 3}),
+        ),
+    ] {
+        let out = cursor(dir.path(), &cursor_event(dir.path(), name, fields), &[&k]);
+        assert_cursor_allowed(&out, json!({}));
+    }
+    for bad in [
+        &b"{not json"[..],
+        b"",
+        br#"{"hook_event_name":"beforeShellExecution"}"#,
+    ] {
+        let out = run_with(dir.path(), dir.path(), &["hook", "cursor"], bad, &[]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert_eq!(out.stdout, "", "no allow JSON on an error");
+        assert!(out.stderr.starts_with("misar-scan: "), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn cursor_the_repository_configuration_is_found_from_the_workspace() {
+    let repo = tempfile::tempdir().unwrap();
+    let k = fake_key("msk_", 1806);
+    std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+    std::fs::create_dir_all(repo.path().join("fixtures")).unwrap();
+    std::fs::write(
+        repo.path().join(".misar-scan.toml"),
+        "[allowlist]\npaths = [\"fixtures/**\"]\nplaceholder_words = [\"acme\"]\n",
+    )
+    .unwrap();
+    let fixture = repo.path().join("fixtures/keys.env");
+    std::fs::write(&fixture, format!("KEY={k}\n")).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let read = cursor_event(
+        repo.path(),
+        "beforeReadFile",
+        json!({"file_path": fixture, "content": format!("KEY={k}\n")}),
+    );
+    assert_cursor_allowed(
+        &cursor(other.path(), &read, &[&k]),
+        json!({"permission": "allow"}),
+    );
+    let acme = "msk_acme_acme_acme_acme_acme_acme_acme";
+    let shell = cursor_event(
+        other.path(),
+        "beforeShellExecution",
+        json!({"command": format!("echo {acme}"), "cwd": repo.path()}),
+    );
+    assert_cursor_allowed(
+        &cursor(other.path(), &shell, &[]),
+        json!({"permission": "allow"}),
+    );
+}
+
+#[test]
+fn install_hook_for_cursor_merges_into_hooks_json_and_uninstalls_only_its_own() {
+    let sb = Sandbox::new();
+    let path = sb.project.path().join(".cursor/hooks.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let theirs = json!({"version": 1, "hooks": {
+        "afterFileEdit": [{"command": "./hooks/format.sh"}],
+        "beforeShellExecution": [{"command": "./hooks/audit.sh", "timeout": 5}]
+    }});
+    std::fs::write(&path, serde_json::to_string_pretty(&theirs).unwrap()).unwrap();
+    let out = sb.install(&["--agent", "cursor"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let once = read_json(&path);
+    assert_eq!(once["version"], 1);
+    assert_eq!(
+        once["hooks"]["afterFileEdit"],
+        theirs["hooks"]["afterFileEdit"]
+    );
+    assert_eq!(
+        once["hooks"]["beforeShellExecution"][0],
+        theirs["hooks"]["beforeShellExecution"][0]
+    );
+    for event in [
+        "beforeShellExecution",
+        "beforeMCPExecution",
+        "beforeReadFile",
+        "beforeSubmitPrompt",
+    ] {
+        let list = once["hooks"][event].as_array().unwrap();
+        assert_eq!(
+            list.iter()
+                .filter(|e| e["command"] == "misar-scan hook cursor")
+                .count(),
+            1,
+            "{event}: {list:?}"
+        );
+    }
+    let again = sb.install(&["--agent", "cursor"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("already"), "{}", again.stderr);
+    assert_eq!(read_json(&path), once);
+    let gone = sb.install(&["--agent", "cursor", "--uninstall"]);
+    assert_eq!(gone.code, 0, "{}", gone.stderr);
+    assert_eq!(read_json(&path), theirs);
+    assert!(
+        !sb.project_settings().exists(),
+        "Claude Code's settings untouched"
+    );
 }

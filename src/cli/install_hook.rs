@@ -19,10 +19,12 @@ use crate::source::git::open_repo;
 /// The agents `--agent` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AgentArg {
-    /// Claude Code: `.claude/settings.json` (also read by Cursor's third-party hooks).
+    /// Claude Code: `.claude/settings.json`.
     ClaudeCode,
     /// Codex CLI: `.codex/hooks.json`.
     Codex,
+    /// Cursor: `.cursor/hooks.json` (beforeShellExecution, beforeMCPExecution, beforeReadFile, beforeSubmitPrompt).
+    Cursor,
 }
 
 /// Options of `install-hook`.
@@ -35,8 +37,10 @@ With `--agent claude-code`, adds `misar-scan hook claude-code` to `.claude/setti
 root of the repository (or the current folder) for PreToolUse (every tool) and UserPromptSubmit, \
 keeping every other setting and hook; `--global` edits `~/.claude/settings.json` instead (with \
 this binary's absolute path), `--uninstall` removes only misar-scan's entries. Running it twice \
-changes nothing.\n\n\
-Examples:\n  misar-scan install-hook\n  misar-scan install-hook --force\n  misar-scan install-hook --agent claude-code\n  misar-scan install-hook --agent claude-code --global\n  misar-scan install-hook --agent codex --uninstall"
+changes nothing. `--agent codex` edits `.codex/hooks.json` the same way; `--agent cursor` adds \
+`misar-scan hook cursor` to `.cursor/hooks.json` (`~/.cursor/hooks.json` with `--global`) for \
+beforeShellExecution, beforeMCPExecution, beforeReadFile and beforeSubmitPrompt.\n\n\
+Examples:\n  misar-scan install-hook\n  misar-scan install-hook --force\n  misar-scan install-hook --agent claude-code\n  misar-scan install-hook --agent claude-code --global\n  misar-scan install-hook --agent codex --uninstall\n  misar-scan install-hook --agent cursor"
 )]
 pub struct InstallHookArgs {
     /// Replace an existing pre-commit hook that misar-scan did not write.
@@ -93,6 +97,7 @@ fn run_agent(args: &InstallHookArgs, agent: AgentArg) -> Result<Outcome> {
     let agent = match agent {
         AgentArg::ClaudeCode => Agent::ClaudeCode,
         AgentArg::Codex => Agent::Codex,
+        AgentArg::Cursor => Agent::Cursor,
     };
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);

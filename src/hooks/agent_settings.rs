@@ -18,6 +18,19 @@
 //! (<https://developers.openai.com/codex/hooks>); a group without a matcher
 //! matches every tool there.
 //!
+//! Cursor reads `.cursor/hooks.json` and `~/.cursor/hooks.json`
+//! (<https://cursor.com/docs/agent/hooks>) in a flatter shape: a `version`
+//! and, per event, a list of entries with a `command`:
+//!
+//! ```json
+//! {"version": 1, "hooks": {
+//!   "beforeShellExecution": [{"command": "misar-scan hook cursor"}],
+//!   "beforeMCPExecution": [{"command": "misar-scan hook cursor"}],
+//!   "beforeReadFile": [{"command": "misar-scan hook cursor"}],
+//!   "beforeSubmitPrompt": [{"command": "misar-scan hook cursor"}]
+//! }}
+//! ```
+//!
 //! [`merge`] and [`unmerge`] are pure functions on the parsed file: every
 //! other setting and every other hook is kept, misar-scan's own entries are
 //! told apart by their command ([`is_ours`]), a second [`merge`] changes
@@ -36,11 +49,20 @@ use super::Agent;
 /// The events the hook is added to.
 const EVENTS: [&str; 2] = ["PreToolUse", "UserPromptSubmit"];
 
+/// Cursor's events the hook is added to.
+const CURSOR_EVENTS: [&str; 4] = [
+    "beforeShellExecution",
+    "beforeMCPExecution",
+    "beforeReadFile",
+    "beforeSubmitPrompt",
+];
+
 /// The settings file, relative to the project folder or the home folder.
 pub fn settings_file(agent: Agent) -> &'static str {
     match agent {
         Agent::ClaudeCode => ".claude/settings.json",
         Agent::Codex => ".codex/hooks.json",
+        Agent::Cursor => ".cursor/hooks.json",
     }
 }
 
@@ -86,6 +108,9 @@ fn object_mut<'a>(value: &'a mut Value, what: &str) -> Result<&'a mut Map<String
 /// its place (its command is updated when it differs). Returns whether
 /// anything changed.
 pub fn merge(settings: &mut Value, agent: Agent, command: &str) -> Result<bool> {
+    if agent == Agent::Cursor {
+        return merge_cursor(settings, command);
+    }
     let root = object_mut(settings, "the settings file")?;
     let hooks = root.entry("hooks").or_insert_with(|| json!({}));
     let hooks = object_mut(hooks, "`hooks`")?;
@@ -126,6 +151,9 @@ pub fn merge(settings: &mut Value, agent: Agent, command: &str) -> Result<bool> 
 /// lists and `hooks` object that held nothing else. Returns whether
 /// anything changed.
 pub fn unmerge(settings: &mut Value, agent: Agent) -> Result<bool> {
+    if agent == Agent::Cursor {
+        return unmerge_cursor(settings);
+    }
     let root = object_mut(settings, "the settings file")?;
     let Some(hooks) = root.get_mut("hooks") else {
         return Ok(false);
@@ -157,6 +185,67 @@ pub fn unmerge(settings: &mut Value, agent: Agent) -> Result<bool> {
     for event in emptied {
         hooks.remove(&event);
     }
+    if changed && hooks.is_empty() {
+        root.remove("hooks");
+    }
+    Ok(changed)
+}
+
+/// [`merge`] for Cursor's `hooks.json`: `version` set to 1 when missing,
+/// our entry added to each of [`CURSOR_EVENTS`] (or its command updated).
+fn merge_cursor(settings: &mut Value, command: &str) -> Result<bool> {
+    let root = object_mut(settings, "the hooks file")?;
+    let mut changed = false;
+    if !root.contains_key("version") {
+        root.insert("version".into(), Value::from(1));
+        changed = true;
+    }
+    let hooks = root.entry("hooks").or_insert_with(|| json!({}));
+    let hooks = object_mut(hooks, "`hooks`")?;
+    for event in CURSOR_EVENTS {
+        let entries = hooks.entry(event).or_insert_with(|| json!([]));
+        let Value::Array(entries) = entries else {
+            bail!("`hooks.{event}` is not a JSON array");
+        };
+        let mut found = false;
+        for entry in entries.iter_mut() {
+            if command_of(entry).is_some_and(|c| is_ours(Agent::Cursor, c)) {
+                found = true;
+                if command_of(entry) != Some(command) {
+                    entry["command"] = Value::from(command);
+                    changed = true;
+                }
+            }
+        }
+        if !found {
+            entries.push(json!({"command": command}));
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// [`unmerge`] for Cursor's `hooks.json`: our entries out, and the event
+/// lists and `hooks` object that held nothing else (`version` stays).
+fn unmerge_cursor(settings: &mut Value) -> Result<bool> {
+    let root = object_mut(settings, "the hooks file")?;
+    let Some(hooks) = root.get_mut("hooks") else {
+        return Ok(false);
+    };
+    let hooks = object_mut(hooks, "`hooks`")?;
+    let mut changed = false;
+    hooks.retain(|_, entries| {
+        let Value::Array(list) = entries else {
+            return true;
+        };
+        let n = list.len();
+        list.retain(|entry| !command_of(entry).is_some_and(|c| is_ours(Agent::Cursor, c)));
+        if list.len() == n {
+            return true;
+        }
+        changed = true;
+        !list.is_empty()
+    });
     if changed && hooks.is_empty() {
         root.remove("hooks");
     }
@@ -352,6 +441,42 @@ mod tests {
         merge(&mut s, Agent::Codex, "misar-scan hook codex").unwrap();
         assert!(s["hooks"]["PreToolUse"][0].get("matcher").is_none());
         assert!(!unmerge(&mut s, Agent::ClaudeCode).unwrap());
+    }
+
+    #[test]
+    fn cursor_entries_are_flat_keep_other_hooks_and_come_out_cleanly() {
+        const CUR: &str = "misar-scan hook cursor";
+        let theirs = json!({"version": 1, "hooks": {
+            "afterFileEdit": [{"command": "./format.sh"}],
+            "beforeShellExecution": [{"command": "./audit.sh"}]
+        }});
+        let mut s = theirs.clone();
+        assert!(merge(&mut s, Agent::Cursor, CUR).unwrap());
+        let once = s.clone();
+        assert!(!merge(&mut s, Agent::Cursor, CUR).unwrap());
+        assert_eq!(s, once);
+        assert_eq!(
+            s["hooks"]["afterFileEdit"],
+            theirs["hooks"]["afterFileEdit"]
+        );
+        assert_eq!(
+            s["hooks"]["beforeShellExecution"],
+            json!([{"command": "./audit.sh"}, {"command": CUR}])
+        );
+        for event in CURSOR_EVENTS {
+            assert!(s["hooks"][event]
+                .as_array()
+                .unwrap()
+                .contains(&json!({"command": CUR})));
+        }
+        assert!(!unmerge(&mut s, Agent::Codex).unwrap());
+        assert!(unmerge(&mut s, Agent::Cursor).unwrap());
+        assert_eq!(s, theirs);
+        let mut empty = json!({});
+        merge(&mut empty, Agent::Cursor, CUR).unwrap();
+        assert_eq!(empty["version"], 1);
+        unmerge(&mut empty, Agent::Cursor).unwrap();
+        assert_eq!(empty, json!({"version": 1}));
     }
 
     #[test]

@@ -41,19 +41,15 @@
 //! the added lines (`+…`) and the file headers are checked, for the same
 //! reason `old_string` is not.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::scan::{block_reason, collect_strings, scan_file, scan_text, Checker, Place};
 use super::Agent;
-use crate::config::{load_rules, RepoConfig, FILE_NAME};
-use crate::engine::location::LinePos;
-use crate::engine::Scanner;
 use crate::finding::Finding;
-use crate::source::{Problems, Provenance, ScanContext};
 
 /// The hook's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,17 +141,6 @@ pub fn check(agent: Agent, input: &[u8]) -> Decision {
     }
 }
 
-/// Where a key was found.
-#[derive(Debug)]
-enum Place {
-    /// A string of `tool_input`, by its path (`tool_input.edits[0].new_string`).
-    Field(String),
-    /// The file a `Read` would show.
-    File(String),
-    /// The prompt.
-    Prompt,
-}
-
 /// Decide on a parsed event.
 pub fn decide(agent: Agent, event: &Event) -> Result<Decision> {
     let (cwd, what) = match event {
@@ -167,20 +152,8 @@ pub fn decide(agent: Agent, event: &Event) -> Result<Decision> {
         Some(c) => c.to_path_buf(),
         None => std::env::current_dir().context("failed to read the current directory")?,
     };
-    let config = discover_config(&cwd)?;
-    let rules = load_rules(None, &config)?;
-    let scanner = Scanner::new(&rules, &config.placeholder_words);
-    let problems = Problems::silent();
-    let ctx = ScanContext {
-        scanner: &scanner,
-        rules: &rules,
-        config: &config,
-        redact: true,
-        archives: false,
-        archive_limit: 0,
-        problems: &problems,
-        linter: None,
-    };
+    let checker = Checker::new(&cwd)?;
+    let ctx = checker.ctx();
     let mut found: Vec<(Place, Finding)> = Vec::new();
     match what {
         What::Prompt(prompt) => {
@@ -190,8 +163,7 @@ pub fn decide(agent: Agent, event: &Event) -> Result<Decision> {
         }
         What::Tool(t) => {
             if let Some(path) = target_path(t) {
-                let path = cwd.join(path);
-                if config.has_path_allowlist() && config.path_allowed(&canonical_target(&path)) {
+                if checker.path_allowed(&cwd.join(path)) {
                     return Ok(Decision::Allow);
                 }
             }
@@ -222,65 +194,19 @@ pub fn decide(agent: Agent, event: &Event) -> Result<Decision> {
             }
         }
     }
-    Ok(match found.first() {
+    let tool = match event {
+        Event::PreToolUse(t) => t.tool_name.as_str(),
+        _ => "",
+    };
+    Ok(match block_reason(&found, tool) {
         None => Decision::Allow,
-        Some((place, first)) => {
-            let distinct: BTreeSet<&str> = found.iter().map(|(_, f)| f.secret.sha256()).collect();
-            let tool = match event {
-                Event::PreToolUse(t) => t.tool_name.as_str(),
-                _ => "",
-            };
-            Decision::Block {
-                reason: reason(place, first, distinct.len(), tool),
-            }
-        }
+        Some(reason) => Decision::Block { reason },
     })
 }
 
 enum What<'a> {
     Tool(&'a ToolUse),
     Prompt(&'a str),
-}
-
-/// The one line Claude Code shows: which key (redacted), where, and what to
-/// do instead. Made safe for a terminal, every key-shaped run redacted.
-fn reason(place: &Place, first: &Finding, keys: usize, tool: &str) -> String {
-    let key = format!("a {} ({})", first.rule_name, first.secret.display(true));
-    let more = match keys {
-        1 => String::new(),
-        2 => " and 1 more key".to_string(),
-        n => format!(" and {} more keys", n - 1),
-    };
-    let advice = "Keys must not pass through the agent: keep the key in an environment variable set outside the session and refer to it by name (for example \"$MISAR_API_KEY\"), never by value.";
-    let line = match place {
-        Place::Field(field) => format!(
-            "misar-scan blocked this {tool} call: `{field}` holds {key}{more}. {advice}"
-        ),
-        Place::File(file) => format!(
-            "misar-scan blocked this {tool}: `{file}` holds {key} on line {}{more}, which would be sent to the model. {advice}",
-            first.line
-        ),
-        Place::Prompt => format!(
-            "misar-scan blocked this prompt, which holds {key}{more}: it was not sent. {advice}"
-        ),
-    };
-    crate::sanitize::field(&line, true)
-}
-
-/// The `.misar-scan.toml` of the folder `cwd` lies in: the nearest one in
-/// `cwd` or a parent, up to the folder holding `.git` (the repository's
-/// root). None: the empty configuration.
-fn discover_config(cwd: &Path) -> Result<RepoConfig> {
-    for dir in cwd.ancestors() {
-        let candidate = dir.join(FILE_NAME);
-        if candidate.is_file() {
-            return RepoConfig::load(&candidate);
-        }
-        if dir.join(".git").exists() {
-            break;
-        }
-    }
-    Ok(RepoConfig::empty())
 }
 
 /// The file a built-in file tool reads or writes.
@@ -296,73 +222,6 @@ fn target_path(t: &ToolUse) -> Option<&Path> {
         .map(Path::new)
 }
 
-/// `path` made canonical, or for a file not yet written its canonical
-/// folder joined with its name: what `allowlist.paths` matches against.
-fn canonical_target(path: &Path) -> PathBuf {
-    if let Ok(p) = path.canonicalize() {
-        return p;
-    }
-    match (path.parent(), path.file_name()) {
-        (Some(dir), Some(name)) => dir
-            .canonicalize()
-            .map_or_else(|_| path.to_path_buf(), |d| d.join(name)),
-        _ => path.to_path_buf(),
-    }
-}
-
-/// Every string in `value` with its path (object keys too, at the path of
-/// their value), skipping `old_string` members when `skip_removed`.
-fn collect_strings<'a>(
-    value: &'a Value,
-    path: &mut String,
-    skip_removed: bool,
-    out: &mut Vec<(String, &'a str)>,
-) {
-    match value {
-        Value::String(s) => out.push((path.clone(), s)),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                collect_strings(item, path, skip_removed, out);
-                path.truncate(len);
-            }
-        }
-        Value::Object(map) => {
-            for (name, item) in map {
-                if skip_removed && name == "old_string" {
-                    continue;
-                }
-                let len = path.len();
-                push_member(path, name);
-                out.push((path.clone(), name));
-                collect_strings(item, path, skip_removed, out);
-                path.truncate(len);
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-}
-
-/// `.name` for a plain name, else `["…"]` (JSON-quoted).
-fn push_member(path: &mut String, name: &str) {
-    let plain = name
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if plain {
-        path.push('.');
-        path.push_str(name);
-    } else {
-        path.push('[');
-        path.push_str(&serde_json::to_string(name).unwrap_or_default());
-        path.push(']');
-    }
-}
-
 /// The lines of a Codex patch that put text in a file: added lines (`+…`)
 /// and the `*** …` headers; removed (`-…`) and context (` …`) lines are what
 /// the file already holds.
@@ -372,52 +231,6 @@ fn added_lines(patch: &str) -> String {
         .filter(|l| l.starts_with('+') || l.starts_with("***"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// The keys in `text`, reported at `at` (a field path or `prompt`).
-fn scan_text(ctx: &ScanContext<'_>, text: &[u8], at: &str) -> Vec<Finding> {
-    let mut scratch = Vec::new();
-    let (hits, _) = ctx.scan_buffer(text, 0, text.len(), LinePos::START, false, &mut scratch);
-    let mut out = Vec::new();
-    if !hits.is_empty() {
-        ctx.findings(hits, 0, &provenance(at), &mut out);
-    }
-    out
-}
-
-/// The keys in the regular file at `path` (shown as `shown`), read in
-/// chunks. A path that does not exist or is not a regular file (a folder,
-/// a FIFO that would block) holds nothing the tool could show.
-fn scan_file(ctx: &ScanContext<'_>, path: &Path, shown: &str) -> Result<Vec<Finding>> {
-    let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    if !is_file {
-        return Ok(Vec::new());
-    }
-    let shown = crate::sanitize::field(shown, true);
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("could not read `{shown}`"))?;
-    let mut buf = vec![0; crate::source::stream::CHUNK];
-    let (mut scratch, mut out) = (Vec::new(), Vec::new());
-    crate::source::stream::scan_stream(
-        &mut file,
-        &shown,
-        &|| provenance(&shown),
-        ctx,
-        &mut buf,
-        &mut scratch,
-        &mut out,
-    )
-    .with_context(|| format!("could not read `{shown}`"))?;
-    Ok(out)
-}
-
-fn provenance(at: &str) -> Provenance {
-    Provenance {
-        path: at.to_string(),
-        uri: at.to_string(),
-        raw: None,
-        commit: None,
-    }
 }
 
 #[cfg(test)]

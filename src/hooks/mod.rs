@@ -1,11 +1,13 @@
 //! Hooks for AI coding agents (SPEC §5 "AI coding agents"): the check that
-//! runs before every tool call and prompt ([`claude_code`]), and the
+//! runs before every tool call and prompt ([`claude_code`], [`cursor`]), and the
 //! installer that adds it to the agent's settings ([`agent_settings`]).
 //!
 //! The git hooks (pre-commit) are still [`crate::hook`].
 
 pub mod agent_settings;
 pub mod claude_code;
+pub mod cursor;
+pub(crate) mod scan;
 
 /// An agent whose command-hook protocol misar-scan speaks.
 ///
@@ -19,6 +21,9 @@ pub enum Agent {
     ClaudeCode,
     /// OpenAI's Codex CLI (<https://developers.openai.com/codex/hooks>).
     Codex,
+    /// Cursor's agent (<https://cursor.com/docs/agent/hooks>): its own
+    /// events and JSON answers ([`cursor`]).
+    Cursor,
 }
 
 impl Agent {
@@ -27,6 +32,7 @@ impl Agent {
         match self {
             Self::ClaudeCode => "claude-code",
             Self::Codex => "codex",
+            Self::Cursor => "cursor",
         }
     }
 
@@ -35,6 +41,7 @@ impl Agent {
         match self {
             Self::ClaudeCode => "Claude Code",
             Self::Codex => "Codex",
+            Self::Cursor => "Cursor",
         }
     }
 }

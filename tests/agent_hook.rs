@@ -980,7 +980,7 @@ fn cursor_the_repository_configuration_is_found_from_the_workspace() {
     std::fs::create_dir_all(repo.path().join("fixtures")).unwrap();
     std::fs::write(
         repo.path().join(".misar-scan.toml"),
-        "[allowlist]\npaths = [\"fixtures/**\"]\nplaceholder_words = [\"acme\"]\n",
+        "[allowlist]\npaths = [\"fixtures/**\"]\nplaceholder_words = [\"acme\", \"widget\", \"factory\"]\n",
     )
     .unwrap();
     let fixture = repo.path().join("fixtures/keys.env");
@@ -995,16 +995,24 @@ fn cursor_the_repository_configuration_is_found_from_the_workspace() {
         &cursor(other.path(), &read, &[&k]),
         json!({"permission": "allow"}),
     );
-    let acme = "msk_acme_acme_acme_acme_acme_acme_acme";
+    // A project placeholder word: allowed from the repository ...
+    let demo = "msk_AcmeWidgetFactoryQ7zX";
     let shell = cursor_event(
         other.path(),
         "beforeShellExecution",
-        json!({"command": format!("echo {acme}"), "cwd": repo.path()}),
+        json!({"command": format!("echo {demo}"), "cwd": repo.path()}),
     );
     assert_cursor_allowed(
         &cursor(other.path(), &shell, &[]),
         json!({"permission": "allow"}),
     );
+    // ... denied without its configuration.
+    let shell = cursor_event(
+        other.path(),
+        "beforeShellExecution",
+        json!({"command": format!("echo {demo}"), "cwd": other.path()}),
+    );
+    assert_cursor_denied(&cursor(other.path(), &shell, &[demo]), demo, "`command`");
 }
 
 #[test]

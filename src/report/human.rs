@@ -229,14 +229,18 @@ pub fn summary(report: &Report<'_>) -> String {
             plural(l, "key-hygiene finding", "key-hygiene findings")
         ),
     };
-    line.push_str(&format!(
-        " (scanned {}, {size}",
-        plural(report.stats.files, "file", "files")
-    ));
-    if report.stats.allowlisted > 0 {
-        line.push_str(&format!("; {} allow-listed", report.stats.allowlisted));
+    // `verify` and `revoke` read keys from a report or standard input: they
+    // scanned nothing, so there is nothing to count.
+    if report.mode != "verify" {
+        line.push_str(&format!(
+            " (scanned {}, {size}",
+            plural(report.stats.files, "file", "files")
+        ));
+        if report.stats.allowlisted > 0 {
+            line.push_str(&format!("; {} allow-listed", report.stats.allowlisted));
+        }
+        line.push(')');
     }
-    line.push(')');
     if report.incomplete {
         line.push_str("; scan incomplete: some input could not be read (see the errors above)");
     }

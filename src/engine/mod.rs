@@ -639,6 +639,24 @@ pub(crate) fn snippet(
                     end: r.end,
                 }),
         );
+        // The window may start inside a word (`r|ask_…`): a run glued to the
+        // word on the line is no key there, but starts the snippet after
+        // the `…`, where it reads as one. Runs found in the window alone,
+        // starting at its first byte, are redacted too.
+        if from > line_start {
+            spans.extend(
+                crate::secret::key_shaped_runs(&hay[from..line_end], 0, to - from)
+                    .into_iter()
+                    .filter(|r| r.start == 0)
+                    .map(|r| Redacted {
+                        shown: crate::secret::redact(&String::from_utf8_lossy(
+                            &hay[from + r.start..from + r.end],
+                        )),
+                        start: from + r.start,
+                        end: from + r.end,
+                    }),
+            );
+        }
         spans.sort_by_key(|r| r.start);
     }
     let mut text = String::new();

@@ -30,7 +30,7 @@ use misar_scan::config::RepoConfig;
 use misar_scan::engine::Scanner;
 use misar_scan::rules::RuleSet;
 use misar_scan::source::archive::{scan_archive_bytes, ArchiveKind};
-use misar_scan::source::pack::{apply_delta, ObjectKind, Pack};
+use misar_scan::source::git::pack::{apply_delta, ObjectKind, Pack};
 use misar_scan::source::{Problems, Provenance, ScanContext};
 
 /// A fuzz target: arbitrary bytes in, a panic only on a bug.
@@ -91,7 +91,7 @@ pub fn pack(data: &[u8]) {
     }
     let packs = [pack];
     let scanner = &shared().scanner;
-    let trees = misar_scan::source::git_trees::PackedTrees::read(&packs, &|name| {
+    let trees = misar_scan::source::git::trees::PackedTrees::read(&packs, &|name| {
         scanner.name_holds_key(name)
     });
     for id in trees.named() {
@@ -103,7 +103,7 @@ pub fn pack(data: &[u8]) {
     for ix in 0..trees.object_count() as u32 {
         if let Some(children) = trees.children(ix) {
             for &child in children {
-                let _ = misar_scan::source::git_trees::split(child);
+                let _ = misar_scan::source::git::trees::split(child);
             }
         }
     }
@@ -122,7 +122,7 @@ pub fn delta(data: &[u8]) {
 pub fn git_index(data: &[u8]) {
     let dir = temp_dir();
     let path = write(dir.path(), "index", data);
-    let _ = misar_scan::source::git_index::read(&path);
+    let _ = misar_scan::source::git::index::read(&path);
 }
 
 /// Input: first byte picks the archive kind when the magic bytes do not,

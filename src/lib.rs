@@ -53,7 +53,6 @@ pub mod engine;
 pub mod examples;
 pub mod finding;
 pub mod hint;
-pub mod hook;
 pub mod hooks;
 pub mod keys_audit;
 pub mod lint;

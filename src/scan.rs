@@ -20,9 +20,9 @@ use crate::lint::{key_lints, GitIndex};
 use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::source::fs::{scan_paths, WalkOptions};
-use crate::source::git_history::{scan_history, HistoryOptions};
-use crate::source::git_range::{scan_range, RangeSpec};
-use crate::source::staged::scan_staged;
+use crate::source::git::history::{scan_history, HistoryOptions};
+use crate::source::git::range::{scan_range, RangeSpec};
+use crate::source::git::staged::scan_staged;
 use crate::source::{Problems, ScanContext, Stats};
 use crate::verify::{verify_findings, ApiOptions, Tally};
 

@@ -635,9 +635,9 @@ fn workspace_prefix(repo: &Path, workspace: Option<&Path>) -> String {
 /// A repository that cannot be read for this is reported as edited: the
 /// warning costs a reader a look, its absence could cost a leak.
 fn edits_config(repo: &Path, range: &str) -> bool {
-    crate::source::git_range::RangeSpec::parse(range)
+    crate::source::git::range::RangeSpec::parse(range)
         .and_then(|r| {
-            crate::source::git_range::range_changes_file(repo, &r, crate::config::FILE_NAME)
+            crate::source::git::range::range_changes_file(repo, &r, crate::config::FILE_NAME)
         })
         .unwrap_or(true)
 }

@@ -1,8 +1,12 @@
-//! `misar-scan hook claude-code` / `hook codex`: an AI coding agent's hook
-//! (SPEC §5). Reads one event on standard input, answers with the exit code
-//! ([`Outcome::agent`]) and at most one line on standard error. The check
-//! itself is [`crate::hooks::claude_code`]. `hook cursor` answers in JSON on
-//! standard output as well ([`crate::hooks::cursor`]).
+//! `misar-scan hook …`: the hook entry points (SPEC §5).
+//!
+//! `hook pre-push` and `hook pre-receive` read git's lines on standard input
+//! and answer with the exit code (0 go on, 1 keys found, 2 not scanned) and
+//! their lines on standard error; the checks are [`crate::hooks::push`].
+//! `hook claude-code` / `hook codex` read an AI coding agent's event and
+//! answer with the agent's exit code ([`Outcome::agent`]) and at most one
+//! line on standard error ([`crate::hooks::claude_code`]); `hook cursor`
+//! answers in JSON on standard output as well ([`crate::hooks::cursor`]).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -13,6 +17,7 @@ use clap::{Args, Subcommand};
 
 use super::{AgentVerdict, Outcome};
 use crate::hooks::claude_code::{check, Decision};
+use crate::hooks::push;
 use crate::hooks::Agent;
 
 /// Options of `hook`.
@@ -32,9 +37,24 @@ could not be read (a non-blocking error for the agent).\n\n\
 Install it with `misar-scan install-hook --agent claude-code` (or `--agent codex`).\n\n\
 Examples:\n  misar-scan install-hook --agent claude-code\n  echo '{\"hook_event_name\":\"UserPromptSubmit\",\"prompt\":\"hi\",\"cwd\":\".\"}' | misar-scan hook claude-code";
 
-/// The agents.
+/// The hooks.
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
+    /// git's pre-push hook: blocks a push whose new commits add a key.
+    #[command(after_help = AFTER_PRE_PUSH)]
+    PrePush {
+        /// The remote's name (or URL), as git passes it.
+        remote: Option<String>,
+        /// The remote's URL, as git passes it.
+        url: Option<String>,
+    },
+    /// A Git server's pre-receive hook: rejects a push whose new commits add a key.
+    #[command(after_help = AFTER_PRE_RECEIVE)]
+    PreReceive {
+        /// A `.misar-scan.toml` to use (default: the nearest one in the repository's folder or above it).
+        #[arg(long, value_name = "FILE")]
+        config: Option<std::path::PathBuf>,
+    },
     /// Claude Code's command hook, for PreToolUse and UserPromptSubmit.
     #[command(after_help = AFTER)]
     ClaudeCode,
@@ -57,9 +77,38 @@ unless the hook sets \"failClosed\": true).\n\n\
 Install it with `misar-scan install-hook --agent cursor`.\n\n\
 Examples:\n  misar-scan install-hook --agent cursor\n  echo '{\"hook_event_name\":\"beforeSubmitPrompt\",\"prompt\":\"hi\",\"workspace_roots\":[\".\"]}' | misar-scan hook cursor";
 
+const AFTER_PRE_PUSH: &str = "Reads git's `<local ref> <local oid> <remote ref> <remote oid>` \
+lines on standard input and scans the commits the push would add to the remote: reachable from \
+each local oid and from no remote-tracking ref of that remote nor its remote oid. A deletion \
+scans nothing. Exit 0: nothing found. Exit 1: keys found, each named (redacted) on standard \
+error; the push is blocked. Exit 2: the push could not be scanned. Bypass once with \
+`git push --no-verify`.\n\n\
+Install it with `misar-scan install-hook --pre-push` (or machine-wide with `--global`).";
+
+const AFTER_PRE_RECEIVE: &str = "Runs on a Git server. Reads git's `<old-oid> <new-oid> <ref>` \
+lines on standard input and scans only what the push adds: commits reachable from each new oid \
+and from no existing ref, read from git's quarantine folder. Exit 0: nothing found. Exit 1: keys \
+found; the push is rejected and the pusher sees each redacted key, its path and commit, and the \
+bypass command. Exit 2: the push could not be scanned (rejected too). Break-glass: \
+`git push -o misar-scan.bypass=\"<reason>\"` accepts it and appends one JSON line (time, \
+reason, pusher, refs, commits, each finding's rule, path and sha256; never a key) to \
+`misar-scan/bypass.jsonl` in the repository's git folder.\n\n\
+Install it with `misar-scan install-hook --pre-receive` inside the bare repository.";
+
 /// Run `hook`.
 pub fn run(args: HookArgs) -> Result<Outcome> {
     let agent = match args.agent {
+        HookCommand::PrePush { remote, url } => {
+            let cwd = std::env::current_dir()?;
+            let remote = remote.or(url).unwrap_or_default();
+            return Ok(run_push(|input| {
+                push::pre_push(input, &push::PrePushEnv { remote, cwd })
+            }));
+        }
+        HookCommand::PreReceive { config } => {
+            let env = push::ReceiveEnv::from_env(config);
+            return Ok(run_push(|input| push::pre_receive(input, &env)));
+        }
         HookCommand::ClaudeCode => Agent::ClaudeCode,
         HookCommand::Codex => Agent::Codex,
         HookCommand::Cursor => return run_cursor(),
@@ -84,6 +133,32 @@ pub fn run(args: HookArgs) -> Result<Outcome> {
         agent: Some(verdict),
         ..Outcome::default()
     })
+}
+
+/// A push hook: its lines on standard error, its verdict as the exit code.
+fn run_push(check: impl FnOnce(&[u8]) -> push::Answer) -> Outcome {
+    let mut input = Vec::new();
+    let answer = match std::io::stdin().lock().read_to_end(&mut input) {
+        Ok(_) => check(&input),
+        Err(e) => push::Answer::failed(
+            "push rejected",
+            &anyhow::anyhow!("could not read standard input: {e}"),
+        ),
+    };
+    for line in &answer.lines {
+        eprintln!("{line}");
+    }
+    match answer.verdict {
+        push::Verdict::Accept => Outcome::default(),
+        push::Verdict::Reject { findings } => Outcome {
+            findings,
+            ..Outcome::default()
+        },
+        push::Verdict::Failed => Outcome {
+            incomplete: true,
+            ..Outcome::default()
+        },
+    }
 }
 
 /// `hook cursor`: the JSON answer on standard output, the exit code by

@@ -54,7 +54,7 @@ pub enum Command {
     Revoke(revoke::RevokeArgs),
     /// Install a git pre-commit hook that runs `scan --staged`, or an AI coding agent's hook (`--agent`).
     InstallHook(install_hook::InstallHookArgs),
-    /// Hook entry points: `hook claude-code`, `hook codex` and `hook cursor` read the agent's event on stdin.
+    /// Hook entry points: `hook pre-push` and `hook pre-receive` read git's lines, `hook claude-code`, `hook codex` and `hook cursor` an agent's event, on stdin.
     Hook(hook::HookArgs),
     /// Key hygiene from the API with `MISAR_ADMIN_KEY` (`keys audit`).
     Keys(keys_audit::KeysArgs),

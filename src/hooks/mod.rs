@@ -1,12 +1,18 @@
-//! Hooks for AI coding agents (SPEC §5 "AI coding agents"): the check that
-//! runs before every tool call and prompt ([`claude_code`], [`cursor`]), and the
-//! installer that adds it to the agent's settings ([`agent_settings`]).
+//! Where misar-scan stops a key (SPEC §5).
 //!
-//! The git hooks (pre-commit) are still [`crate::hook`].
+//! - git: the hook scripts and their installer for pre-commit, pre-push and a
+//!   server's pre-receive ([`git`]), the machine-wide hooks folder
+//!   ([`global`]), and the push checks the hooks run ([`push`]).
+//! - AI coding agents: the check that runs before every tool call and prompt
+//!   ([`claude_code`], [`cursor`]), and the installer that adds it to the
+//!   agent's settings ([`agent_settings`]).
 
 pub mod agent_settings;
 pub mod claude_code;
 pub mod cursor;
+pub mod git;
+pub mod global;
+pub mod push;
 pub(crate) mod scan;
 
 /// An agent whose command-hook protocol misar-scan speaks.

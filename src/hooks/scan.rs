@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::config::{load_rules, RepoConfig, FILE_NAME};
+use crate::engine::content::ContentLinter;
 use crate::engine::location::LinePos;
 use crate::engine::Scanner;
 use crate::finding::Finding;
@@ -23,6 +24,8 @@ pub(crate) struct Checker {
     rules: RuleSet,
     scanner: Scanner,
     problems: Problems,
+    archives: bool,
+    linter: Option<ContentLinter>,
 }
 
 impl Checker {
@@ -36,7 +39,35 @@ impl Checker {
             rules,
             scanner,
             problems: Problems::silent(),
+            archives: false,
+            linter: None,
         })
+    }
+
+    /// For a push: the configuration at `config` or found from `cwd`,
+    /// archives and content lints as `scan` has them, problems reported to
+    /// `problems`.
+    pub(crate) fn for_push(cwd: &Path, config: Option<&Path>, problems: Problems) -> Result<Self> {
+        let config = match config {
+            Some(path) => RepoConfig::load(path)?,
+            None => discover_config(cwd)?,
+        };
+        let rules = load_rules(None, &config)?;
+        let scanner = Scanner::new(&rules, &config.placeholder_words);
+        let linter = ContentLinter::new(&rules);
+        Ok(Self {
+            config,
+            rules,
+            scanner,
+            problems,
+            archives: true,
+            linter,
+        })
+    }
+
+    /// The problems reported so far.
+    pub(crate) fn problems(&self) -> &Problems {
+        &self.problems
     }
 
     /// A redacting scan context over this configuration.
@@ -46,10 +77,14 @@ impl Checker {
             rules: &self.rules,
             config: &self.config,
             redact: true,
-            archives: false,
-            archive_limit: 0,
+            archives: self.archives,
+            archive_limit: if self.archives {
+                crate::source::archive::DEFAULT_LIMIT
+            } else {
+                0
+            },
             problems: &self.problems,
-            linter: None,
+            linter: self.linter.as_ref(),
         }
     }
 

@@ -1,5 +1,5 @@
-//! Where bytes come from: files ([`fs`]), a git history ([`git_history`]),
-//! the commits of a range ([`git_range`]) or the git index ([`staged`]).
+//! Where bytes come from: files ([`fs`]), standard input ([`stream`]) and git
+//! ([`git`]: a history, the commits of a range, the index, a push).
 //!
 //! A source reads bytes, hands them to the [`Scanner`], and turns the hits
 //! into [`Finding`]s with their provenance (path, and for git the commit).
@@ -10,12 +10,6 @@
 pub mod archive;
 pub mod fs;
 pub mod git;
-pub mod git_history;
-pub mod git_index;
-pub mod git_range;
-pub mod git_trees;
-pub mod pack;
-pub mod staged;
 pub mod stream;
 #[cfg(test)]
 mod test_git;

@@ -34,7 +34,7 @@ use crate::report::sweep::write_reports;
 use crate::revoke::{plan, Attempt, Audit, AuditAction, Credential, RevocationStep, Revoker};
 use crate::rules::RuleSet;
 use crate::secret::Secret;
-use crate::source::git_history::{scan_history, HistoryOptions};
+use crate::source::git::history::{scan_history, HistoryOptions};
 use crate::source::{ProblemKind, ProblemSink, Problems, ScanContext};
 use crate::verify::{base_for, client, ApiOptions, Checked, Job, Verifier};
 

@@ -24,12 +24,12 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, FileMode, Oid, Repository, Sort};
 
-use super::git::{
+use super::{
     commit_info, commit_metadata_findings, open_repo, scan_changes, tune_libgit2_for_scanning,
-    Change,
+    Change, ObjectStore,
 };
-use super::{ScanContext, Stats};
 use crate::finding::Finding;
+use crate::source::{ScanContext, Stats};
 
 /// A parsed `--range` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,31 +88,58 @@ pub fn scan_range(
         .with_context(|| format!("failed to walk from `{}`", range.head))?;
     walk.hide(base)
         .with_context(|| format!("failed to walk from `{}`", range.base))?;
+    let what = format!("`{}..{}`", range.base, range.head);
+    let scanned = scan_commits(&repo, &ObjectStore::of(&repo), walk, &what, threads, ctx)?;
+    Ok((scanned.findings, scanned.stats))
+}
+
+/// What [`scan_commits`] found.
+#[derive(Debug, Default)]
+pub struct CommitsScanned {
+    /// The keys the commits introduced, in their files and metadata.
+    pub findings: Vec<Finding>,
+    /// What was read.
+    pub stats: Stats,
+    /// The commits, in the order walked.
+    pub commits: Vec<Oid>,
+}
+
+/// Scan what each commit of `walk` introduced (see the module docs), oldest
+/// first as the walk yields them; `what` names the commits in errors.
+pub fn scan_commits(
+    repo: &Repository,
+    store: &ObjectStore,
+    walk: impl IntoIterator<Item = Result<Oid, git2::Error>>,
+    what: &str,
+    threads: usize,
+    ctx: &ScanContext<'_>,
+) -> Result<CommitsScanned> {
     let mut changes = Vec::new();
     let mut metadata = Vec::new();
+    let mut commits = Vec::new();
     let mut seen: HashSet<(Vec<u8>, Oid)> = HashSet::new();
     for id in walk {
-        let id = id.with_context(|| {
-            format!(
-                "failed to list the commits in `{}..{}`",
-                range.base, range.head
-            )
-        })?;
+        let id = id.with_context(|| format!("failed to list the commits in {what}"))?;
         let commit = repo
             .find_commit(id)
             .with_context(|| format!("failed to read commit {id}"))?;
+        commits.push(id);
         let info = commit_info(&commit);
         commit_metadata_findings(ctx, &commit, &mut metadata);
-        for mut change in introduced(&repo, &commit)? {
+        for mut change in introduced(repo, &commit)? {
             if seen.insert((change.path.clone(), change.new)) {
                 change.commit = Some(info.clone());
                 changes.push(change);
             }
         }
     }
-    let (mut findings, stats) = scan_changes(&repo, &changes, threads, ctx)?;
+    let (mut findings, stats) = scan_changes(repo, store, &changes, threads, ctx)?;
     findings.append(&mut metadata);
-    Ok((findings, stats))
+    Ok(CommitsScanned {
+        findings,
+        stats,
+        commits,
+    })
 }
 
 fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {

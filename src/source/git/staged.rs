@@ -2,7 +2,7 @@
 //! contain, for the pre-commit hook.
 //!
 //! The index of the repository at `.` is compared with `HEAD`'s tree by blob
-//! id, no blob read: with [`super::git_index`], which skips every folder the
+//! id, no blob read: with [`super::index`], which skips every folder the
 //! index's cache-tree shows unchanged, so the cost follows the size of the
 //! change, not of the repository (libgit2's `diff_tree_to_index` for an index
 //! that reader does not handle). Each added or modified entry's
@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode};
 
-use super::git::{open_repo, scan_changes, tune_libgit2_for_scanning, Change};
-use super::git_index;
-use super::{ScanContext, Stats};
+use super::index;
+use super::{open_repo, scan_changes, tune_libgit2_for_scanning, Change, ObjectStore};
 use crate::finding::Finding;
+use crate::source::{ScanContext, Stats};
 
 /// The index file the next commit is made from: `$GIT_INDEX_FILE` when git
 /// set it (a hook run by `git commit -a` or `git commit PATH…` sees a
@@ -52,9 +52,9 @@ pub fn scan_staged(dir: &Path, ctx: &ScanContext<'_>) -> Result<(Vec<Finding>, S
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
         Err(e) => return Err(e).context("failed to read `HEAD`"),
     };
-    if let Some(index) = git_index::read(&index_file)? {
+    if let Some(index) = index::read(&index_file)? {
         let changes = index.changes(&repo, head_tree.as_ref().map(git2::Tree::id))?;
-        return scan_changes(&repo, &changes, 0, ctx);
+        return scan_changes(&repo, &ObjectStore::of(&repo), &changes, 0, ctx);
     }
     // An index our reader does not handle (split, sparse, with conflicts): libgit2.
     let index = git2::Index::open(&index_file)
@@ -102,5 +102,5 @@ pub fn scan_staged(dir: &Path, ctx: &ScanContext<'_>) -> Result<(Vec<Finding>, S
             commit: None,
         });
     }
-    scan_changes(&repo, &changes, 0, ctx)
+    scan_changes(&repo, &ObjectStore::of(&repo), &changes, 0, ctx)
 }

@@ -45,15 +45,15 @@ use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository};
 use rayon::prelude::*;
 
-use super::git::BlobHits;
-use super::git::{
+use super::pack::open_packs;
+use super::trees::{split, EntryKind, PackedTrees};
+use super::{
     commit_info, commit_metadata_findings, open_repo, provenance, repo_path, scan_blobs,
     tag_metadata_findings, tune_libgit2_for_scanning,
 };
-use super::git_trees::{split, EntryKind, PackedTrees};
-use super::pack::open_packs;
-use super::{ScanContext, Stats};
+use super::{BlobHits, ObjectStore};
 use crate::finding::{CommitInfo, Finding};
+use crate::source::{ScanContext, Stats};
 
 /// How much of the object database to scan, and how to report.
 #[derive(Debug, Clone, Default)]
@@ -193,7 +193,13 @@ pub fn scan_history(
     }
 
     let ids: Vec<Oid> = walk.blobs.keys().copied().collect();
-    let (hits, mut stats) = scan_blobs(repo.path(), &ids, Some(&packs), opts.threads, ctx)?;
+    let (hits, mut stats) = scan_blobs(
+        &ObjectStore::of(&repo),
+        &ids,
+        Some(&packs),
+        opts.threads,
+        ctx,
+    )?;
     drop(packs);
     drop(ids);
 
@@ -1024,7 +1030,7 @@ fn name_findings(
                 .get_or_insert_with(|| commit_info_of(repo, node.id, ctx))
                 .clone();
             let mut at = provenance(shown, info);
-            at.raw = super::git::non_utf8(path);
+            at.raw = super::non_utf8(path);
             // Only the last name: a folder holding a key is its own path.
             let last = at.path.rfind('/').map_or(0, |i| i + 1);
             ctx.path_findings(&at, last, out);

@@ -17,21 +17,30 @@
 //! change's doing. So editing a file that already holds a key does
 //! not report that key again, and moving a key within a file is not a new leak.
 
+pub mod history;
+pub mod index;
+pub mod pack;
+pub mod push;
+pub mod range;
+pub mod staged;
+pub mod trees;
+
+use pack::{open_packs, ObjectKind, Pack};
+
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 
-use super::archive::ArchiveKind;
-use super::pack::{open_packs, ObjectKind, Pack};
-use super::{Provenance, ScanContext, Stats};
 use crate::engine::content::LintHit;
 use crate::engine::location::LinePos;
 use crate::engine::{Candidate, Hit};
 use crate::finding::{CommitInfo, Finding, Location};
+use crate::source::archive::ArchiveKind;
+use crate::source::{Provenance, ScanContext, Stats};
 
 /// Bytes of pack file libgit2 maps at a time, and in all. By default it maps
 /// windows of 1 GiB up to 8 GiB, so a history scan's resident memory grew
@@ -58,6 +67,52 @@ pub fn tune_libgit2_for_scanning() {
         // Errors only mean the option is unknown to this libgit2: keep its default.
         let _ = git2::opts::set_mwindow_size(PACK_WINDOW);
         let _ = git2::opts::set_mwindow_mapped_limit(PACK_MAPPED_LIMIT);
+    }
+}
+
+/// Where a scan's threads open the repository: its git folder, and object
+/// folders to read besides its own (a push's quarantine, SPEC §5, which
+/// libgit2 does not look in unless told).
+#[derive(Debug, Clone)]
+pub struct ObjectStore {
+    /// The repository's git folder.
+    pub git_dir: PathBuf,
+    /// Object folders read after the repository's own.
+    pub extra_objects: Vec<PathBuf>,
+}
+
+impl ObjectStore {
+    /// The objects of `repo` alone.
+    pub fn of(repo: &Repository) -> Self {
+        Self {
+            git_dir: repo.path().to_path_buf(),
+            extra_objects: Vec::new(),
+        }
+    }
+
+    /// Open the repository with the extra object folders as alternates.
+    pub fn open(&self) -> Result<Repository, git2::Error> {
+        let repo = Repository::open(&self.git_dir)?;
+        self.attach(&repo)?;
+        Ok(repo)
+    }
+
+    /// Add the extra object folders to `repo`'s object database.
+    pub fn attach(&self, repo: &Repository) -> Result<(), git2::Error> {
+        if self.extra_objects.is_empty() {
+            return Ok(());
+        }
+        let odb = repo.odb()?;
+        for dir in &self.extra_objects {
+            let dir = dir.to_str().ok_or_else(|| {
+                git2::Error::from_str(&format!(
+                    "the object folder `{}` is not valid UTF-8",
+                    dir.display()
+                ))
+            })?;
+            odb.add_disk_alternate(dir)?;
+        }
+        Ok(())
     }
 }
 
@@ -244,9 +299,9 @@ impl BlobHits {
         match repo.find_blob(id) {
             Ok(blob) => {
                 let members_from = out.len();
-                let mut buf = vec![0; super::stream::CHUNK];
+                let mut buf = vec![0; crate::source::stream::CHUNK];
                 let mut scratch = Vec::new();
-                super::archive::scan_archive_bytes(
+                crate::source::archive::scan_archive_bytes(
                     kind,
                     blob.content(),
                     at,
@@ -255,7 +310,7 @@ impl BlobHits {
                     &mut scratch,
                     out,
                 );
-                super::archive::prefer_members(out, raw_from, members_from);
+                crate::source::archive::prefer_members(out, raw_from, members_from);
             }
             Err(e) => ctx.problems.unread(&format!(
                 "could not read blob {id} (`{}`) again to open it as an archive: {}",
@@ -275,7 +330,7 @@ pub fn scan_blob(ctx: &ScanContext<'_>, bytes: &[u8], scratch: &mut Vec<Candidat
         keys,
         lints,
         archive: if ctx.archives {
-            ArchiveKind::sniff(&bytes[..bytes.len().min(super::archive::SNIFF_LEN)])
+            ArchiveKind::sniff(&bytes[..bytes.len().min(crate::source::archive::SNIFF_LEN)])
         } else {
             None
         },
@@ -341,9 +396,9 @@ fn scan_packs(
 /// `ids` in the order the object database lists them (pack order, far
 /// faster to read than id order). Ids it does not hold are reported as
 /// unread and dropped.
-fn odb_order(git_dir: &Path, ids: Vec<Oid>, ctx: &ScanContext<'_>) -> Vec<Oid> {
+fn odb_order(store: &ObjectStore, ids: Vec<Oid>, ctx: &ScanContext<'_>) -> Vec<Oid> {
     // Without a listing, each read reports its own failure.
-    let Ok(repo) = Repository::open(git_dir) else {
+    let Ok(repo) = store.open() else {
         return ids;
     };
     let Ok(odb) = repo.odb() else { return ids };
@@ -370,12 +425,12 @@ fn odb_order(git_dir: &Path, ids: Vec<Oid>, ctx: &ScanContext<'_>) -> Vec<Oid> {
 
 /// Read and scan each of `ids` (with `packs`, the repository's packs if the
 /// caller opened them already) on `threads` workers (0: one per core), each
-/// with its own `Repository` opened at `git_dir`. Returns the blobs that had
+/// with its own `Repository` opened from `store`. Returns the blobs that had
 /// hits, and how many blobs and bytes were scanned. A blob that cannot be
 /// read is reported as unread and skipped. The order of `ids` does not
 /// matter: many are read pack by pack, the rest in the database's order.
 pub fn scan_blobs(
-    git_dir: &Path,
+    store: &ObjectStore,
     ids: &[Oid],
     packs: Option<&[Pack]>,
     threads: usize,
@@ -406,11 +461,11 @@ pub fn scan_blobs(
         }
     };
     let open = || {
-        let repo = Repository::open(git_dir);
+        let repo = store.open();
         if let Err(e) = &repo {
             ctx.problems.unread(&format!(
                 "could not open `{}`: {}",
-                git_dir.display(),
+                store.git_dir.display(),
                 e.message()
             ));
         }
@@ -433,14 +488,14 @@ pub fn scan_blobs(
             if let Some(packs) = packs {
                 rest = scan_packs(packs, rest, ctx, &files, &bytes, &mut found);
             } else if ids.len() >= PACK_PASS_MIN {
-                let objects = Repository::open(git_dir)
+                let objects = Repository::open(&store.git_dir)
                     .map(|r| r.commondir().join("objects"))
-                    .unwrap_or_else(|_| git_dir.join("objects"));
+                    .unwrap_or_else(|_| store.git_dir.join("objects"));
                 let packs = open_packs(&objects);
                 rest = scan_packs(&packs, rest, ctx, &files, &bytes, &mut found);
             }
             if rest.len() >= 64 {
-                rest = odb_order(git_dir, rest, ctx);
+                rest = odb_order(store, rest, ctx);
             }
             found.extend(
                 rest.par_iter()
@@ -477,6 +532,7 @@ pub struct Change {
 /// Paths allow-listed in `.misar-scan.toml` are skipped.
 pub fn scan_changes(
     repo: &Repository,
+    store: &ObjectStore,
     changes: &[Change],
     threads: usize,
     ctx: &ScanContext<'_>,
@@ -491,7 +547,7 @@ pub fn scan_changes(
             wanted.push(change.new);
         }
     }
-    let (hits, mut stats) = scan_blobs(repo.path(), &wanted, None, threads, ctx)?;
+    let (hits, mut stats) = scan_blobs(store, &wanted, None, threads, ctx)?;
     stats.allowlisted = allowlisted;
     let mut findings = Vec::new();
     for change in changes {

@@ -245,7 +245,7 @@ fn entry_kind(mode: u32) -> EntryKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::pack::open_packs;
+    use crate::source::git::pack::open_packs;
     use crate::source::test_git::{git, object_ids};
 
     /// The trees among the repository's objects.

@@ -21,7 +21,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
-use super::git::Change;
+use super::Change;
 
 const MODE_TREE: i32 = 0o040000;
 const MODE_GITLINK: u32 = 0o160000;

@@ -132,18 +132,29 @@ impl Repo {
 
     /// Run `git` here; returns whether it succeeded (for commands expected to fail).
     pub fn git_ok(&self, args: &[&str]) -> bool {
+        self.git_out(args).0
+    }
+
+    /// Run `git` here with hooks as configured; returns whether it
+    /// succeeded and its stdout and stderr together.
+    pub fn git_out(&self, args: &[&str]) -> (bool, String) {
         let mut cmd = Command::new("git");
         hermetic(&mut cmd, &self.home);
-        cmd.current_dir(&self.path)
+        let out = cmd
+            .current_dir(&self.path)
             .args(args)
             .env("GIT_AUTHOR_NAME", AUTHOR)
             .env("GIT_AUTHOR_EMAIL", EMAIL)
             .env("GIT_COMMITTER_NAME", AUTHOR)
             .env("GIT_COMMITTER_EMAIL", EMAIL)
             .output()
-            .expect("git runs")
-            .status
-            .success()
+            .expect("git runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
     }
 
     /// Run a `git` command that makes a commit (merge, amend) at the next fixed date.

@@ -11,6 +11,7 @@
 //! - [`git`]: sandboxes with git repositories at fixed names and dates
 //!   ([`Sandbox`], [`Repo`]);
 //! - [`ci`]: `ci github` as GitHub Actions runs it ([`ci_github`]);
+//! - [`git_http`]: smart HTTP through `git http-backend` on 127.0.0.1 ([`GitHttp`]);
 //! - [`fake_api`]: the fake Misar keys API on 127.0.0.1 ([`FakeApi`]).
 //!
 //! Each test binary uses part of it.
@@ -19,6 +20,7 @@
 pub mod ci;
 pub mod fake_api;
 pub mod git;
+pub mod git_http;
 pub mod keys;
 pub mod redaction;
 pub mod run;
@@ -27,6 +29,7 @@ pub mod tree;
 pub use ci::{ci_github, CiRun};
 pub use fake_api::{refused_url, FakeApi, Fault, DEFAULT_CREATED_AT, FAST, SCOPES};
 pub use git::{at, Repo, Sandbox, AUTHOR, EMAIL, MAIL_RULE};
+pub use git_http::GitHttp;
 pub use keys::{fake_key, key_with_stem, redacted, sha256, KEY_LEN};
 pub use redaction::{assert_no_full_key, assert_no_key_fragment};
 pub use run::{bin, hermetic, locations, run, Bin, Run, BIN};

@@ -6,11 +6,10 @@
 //!
 //! The command line ([`cli`]) turns flags into plain settings and picks a
 //! **source** ([`source`]): a parallel, `.gitignore`-aware walk of files, the
-//! blobs of a git history, of a commit range, or of the index ([`hook`]
-//! installs the pre-commit hook that scans the index), or standard input
-//! (`scan -`). The same engine answers AI coding agents' hooks
-//! ([`hooks`]: a Claude Code or Codex event before each tool call and
-//! prompt). A
+//! blobs of a git history, of a commit range, of the index or of a push, or
+//! standard input (`scan -`). The same engine answers the hooks ([`hooks`]:
+//! git's pre-commit, pre-push and a server's pre-receive, and an AI coding
+//! agent's event before each tool call and prompt). A
 //! source reads bytes and hands them to the **engine** ([`engine::Scanner`]),
 //! which knows nothing of files or networks: a literal prefilter over the
 //! rules' prefixes finds candidate positions, then the boundary rule, the body

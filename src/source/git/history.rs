@@ -14,7 +14,7 @@
 //! 3. **Blobs** are scanned once each, in parallel: pack by pack, each delta
 //!    chain rebuilt once, then any left (loose objects) in the order the
 //!    object database lists them. The trees for step 2 are read the same
-//!    way before the walk, into a compact graph ([`super::git_trees`]).
+//!    way before the walk, into a compact graph ([`super::trees`]).
 //! 4. **Attribution** is computed only for blobs with findings: the paths of
 //!    the blob in its first commit. A key is reported once per path, at the
 //!    first commit that put it there (later versions of the file that still

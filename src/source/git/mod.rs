@@ -3,7 +3,7 @@
 //! of the change-based modes (SPEC §3 `--range`, `--staged`).
 //!
 //! Many blobs (a history) are first read pack by pack, each pack's delta
-//! chains rebuilt once from their bases ([`super::pack`]); what the packs do
+//! chains rebuilt once from their bases ([`pack`]); what the packs do
 //! not deliver (loose objects, alternates, damaged entries), and the few
 //! blobs of a range or staged scan, are read with one `git2::Repository` per
 //! rayon worker (a repository is `Send` but not `Sync`), in the order the
@@ -354,7 +354,7 @@ fn identities(
         .collect()
 }
 
-/// From how many blobs a scan reads them pack by pack ([`super::pack`])
+/// From how many blobs a scan reads them pack by pack ([`pack`])
 /// before reading what is left one by one with libgit2. Reading a pack this
 /// way first reads every entry header of the pack: worth it for a history,
 /// not for a pull request's few files.

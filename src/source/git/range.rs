@@ -12,7 +12,7 @@
 //! ordinary commit, its one parent; for a merge, what the merge resolution
 //! itself wrote (content taken from one side was introduced by that side's
 //! commits, inside the range or before BASE). Each new version reports the
-//! keys it adds (see [`super::git`]), attributed to the commit, and a version
+//! keys it adds (see [`super`]), attributed to the commit, and a version
 //! introduced again by a later commit at the same path is reported once, at
 //! its first commit. Keys that existed before BASE are not reported. Renames
 //! are matched by identical content only, so a renamed file with a key is not

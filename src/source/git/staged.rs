@@ -10,7 +10,7 @@
 //! removed from the working file is still found, a key only in an unstaged
 //! edit is not. The index is `$GIT_INDEX_FILE` when set, as git does for
 //! hooks under `git commit -a`. A modified file reports only the keys it adds (see
-//! [`super::git`]). In a repository without commits everything staged is new.
+//! [`super`]). In a repository without commits everything staged is new.
 //! Paths are relative to the repository root.
 
 use std::path::{Path, PathBuf};

@@ -680,8 +680,9 @@ fn install_hook_leaves_a_settings_file_that_is_not_json_alone() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("not valid JSON"), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"hooks\": {,}\n");
-    let out = sb.install(&["--global"]);
-    assert_eq!(out.code, 2, "`--global` needs `--agent`: {}", out.stderr);
+    let out = sb.install(&["--agent", "claude-code", "--pre-push"]);
+    assert_eq!(out.code, 2, "`--pre-push` is a git hook: {}", out.stderr);
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
 }
 
 // Transcripts

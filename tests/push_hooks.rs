@@ -434,6 +434,26 @@ fn a_hook_that_cannot_scan_rejects_the_push_with_the_reason() {
 }
 
 #[test]
+fn a_configuration_above_the_repositories_applies_its_allow_list() {
+    let w = World::new().seeded();
+    // One file for every repository under the folder.
+    std::fs::write(
+        w.sb.dir.path().join(".misar-scan.toml"),
+        "[allowlist]\npaths = [\"fixtures/**\"]\n",
+    )
+    .unwrap();
+    let key = fake_key("msk_", 1313);
+    w.work.write("fixtures/sample.env", &format!("K={key}\n"));
+    let commit = w.work.commit("fixture");
+    let p = w.push(&["origin", "main"]);
+    assert!(p.ok, "{}", p.out);
+    assert_eq!(w.server_ref("main").unwrap(), commit);
+    w.work.write("src/app.env", &format!("K={key}\n"));
+    w.work.commit("not a fixture");
+    assert_rejected(&w.push(&["origin", "main"]), &[&key]);
+}
+
+#[test]
 fn pushes_over_smart_http_are_rejected_or_let_through_and_name_the_web_user() {
     let w = World::new().seeded();
     let http = GitHttp::start(w.sb.dir.path(), &w.sb.home(), "alice");

@@ -301,7 +301,10 @@ pub fn pre_receive(input: &[u8], env: &ReceiveEnv) -> Answer {
         globs: vec!["refs/*".to_string()],
         commits: Vec::new(),
     };
-    let scanned = scan_with(&env.git_dir, env.config.as_deref(), |checker| {
+    // The configuration is looked for from the repository's absolute path
+    // (git runs the hook with `GIT_DIR=.`), up through the folders above it.
+    let git_dir = receiving.repo.path().to_path_buf();
+    let scanned = scan_with(&git_dir, env.config.as_deref(), |checker| {
         scan_push(&receiving, &tips, &known, 0, &checker.ctx())
     });
     let scanned = match scanned {

@@ -142,7 +142,8 @@ fn run_push(check: impl FnOnce(&[u8]) -> push::Answer) -> Outcome {
         Ok(_) => check(&input),
         Err(e) => push::Answer::failed(
             "push rejected",
-            &anyhow::anyhow!("could not read standard input: {e}"),
+            &anyhow::anyhow!("could not read standard input: {e}")
+                .context("the push could not be scanned"),
         ),
     };
     for line in &answer.lines {

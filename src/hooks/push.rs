@@ -85,13 +85,18 @@ impl Answer {
         }
     }
 
-    /// Reject: `what`, then each cause of `error` on its own line.
+    /// Reject: `what` and the error, then each of its causes on a line.
     pub fn failed(what: &str, error: &anyhow::Error) -> Self {
-        let mut lines = vec![format!("misar-scan: {what}: the push could not be scanned")];
-        for cause in error.chain() {
-            let text = cause.to_string();
+        let mut chain = error.chain().map(ToString::to_string);
+        let first = chain.next().unwrap_or_default();
+        let mut lines = vec![format!(
+            "misar-scan: {what}: {}",
+            crate::sanitize::field(&first, true)
+        )];
+        for cause in chain {
             lines.extend(
-                text.lines()
+                cause
+                    .lines()
                     .map(|l| format!("  {}", crate::sanitize::field(l, true))),
             );
         }
@@ -277,26 +282,26 @@ fn scan_with(
     Ok(scanned)
 }
 
+const UNSCANNED: &str = "the push could not be scanned";
+
 /// `misar-scan hook pre-receive`: check a push a server is receiving.
 pub fn pre_receive(input: &[u8], env: &ReceiveEnv) -> Answer {
-    let updates = match parse_pre_receive(input) {
-        Ok(u) => u,
-        Err(e) => {
-            return Answer::failed("push rejected", &e.context("git's input could not be read"))
-        }
-    };
+    check_pre_receive(input, env).unwrap_or_else(|e| Answer::failed("push rejected", &e))
+}
+
+fn check_pre_receive(input: &[u8], env: &ReceiveEnv) -> Result<Answer> {
+    let updates = parse_pre_receive(input)
+        .context("git's input could not be read")
+        .context(UNSCANNED)?;
     let tips: Vec<Oid> = updates
         .iter()
         .filter(|u| !u.is_deletion())
         .map(|u| u.new)
         .collect();
     if tips.is_empty() {
-        return Answer::accept(Vec::new());
+        return Ok(Answer::accept(Vec::new()));
     }
-    let receiving = match ReceivingRepo::open(&env.git_dir, &env.object_dirs) {
-        Ok(r) => r,
-        Err(e) => return Answer::failed("push rejected", &e),
-    };
+    let receiving = ReceivingRepo::open(&env.git_dir, &env.object_dirs).context(UNSCANNED)?;
     let known = Known {
         globs: vec!["refs/*".to_string()],
         commits: Vec::new(),
@@ -306,56 +311,47 @@ pub fn pre_receive(input: &[u8], env: &ReceiveEnv) -> Answer {
     let git_dir = receiving.repo.path().to_path_buf();
     let scanned = scan_with(&git_dir, env.config.as_deref(), |checker| {
         scan_push(&receiving, &tips, &known, 0, &checker.ctx())
-    });
-    let scanned = match scanned {
-        Ok(s) => s,
-        Err(e) => return Answer::failed("push rejected", &e),
-    };
+    })
+    .context(UNSCANNED)?;
     if scanned.findings.is_empty() {
-        return Answer::accept(Vec::new());
+        return Ok(Answer::accept(Vec::new()));
     }
     let keys = keys_phrase(&scanned.findings);
-    match bypass(&env.push_options) {
-        Bypass::Reason(reason) => {
-            let record = BypassRecord::new(&reason, env.pusher.clone(), &updates, &scanned);
-            match record.append(receiving.repo.path()) {
-                Ok(log) => {
-                    let mut lines = vec![format!(
-                        "misar-scan: push accepted with {keys} (bypass: \"{reason}\"), recorded in `{}`",
-                        log.display()
-                    )];
-                    lines.extend(finding_lines(&scanned.findings));
-                    lines.push(
-                        "  Revoke or rotate each key now if it is live: it is on the server and in every clone."
-                            .to_string(),
-                    );
-                    Answer::accept(lines)
-                }
-                Err(e) => Answer::failed("push rejected: the bypass could not be recorded", &e),
-            }
-        }
-        bypass => {
-            let mut lines = vec![format!(
-                "misar-scan: push rejected: {keys} in the pushed commits"
-            )];
-            lines.extend(finding_lines(&scanned.findings));
-            if bypass == Bypass::Empty {
-                lines.push(format!(
-                    "  `-o {BYPASS_OPTION}` needs a reason: an empty reason is not a bypass."
-                ));
-            }
-            lines.push(
-                "  Take each key out of the commits that add it (amend or rebase them: a later commit that deletes it leaves it in the history), keep it in an environment variable or a secret store, revoke or rotate it if it is live, and push again."
-                    .to_string(),
-            );
-            lines.push(
-                "  To push it anyway, give a reason; the bypass is recorded on the server:"
-                    .to_string(),
-            );
-            lines.push(format!("    {}", bypass_command(&receiving, &updates)));
-            Answer::reject(scanned.findings.len(), lines)
-        }
+    let bypass = bypass(&env.push_options);
+    if let Bypass::Reason(reason) = &bypass {
+        let record = BypassRecord::new(reason, env.pusher.clone(), &updates, &scanned);
+        let log = record
+            .append(receiving.repo.path())
+            .context("the bypass could not be recorded, so it does not apply")?;
+        let mut lines = vec![format!(
+            "misar-scan: push accepted with {keys} (bypass: \"{reason}\"), recorded in `{}`",
+            log.display()
+        )];
+        lines.extend(finding_lines(&scanned.findings));
+        lines.push(
+            "  Revoke or rotate each key now if it is live: it is on the server and in every clone."
+                .to_string(),
+        );
+        return Ok(Answer::accept(lines));
     }
+    let mut lines = vec![format!(
+        "misar-scan: push rejected: {keys} in the pushed commits"
+    )];
+    lines.extend(finding_lines(&scanned.findings));
+    if bypass == Bypass::Empty {
+        lines.push(format!(
+            "  `-o {BYPASS_OPTION}` needs a reason: an empty reason is not a bypass."
+        ));
+    }
+    lines.push(
+        "  Take each key out of the commits that add it (amend or rebase them: a later commit that deletes it leaves it in the history), keep it in an environment variable or a secret store, revoke or rotate it if it is live, and push again."
+            .to_string(),
+    );
+    lines.push(
+        "  To push it anyway, give a reason; the bypass is recorded on the server:".to_string(),
+    );
+    lines.push(format!("    {}", bypass_command(&receiving, &updates)));
+    Ok(Answer::reject(scanned.findings.len(), lines))
 }
 
 /// The `git push` that bypasses this push: the same refs, with the option.
@@ -506,24 +502,22 @@ pub struct PrePushEnv {
 
 /// `misar-scan hook pre-push`: check what a push would add to the remote.
 pub fn pre_push(input: &[u8], env: &PrePushEnv) -> Answer {
-    let pushed = match parse_pre_push(input) {
-        Ok(p) => p,
-        Err(e) => {
-            return Answer::failed("push blocked", &e.context("git's input could not be read"))
-        }
-    };
+    check_pre_push(input, env).unwrap_or_else(|e| Answer::failed("push blocked", &e))
+}
+
+fn check_pre_push(input: &[u8], env: &PrePushEnv) -> Result<Answer> {
+    let pushed = parse_pre_push(input)
+        .context("git's input could not be read")
+        .context(UNSCANNED)?;
     let tips: Vec<Oid> = pushed
         .iter()
         .filter(|p| !p.is_deletion())
         .map(|p| p.local)
         .collect();
     if tips.is_empty() {
-        return Answer::accept(Vec::new());
+        return Ok(Answer::accept(Vec::new()));
     }
-    let repo = match crate::source::git::open_repo(&env.cwd) {
-        Ok(r) => r,
-        Err(e) => return Answer::failed("push blocked", &e),
-    };
+    let repo = crate::source::git::open_repo(&env.cwd).context(UNSCANNED)?;
     let mut globs = Vec::new();
     // A remote by name has remote-tracking refs; a URL has none.
     if repo.find_remote(&env.remote).is_ok() && !env.remote.contains(['*', '?', '[', '\\']) {
@@ -539,13 +533,10 @@ pub fn pre_push(input: &[u8], env: &PrePushEnv) -> Answer {
     let receiving = ReceivingRepo::plain(repo);
     let scanned = scan_with(&cwd, None, |checker| {
         scan_push(&receiving, &tips, &known, 0, &checker.ctx())
-    });
-    let scanned = match scanned {
-        Ok(s) => s,
-        Err(e) => return Answer::failed("push blocked", &e),
-    };
+    })
+    .context(UNSCANNED)?;
     if scanned.findings.is_empty() {
-        return Answer::accept(Vec::new());
+        return Ok(Answer::accept(Vec::new()));
     }
     let mut lines = vec![format!(
         "misar-scan: push blocked: {} in the commits this push would add to `{}`",
@@ -558,7 +549,7 @@ pub fn pre_push(input: &[u8], env: &PrePushEnv) -> Answer {
             .to_string(),
     );
     lines.push("  To push anyway (not recorded): `git push --no-verify`.".to_string());
-    Answer::reject(scanned.findings.len(), lines)
+    Ok(Answer::reject(scanned.findings.len(), lines))
 }
 
 #[cfg(test)]

@@ -394,14 +394,15 @@ fn scan_packs(
 }
 
 /// `ids` in the order the object database lists them (pack order, far
-/// faster to read than id order). Ids it does not hold are reported as
-/// unread and dropped.
-fn odb_order(store: &ObjectStore, ids: Vec<Oid>, ctx: &ScanContext<'_>) -> Vec<Oid> {
+/// faster to read than id order), and the ids it does not hold.
+fn odb_order(store: &ObjectStore, ids: Vec<Oid>) -> (Vec<Oid>, Vec<Oid>) {
     // Without a listing, each read reports its own failure.
     let Ok(repo) = store.open() else {
-        return ids;
+        return (ids, Vec::new());
     };
-    let Ok(odb) = repo.odb() else { return ids };
+    let Ok(odb) = repo.odb() else {
+        return (ids, Vec::new());
+    };
     let mut left: HashSet<Oid> = ids.iter().copied().collect();
     let mut order = Vec::with_capacity(ids.len());
     let listed = odb.foreach(|id| {
@@ -411,16 +412,93 @@ fn odb_order(store: &ObjectStore, ids: Vec<Oid>, ctx: &ScanContext<'_>) -> Vec<O
         true
     });
     if listed.is_err() {
-        return ids;
+        return (ids, Vec::new());
     }
-    let mut missing: Vec<Oid> = left.into_iter().collect();
-    missing.sort();
-    for id in missing {
-        ctx.problems.unread(&format!(
-            "could not read blob {id}: it is missing from the object database"
-        ));
+    (order, left.into_iter().collect())
+}
+
+/// A partial clone (`git clone --filter=…`): objects its promisor remote
+/// holds may be missing here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialClone {
+    /// The promisor remote (`origin`), when the configuration names one.
+    pub remote: Option<String>,
+    /// Its filter (`blob:none`), when recorded.
+    pub filter: Option<String>,
+}
+
+/// Whether `repo` is a partial clone: a remote with `promisor = true`,
+/// `extensions.partialClone`, or a `.promisor` pack.
+pub fn partial_clone(repo: &Repository) -> Option<PartialClone> {
+    let config = repo.config().ok()?.snapshot().ok()?;
+    let mut remote = config.get_string("extensions.partialclone").ok();
+    let mut filter = None;
+    if let Ok(entries) = config.entries(Some(r"remote\..*\.promisor")) {
+        let mut entries = entries;
+        while let Some(Ok(entry)) = entries.next() {
+            let (Some(name), true) = (entry.name(), entry.value() == Some("true")) else {
+                continue;
+            };
+            let name = name
+                .strip_prefix("remote.")
+                .and_then(|n| n.strip_suffix(".promisor"))
+                .map(str::to_string);
+            remote = remote.or(name);
+        }
     }
-    order
+    if let Some(r) = &remote {
+        filter = config
+            .get_string(&format!("remote.{r}.partialclonefilter"))
+            .ok();
+    }
+    let promisor_pack = std::fs::read_dir(repo.commondir().join("objects/pack"))
+        .map(|dir| {
+            dir.flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "promisor"))
+        })
+        .unwrap_or(false);
+    (remote.is_some() || promisor_pack).then_some(PartialClone { remote, filter })
+}
+
+/// Report objects of `kind` the object database does not hold: each by id,
+/// or — in a partial clone, where that is expected — once, with how many
+/// and how to fetch them. Either way the scan is incomplete.
+pub fn report_missing(store: &ObjectStore, mut ids: Vec<Oid>, kind: &str, ctx: &ScanContext<'_>) {
+    if ids.is_empty() {
+        return;
+    }
+    ids.sort();
+    ids.dedup();
+    let partial = Repository::open(&store.git_dir).ok().and_then(|r| {
+        let root = r.workdir().unwrap_or(r.path()).to_string_lossy();
+        let root = root.trim_end_matches('/').to_string();
+        partial_clone(&r).map(|p| (p, root))
+    });
+    match partial {
+        Some((partial, root)) => {
+            let remote = partial.remote.as_deref().unwrap_or("origin");
+            let filter = partial
+                .filter
+                .map(|f| format!(" (filter `{f}`)"))
+                .unwrap_or_default();
+            let n = ids.len();
+            let s = if n == 1 { "" } else { "s" };
+            ctx.problems.unread(&format!(
+                "`{}` is a partial clone{filter}: {n} {kind}{s} it refers to {} not fetched from `{remote}` and could not be scanned; fetch {} with `git -C {} fetch --refetch --no-filter {remote}` (or scan a full clone), then scan again",
+                root,
+                if n == 1 { "was" } else { "were" },
+                if n == 1 { "it" } else { "them" },
+                root,
+            ));
+        }
+        None => {
+            for id in ids {
+                ctx.problems.unread(&format!(
+                    "could not read {kind} {id}: it is missing from the object database"
+                ));
+            }
+        }
+    }
 }
 
 /// Read and scan each of `ids` (with `packs`, the repository's packs if the
@@ -436,8 +514,23 @@ pub fn scan_blobs(
     threads: usize,
     ctx: &ScanContext<'_>,
 ) -> Result<(HashMap<Oid, BlobHits>, Stats)> {
+    let (found, stats, missing) = scan_blobs_noting_missing(store, ids, packs, threads, ctx)?;
+    report_missing(store, missing, "blob", ctx);
+    Ok((found, stats))
+}
+
+/// [`scan_blobs`], returning the ids the object database does not hold
+/// instead of reporting them.
+fn scan_blobs_noting_missing(
+    store: &ObjectStore,
+    ids: &[Oid],
+    packs: Option<&[Pack]>,
+    threads: usize,
+    ctx: &ScanContext<'_>,
+) -> Result<(HashMap<Oid, BlobHits>, Stats, Vec<Oid>)> {
     let files = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
+    let missing = std::sync::Mutex::new(Vec::new());
     let scan_one = |repo: &mut Option<Repository>, scratch: &mut Vec<Candidate>, id: &Oid| {
         let Some(repo) = repo.as_ref() else {
             ctx.problems.unread(&format!(
@@ -452,6 +545,13 @@ pub fn scan_blobs(
                 bytes.fetch_add(content.len() as u64, Ordering::Relaxed);
                 let hits = scan_blob(ctx, content, scratch);
                 (!hits.is_empty()).then_some((*id, hits))
+            }
+            Err(e) if e.code() == git2::ErrorCode::NotFound => {
+                missing
+                    .lock()
+                    .expect("no thread panics holding it")
+                    .push(*id);
+                None
             }
             Err(e) => {
                 ctx.problems
@@ -495,7 +595,12 @@ pub fn scan_blobs(
                 rest = scan_packs(&packs, rest, ctx, &files, &bytes, &mut found);
             }
             if rest.len() >= 64 {
-                rest = odb_order(store, rest, ctx);
+                let (order, absent) = odb_order(store, rest);
+                rest = order;
+                missing
+                    .lock()
+                    .expect("no thread panics holding it")
+                    .extend(absent);
             }
             found.extend(
                 rest.par_iter()
@@ -512,7 +617,8 @@ pub fn scan_blobs(
         bytes: bytes.into_inner(),
         ..Stats::default()
     };
-    Ok((found, stats))
+    let missing = missing.into_inner().expect("no thread panicked holding it");
+    Ok((found, stats, missing))
 }
 
 /// A new version of a file and the versions it replaced.
@@ -547,7 +653,8 @@ pub fn scan_changes(
             wanted.push(change.new);
         }
     }
-    let (hits, mut stats) = scan_blobs(store, &wanted, None, threads, ctx)?;
+    let (hits, mut stats, mut missing) =
+        scan_blobs_noting_missing(store, &wanted, None, threads, ctx)?;
     stats.allowlisted = allowlisted;
     let mut findings = Vec::new();
     for change in changes {
@@ -570,6 +677,7 @@ pub fn scan_changes(
         for old in &change.olds {
             match repo.find_blob(*old) {
                 Ok(blob) => before.extend(identities(ctx, repo, *old, blob.content(), &at)),
+                Err(e) if e.code() == git2::ErrorCode::NotFound => missing.push(*old),
                 Err(e) => ctx.problems.unread(&format!(
                     "could not read blob {old} (the previous version of `{path}`): {}",
                     e.message()
@@ -583,6 +691,7 @@ pub fn scan_changes(
                 .filter(|f| !before.contains(&(f.rule_id.clone(), f.secret.sha256().to_string()))),
         );
     }
+    report_missing(store, missing, "blob", ctx);
     Ok((findings, stats))
 }
 

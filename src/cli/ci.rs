@@ -26,7 +26,7 @@ use super::messages::scan_notes;
 use super::progress::stderr_problems;
 use super::Outcome;
 use crate::ci::github::{self, GithubEnv, GithubOptions, GithubScan, Ran};
-use crate::report::{self, Format};
+use crate::report;
 use crate::verify::ApiOptions;
 
 /// Options of `ci`.
@@ -188,7 +188,10 @@ fn run_github(args: &GithubArgs, env: &GithubEnv) -> Result<Outcome> {
 
 /// Write the SARIF report where the plan says.
 fn write_sarif(scan: &GithubScan) -> Result<()> {
-    let bytes = report::render(Format::Sarif, &scan.scanned.report(false))?;
+    let (bytes, limits) = report::sarif::render_noting(&scan.scanned.report(false), &|_| None)?;
+    for line in limits {
+        eprintln!("note: {line}");
+    }
     if let Some(dir) = scan.sarif.parent() {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("failed to create `{}`", dir.display()))?;

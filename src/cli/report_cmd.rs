@@ -61,7 +61,10 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
 }
 
 fn merge(args: MergeArgs) -> Result<Outcome> {
-    let merged = crate::sweep::merge(&args.dirs, &args.output, args.rules.as_deref())?;
+    let (merged, notes) = crate::sweep::merge(&args.dirs, &args.output, args.rules.as_deref())?;
+    for note in notes {
+        eprintln!("note: {note}");
+    }
     eprintln!(
         "merged {} report folder(s): {} repositories, {} distinct keys, written to `{}`",
         args.dirs.len(),

@@ -222,11 +222,19 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         });
     }
     let color = args.format == Format::Human && use_color(args.color, args.output.is_none());
-    let bytes = report::render_with_config(
-        args.format,
-        &scanned.report(color),
-        scanned.silenced.as_ref(),
-    )?;
+    let (bytes, limits) = if args.format == Format::Sarif {
+        report::sarif::render_noting(&scanned.report(color), &|_| None)?
+    } else {
+        let bytes = report::render_with_config(
+            args.format,
+            &scanned.report(color),
+            scanned.silenced.as_ref(),
+        )?;
+        (bytes, Vec::new())
+    };
+    for line in limits {
+        eprintln!("note: {line}");
+    }
     write_output(args.output.as_ref(), &bytes).context("failed to write the report")?;
     if let Some(silenced) = &scanned.silenced {
         // Said after the report, so that a clean-looking summary is never

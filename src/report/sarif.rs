@@ -9,6 +9,16 @@
 //! `verification` (with `verification_reason`, `can_manage_keys` and the
 //! key's list entry `key` when verified) and, for history findings,
 //! `commit`, `author`, `date`.
+//!
+//! **GitHub's limits.** Code scanning rejects a whole file with more than
+//! [`MAX_RESULTS`] results in a run, more than [`MAX_LOCATIONS`] locations in
+//! a result, or more than [`MAX_GZIP_BYTES`] gzipped. A result keeps its first
+//! [`MAX_LOCATIONS`] related locations and says in its message how many more
+//! there are; past [`MAX_RESULTS`] (or the size) the run keeps the most
+//! important results — live keys, then unknown, unverified and not live, each
+//! by severity, in report order within each — and records what it left out
+//! in `run.properties` (`misar-scan`); [`render_noting`] also returns a line
+//! saying so, for standard error. The JSON report always keeps everything.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +33,26 @@ use super::Report;
 use crate::engine::decode::Encoding;
 use crate::finding::Finding;
 use crate::rules::{Lint, Rule, Severity};
+
+/// The most results GitHub code scanning accepts in one run.
+pub const MAX_RESULTS: usize = 25_000;
+
+/// The most locations GitHub accepts in one result (related locations here).
+pub const MAX_LOCATIONS: usize = 1_000;
+
+/// The largest SARIF file GitHub accepts, gzipped (10 MB; a margin is kept).
+pub const MAX_GZIP_BYTES: usize = 10_000_000;
+
+/// What a caller adds to one result: properties, and a salt folded into its
+/// fingerprint (a sweep's repository: the same path in two repositories is
+/// two alerts).
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// Properties added to the result's.
+    pub properties: Vec<(String, Value)>,
+    /// Folded into the fingerprint, when set.
+    pub fingerprint_salt: Option<String>,
+}
 
 /// The `$schema` GitHub and most tools expect.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -201,6 +231,12 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
             shown_field(&c.author_name, redact)
         ));
     }
+    if f.related.len() > MAX_LOCATIONS {
+        text.push_str(&format!(
+            " ({} more places are not listed: GitHub accepts at most {MAX_LOCATIONS} in a result; the JSON report lists them all)",
+            f.related.len() - MAX_LOCATIONS
+        ));
+    }
     let region = Region::builder()
         .start_line(f.line as i64)
         .start_column(f.column as i64)
@@ -256,6 +292,7 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
     let related: Vec<Location> = f
         .related
         .iter()
+        .take(MAX_LOCATIONS)
         .map(|r| {
             Location::builder()
                 .physical_location(
@@ -295,6 +332,53 @@ fn result(f: &Finding, rule_index: Option<usize>, redact: bool) -> SarifResult {
 
 /// Render the SARIF report.
 pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
+    Ok(render_noting(report, &|_| None)?.0)
+}
+
+/// How a result ranks when not all fit: live, unknown, unverified, not
+/// live; then error, warning, note.
+fn importance(f: &Finding) -> (u8, u8) {
+    use crate::finding::Verification as V;
+    let liveness = match f.verification {
+        V::Live { .. } => 0,
+        V::Unknown { .. } => 1,
+        V::Unverified => 2,
+        V::NotLive => 3,
+    };
+    let severity = match f.severity {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Note => 2,
+    };
+    (liveness, severity)
+}
+
+/// The gzipped size of `bytes` (fast compression: an upper bound of what
+/// GitHub's upload compresses to).
+fn gzipped_len(bytes: &[u8]) -> usize {
+    use std::io::Write;
+    struct Count(usize);
+    impl Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut gz = flate2::write::GzEncoder::new(Count(0), flate2::Compression::fast());
+    let _ = gz.write_all(bytes);
+    gz.finish().map_or(usize::MAX, |c| c.0)
+}
+
+/// Render the SARIF report within GitHub's limits (see the module docs),
+/// with `extra` for the finding at each index; returns the bytes and the
+/// lines that say what was left out.
+pub fn render_noting(
+    report: &Report<'_>,
+    extra: &dyn Fn(usize) -> Option<Extra>,
+) -> anyhow::Result<(Vec<u8>, Vec<String>)> {
     let texts: Vec<RuleText<'_>> = report
         .rules
         .rules()
@@ -303,43 +387,118 @@ pub fn render(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
         .chain(report.rules.lints().iter().map(lint_text))
         .collect();
     let ids: Vec<String> = texts.iter().map(|t| t.id.to_string()).collect();
-    let driver = ToolComponent::builder()
-        .name(env!("CARGO_PKG_NAME"))
-        .version(env!("CARGO_PKG_VERSION"))
-        .semantic_version(env!("CARGO_PKG_VERSION"))
-        .information_uri("https://github.com/misar/misar-scan")
-        .rules(texts.into_iter().map(descriptor).collect::<Vec<_>>())
-        .build();
-    let results: Vec<SarifResult> = report
+    let descriptors: Vec<ReportingDescriptor> = texts.into_iter().map(descriptor).collect();
+    let total = report.findings.len();
+    let mut order: Vec<usize> = (0..total).collect();
+    order.sort_by_key(|&i| importance(&report.findings[i]));
+    let truncated = report
         .findings
         .iter()
-        .map(|f| {
-            let index = ids.iter().position(|id| *id == f.rule_id);
-            result(f, index, report.redact)
-        })
-        .collect();
-    let invocation = Invocation::builder()
-        .execution_successful(!report.incomplete)
-        .build();
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .results(results)
-        .invocations(vec![invocation])
-        .column_kind(json!("utf16CodeUnits"))
-        .automation_details(
-            RunAutomationDetails::builder()
-                .id(format!("misar-scan/{}/", report.mode))
-                .build(),
-        )
-        .build();
-    let sarif = Sarif::builder()
-        .schema(SCHEMA_URI)
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build();
-    let mut out = serde_json::to_vec_pretty(&sarif)?;
-    out.push(b'\n');
-    Ok(out)
+        .filter(|f| f.related.len() > MAX_LOCATIONS)
+        .count();
+    let mut keep = total.min(MAX_RESULTS);
+    loop {
+        let mut kept: Vec<usize> = order[..keep].to_vec();
+        kept.sort_unstable();
+        let results: Vec<SarifResult> = kept
+            .iter()
+            .map(|&i| {
+                let f = &report.findings[i];
+                let index = ids.iter().position(|id| *id == f.rule_id);
+                let mut r = result(f, index, report.redact);
+                if let Some(extra) = extra(i) {
+                    add_extra(&mut r, extra);
+                }
+                r
+            })
+            .collect();
+        let omitted = total - keep;
+        let driver = ToolComponent::builder()
+            .name(env!("CARGO_PKG_NAME"))
+            .version(env!("CARGO_PKG_VERSION"))
+            .semantic_version(env!("CARGO_PKG_VERSION"))
+            .information_uri("https://github.com/misar/misar-scan")
+            .rules(descriptors.clone())
+            .build();
+        let invocation = Invocation::builder()
+            .execution_successful(!report.incomplete)
+            .build();
+        let mut run = Run::builder()
+            .tool(Tool::builder().driver(driver).build())
+            .results(results)
+            .invocations(vec![invocation])
+            .column_kind(json!("utf16CodeUnits"))
+            .automation_details(
+                RunAutomationDetails::builder()
+                    .id(format!("misar-scan/{}/", report.mode))
+                    .build(),
+            )
+            .build();
+        if omitted > 0 || truncated > 0 {
+            let mut props = BTreeMap::new();
+            props.insert(
+                "misar-scan".to_string(),
+                json!({
+                    "results_total": total,
+                    "results_omitted": omitted,
+                    "results_with_locations_omitted": truncated,
+                    "why": "GitHub code scanning accepts at most 25,000 results in a run, 1,000 locations in a result and 10 MB gzipped; the JSON report has every finding",
+                }),
+            );
+            run.properties = Some(properties(props));
+        }
+        let sarif = Sarif::builder()
+            .schema(SCHEMA_URI)
+            .version(json!("2.1.0"))
+            .runs(vec![run])
+            .build();
+        let mut out = serde_json::to_vec_pretty(&sarif)?;
+        out.push(b'\n');
+        if keep > 0 && out.len() > MAX_GZIP_BYTES {
+            let gz = gzipped_len(&out);
+            if gz > MAX_GZIP_BYTES {
+                // Shrink in proportion, with a margin, and render again.
+                let fit = (keep as f64 * (MAX_GZIP_BYTES as f64 / gz as f64) * 0.9) as usize;
+                keep = fit.min(keep - 1);
+                continue;
+            }
+        }
+        let mut notes = Vec::new();
+        if omitted > 0 {
+            notes.push(format!(
+                "the SARIF report keeps {keep} of {total} results (GitHub code scanning accepts at most {MAX_RESULTS} in a run and {} MB gzipped): live keys first, then unknown, unverified and not live, by severity; the JSON report has them all",
+                MAX_GZIP_BYTES / 1_000_000
+            ));
+        }
+        if truncated > 0 {
+            notes.push(format!(
+                "{truncated} SARIF result(s) list only their first {MAX_LOCATIONS} related locations (GitHub's limit per result), and say how many more there are; the JSON report has them all"
+            ));
+        }
+        return Ok((out, notes));
+    }
+}
+
+/// Add `extra` to `result`.
+fn add_extra(result: &mut SarifResult, extra: Extra) {
+    if !extra.properties.is_empty() {
+        let mut bag = result
+            .properties
+            .take()
+            .map(|p| p.additional_properties)
+            .unwrap_or_default();
+        bag.extend(extra.properties);
+        result.properties = Some(properties(bag));
+    }
+    if let Some(salt) = extra.fingerprint_salt {
+        if let Some(fp) = result
+            .partial_fingerprints
+            .as_mut()
+            .and_then(|f| f.get_mut(FINGERPRINT_KEY))
+        {
+            *fp = crate::secret::sha256_hex(format!("{salt}\0{fp}").as_bytes());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -355,6 +514,68 @@ mod tests {
             "bundle.zip!inner/x.env"
         );
         assert_eq!(encode_uri("é"), "%C3%A9");
+    }
+
+    /// Findings for `keys`, one per line of one file.
+    fn findings(keys: &[String]) -> Vec<Finding> {
+        use crate::config::RepoConfig;
+        use crate::engine::location::LinePos;
+        use crate::engine::Scanner;
+        use crate::rules::RuleSet;
+        use crate::source::{Problems, ScanContext};
+        let rules = RuleSet::embedded().unwrap();
+        let config = RepoConfig::empty();
+        let scanner = Scanner::new(&rules, &[]);
+        let problems = Problems::silent();
+        let ctx = ScanContext {
+            scanner: &scanner,
+            rules: &rules,
+            config: &config,
+            redact: true,
+            archives: false,
+            archive_limit: 0,
+            problems: &problems,
+            linter: None,
+        };
+        let text = keys.join("\n");
+        let (hits, _) = ctx.scan_buffer(
+            text.as_bytes(),
+            0,
+            text.len(),
+            LinePos::START,
+            false,
+            &mut Vec::new(),
+        );
+        let mut out = Vec::new();
+        let at = crate::source::git::provenance("keys.env".into(), None);
+        ctx.findings(hits, 0, &at, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_most_important_results_come_first_when_not_all_fit() {
+        use crate::finding::Verification as V;
+        // Built at run time, so that no key-shaped literal is in the source.
+        let keys: Vec<String> = (0..4)
+            .map(|i| format!("msk_{}{i}", "Q7wZp2Rt9Ks4Lm8Nv3Bx6Hc1Jd5Fg0Y"))
+            .collect();
+        let mut found = findings(&keys);
+        assert_eq!(found.len(), 4);
+        found[0].verification = V::NotLive;
+        found[1].verification = V::Unverified;
+        found[2].verification = V::Unknown {
+            reason: "HTTP 500".into(),
+        };
+        found[3].verification = V::Live {
+            can_manage_keys: false,
+        };
+        let mut order: Vec<usize> = (0..found.len()).collect();
+        order.sort_by_key(|&i| importance(&found[i]));
+        assert_eq!(order, [3, 2, 1, 0]);
+        found[1].severity = Severity::Warning;
+        found[0].verification = V::Unverified;
+        order.sort_by_key(|&i| importance(&found[i]));
+        assert_eq!(order, [3, 2, 0, 1], "by severity within the same liveness");
     }
 
     #[test]

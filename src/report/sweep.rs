@@ -16,11 +16,11 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{sarif, Format, Report};
+use super::{sarif, Report};
 use crate::engine::Scanner;
 use crate::finding::{Finding, FindingRecord, Verification};
 use crate::rules::RuleSet;
-use crate::secret::{redact, sha256_hex};
+use crate::secret::redact;
 use crate::source::Stats;
 use crate::sweep::{write_atomic, Action, KeyRecord, KeyStatus, SweepFinding, SweepState};
 
@@ -245,25 +245,34 @@ pub fn render_json(state: &SweepState, incomplete: bool) -> Result<Vec<u8>> {
 /// `report.sarif`: the findings through the SARIF reporter, each result with
 /// the repository, `status_after` and `action` in its properties and the
 /// repository folded into its fingerprint (the same path in two repositories
-/// is two alerts).
+/// is two alerts); with the lines saying what GitHub's limits left out.
 pub fn render_sarif(
     state: &SweepState,
     rules: &RuleSet,
     scanner: &Scanner,
     incomplete: bool,
-) -> Result<Vec<u8>> {
+) -> Result<(Vec<u8>, Vec<String>)> {
     let mut findings: Vec<Finding> = Vec::new();
-    let mut extra: Vec<(String, Value, &'static str)> = Vec::new();
+    let mut extra: Vec<sarif::Extra> = Vec::new();
     for f in state.findings() {
         let mut finding = crate::recover::finding_from_record(&f.record, rules, scanner);
         let key = state.keys.get(finding.secret.sha256());
         finding.verification = verification_of(key.and_then(|k| k.status_before.as_ref()));
         findings.push(finding);
-        extra.push((
-            f.repo.clone(),
-            json!(key.and_then(|k| k.status_after.as_ref())),
-            key.map_or("none", |k| k.action.as_str()),
-        ));
+        extra.push(sarif::Extra {
+            properties: vec![
+                ("repo".to_string(), json!(f.repo)),
+                (
+                    "status_after".to_string(),
+                    json!(key.and_then(|k| k.status_after.as_ref())),
+                ),
+                (
+                    "action".to_string(),
+                    json!(key.map_or("none", |k| k.action.as_str())),
+                ),
+            ],
+            fingerprint_salt: Some(f.repo.clone()),
+        });
     }
     let report = Report {
         findings: &findings,
@@ -275,24 +284,7 @@ pub fn render_sarif(
         color: false,
         mode: "sweep",
     };
-    let bytes = super::render(Format::Sarif, &report)?;
-    let mut doc: Value = serde_json::from_slice(&bytes)?;
-    if let Some(results) = doc["runs"][0]["results"].as_array_mut() {
-        for (result, (repo, after, action)) in results.iter_mut().zip(extra) {
-            if let Some(props) = result["properties"].as_object_mut() {
-                props.insert("repo".into(), json!(repo));
-                props.insert("status_after".into(), after);
-                props.insert("action".into(), json!(action));
-            }
-            if let Some(fp) = result["partialFingerprints"][sarif::FINGERPRINT_KEY].as_str() {
-                let with_repo = sha256_hex(format!("{repo}\0{fp}").as_bytes());
-                result["partialFingerprints"][sarif::FINGERPRINT_KEY] = json!(with_repo);
-            }
-        }
-    }
-    let mut out = serde_json::to_vec_pretty(&doc)?;
-    out.push(b'\n');
-    Ok(out)
+    sarif::render_noting(&report, &|i| extra.get(i).cloned())
 }
 
 fn md_cell(text: &str) -> String {
@@ -659,20 +651,19 @@ pub fn render_key_lines(state: &SweepState) -> String {
     out
 }
 
-/// Write `report.json`, `report.sarif`, `summary.md` and `report.html` into `dir`.
+/// Write `report.json`, `report.sarif`, `summary.md` and `report.html` into
+/// `dir`; returns the lines saying what GitHub's limits left out of the SARIF.
 pub fn write_reports(
     dir: &Path,
     state: &SweepState,
     rules: &RuleSet,
     scanner: &Scanner,
     incomplete: bool,
-) -> Result<()> {
+) -> Result<Vec<String>> {
+    let (sarif, notes) = render_sarif(state, rules, scanner, incomplete)?;
     let files: [(&str, Vec<u8>); 4] = [
         ("report.json", render_json(state, incomplete)?),
-        (
-            "report.sarif",
-            render_sarif(state, rules, scanner, incomplete)?,
-        ),
+        ("report.sarif", sarif),
         ("summary.md", render_summary(state, incomplete).into_bytes()),
         ("report.html", render_html(state, incomplete).into_bytes()),
     ];
@@ -680,7 +671,7 @@ pub fn write_reports(
         write_atomic(&dir.join(name), &bytes)
             .with_context(|| format!("failed to write the sweep report `{name}`"))?;
     }
-    Ok(())
+    Ok(notes)
 }
 
 #[cfg(test)]

@@ -20,8 +20,13 @@ use crate::report::sweep::write_reports;
 
 /// Merge the sweep report folders `dirs` into `output` (created if
 /// missing), with the extra rules in `rules` for the SARIF report; the
-/// merged state.
-pub fn merge(dirs: &[PathBuf], output: &Path, rules: Option<&Path>) -> Result<SweepState> {
+/// merged state, and the lines saying what GitHub's limits left out of the
+/// SARIF report.
+pub fn merge(
+    dirs: &[PathBuf],
+    output: &Path,
+    rules: Option<&Path>,
+) -> Result<(SweepState, Vec<String>)> {
     let mut states = Vec::new();
     let mut audit = Vec::new();
     let mut seen_lines = HashSet::new();
@@ -57,6 +62,6 @@ pub fn merge(dirs: &[PathBuf], output: &Path, rules: Option<&Path>) -> Result<Sw
     let rules = load_rules(rules, &RepoConfig::empty())?;
     let scanner = Scanner::new(&rules, &[]);
     let incomplete = merged.repos.values().any(|r| r.incomplete);
-    write_reports(output, &merged, &rules, &scanner, incomplete)?;
-    Ok(merged)
+    let notes = write_reports(output, &merged, &rules, &scanner, incomplete)?;
+    Ok((merged, notes))
 }

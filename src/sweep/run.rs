@@ -395,13 +395,16 @@ pub fn run(opts: &SweepOptions, ui: &dyn SweepUi) -> Result<SweepResult> {
 
     // What the prompt and the executor changed since the last save.
     state.save(dir)?;
-    write_reports(
+    let notes = write_reports(
         dir,
         &state,
         &rules,
         &scanner,
         incomplete || state.repos.values().any(|r| r.incomplete),
     )?;
+    for note in notes {
+        ui.say(&format!("note: {note}"));
+    }
     let unconfirmed = opts.consent == Consent::Impossible
         && state
             .keys

@@ -5,7 +5,8 @@
 //! added and removed again inside the push is still reported at the commit
 //! that added it).
 //!
-//! The walk is libgit2's revision walk with every known ref hidden: it stops
+//! The walk is libgit2's revision walk with every known ref hidden, seeded
+//! oldest first (see [`scan_push`]): it stops
 //! as soon as nothing left in its queue is new, so a push of three commits
 //! onto a long history reads those three commits and their parents, not the
 //! history. A server reads the pushed objects from git's quarantine folder,
@@ -206,7 +207,8 @@ pub fn scan_push(
         .context("failed to walk the pushed commits")?;
     let mut metadata = Vec::new();
     let mut loose = Vec::new();
-    let mut pushed_any = false;
+    // Where the walk starts: (commit time, commit, hidden).
+    let mut starts: Vec<(i64, Oid, bool)> = Vec::new();
     for &tip in tips {
         let mut object = repo
             .find_object(tip, None)
@@ -224,10 +226,10 @@ pub fn scan_push(
         }
         match object.kind() {
             Some(ObjectType::Commit) => {
-                walk.push(object.id()).with_context(|| {
-                    format!("failed to walk from the pushed commit {}", object.id())
-                })?;
-                pushed_any = true;
+                let commit = object
+                    .as_commit()
+                    .expect("an object of kind commit is a commit");
+                starts.push((commit.time().seconds(), commit.id(), false));
             }
             Some(ObjectType::Tree) => {
                 let tree = object.as_tree().expect("an object of kind tree is a tree");
@@ -265,17 +267,45 @@ pub fn scan_push(
             _ => bail!("the pushed object {tip} is of an unknown kind"),
         }
     }
-    let mut scanned = if pushed_any {
+    let mut scanned = if starts.is_empty() {
+        CommitsScanned::default()
+    } else {
+        let mut known_ids: Vec<Oid> = known.commits.clone();
         for glob in &known.globs {
-            walk.hide_glob(glob)
+            let refs = repo
+                .references_glob(glob)
                 .with_context(|| format!("failed to read the refs `{glob}`"))?;
+            for reference in refs {
+                let reference =
+                    reference.with_context(|| format!("failed to read a ref of `{glob}`"))?;
+                // Refs to trees or blobs hide nothing.
+                if let Ok(commit) = reference.peel_to_commit() {
+                    known_ids.push(commit.id());
+                }
+            }
         }
-        for &id in &known.commits {
+        for id in known_ids {
             // A commit the other side has but this repository does not (a
             // pre-push after someone else pushed) is simply not hidden.
-            if !id.is_zero() && repo.find_commit(id).is_ok() {
+            if let Ok(commit) = repo.find_commit(id) {
+                starts.push((commit.time().seconds(), id, true));
+            }
+        }
+        // libgit2 keeps the starting points in the reverse order they were
+        // given and limits the walk as if they were newest first: given out
+        // of order (the tips, then refs back to the first tag), it reads
+        // nearly all the history before it sees the tips are known. Oldest
+        // first, a push of three commits onto a long history reads about
+        // those three (measured on rust-lang/cargo: 14 ms against 398 ms).
+        starts.sort_unstable();
+        starts.dedup();
+        for &(_, id, hidden) in &starts {
+            if hidden {
                 walk.hide(id)
                     .with_context(|| format!("failed to walk from commit {id}"))?;
+            } else {
+                walk.push(id)
+                    .with_context(|| format!("failed to walk from the pushed commit {id}"))?;
             }
         }
         scan_commits(
@@ -286,8 +316,6 @@ pub fn scan_push(
             threads,
             ctx,
         )?
-    } else {
-        CommitsScanned::default()
     };
     if !loose.is_empty() {
         let mut seen = HashSet::new();

@@ -25,7 +25,7 @@ pub mod run;
 pub mod tree;
 
 pub use ci::{ci_github, CiRun};
-pub use fake_api::{refused_url, FakeApi, Fault, DEFAULT_CREATED_AT, FAST, SCOPES};
+pub use fake_api::{refused_url, Entry, FakeApi, Fault, DEFAULT_CREATED_AT, FAST, SCOPES};
 pub use git::{at, Repo, Sandbox, AUTHOR, EMAIL, MAIL_RULE};
 pub use keys::{fake_key, key_with_stem, redacted, sha256, KEY_LEN};
 pub use redaction::{assert_no_full_key, assert_no_key_fragment};

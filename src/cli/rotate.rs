@@ -1,0 +1,165 @@
+//! `misar-scan rotate`: replace live keys from a JSON report or `--stdin`
+//! without an outage, then revoke them (SPEC §6). Dry run unless `--yes`.
+//!
+//! The flags become [`RotateOptions`] for [`crate::rotate::run()`]; its typed
+//! result is rendered by [`crate::report::rotate`]. Exit code: 0 no key is
+//! live at the end, 1 (dry run) a key is still live, 2 something needs a
+//! person (unknown, refused, delivery failed, cut-over not seen,
+//! discrepancy) or a usage/runtime error.
+
+#![allow(clippy::print_stderr)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::args::{ApiArgs, KeySource};
+use super::{sanitize, write_output, Outcome};
+use crate::config::{load_rules, RepoConfig};
+use crate::engine::Scanner;
+use crate::report::rotate as report;
+use crate::rotate::{RotateOptions, Sink};
+
+/// The default audit log (the same as `revoke`'s).
+pub const DEFAULT_AUDIT_LOG: &str = "misar-scan-audit.jsonl";
+
+/// The default state file, in the current directory.
+pub const DEFAULT_STATE_FILE: &str = "misar-scan-rotate-state.json";
+
+/// Output of `rotate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RotateFormat {
+    /// One block per key.
+    Human,
+    /// A JSON array, one object per key.
+    Json,
+}
+
+/// Options of `rotate`.
+#[derive(Debug, Args)]
+#[command(
+    group = clap::ArgGroup::new("sink").required(true).args(["exec", "env_file"]),
+    after_help = "Examples:\n  misar-scan rotate findings.json --exec 'gh secret set MISAR_API_KEY'          dry run: print the plan\n  misar-scan rotate findings.json --exec 'gh secret set MISAR_API_KEY' --yes\n  misar-scan rotate --stdin --env-file .env --env-var MISAR_API_KEY --yes < leaked.txt\n  misar-scan rotate findings.json --exec './deploy-secret.sh' --wait-for-use 10m --yes\n\nFor each live key: create a replacement with the same name and scopes, deliver it to the\nsink (never printed, logged or stored), optionally wait until it is used, then revoke the\nold key (DELETE once, re-verify 401). A failed delivery deletes the replacement and leaves\nthe old key live. Run the same command again to resume: the state file holds ids and\nSHA-256s only.\nKeys that hold keys:manage rotate themselves; others need MISAR_ADMIN_KEY (environment only).\nExit codes: 0 no key is live at the end, 1 (dry run) a key is still live, 2 something needs\na person (unknown, refused, delivery failed, cut-over not seen) or a usage/runtime error."
+)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub source: KeySource,
+
+    /// Rotate for real. Without it, only print what would be done (dry run).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Deliver each replacement by running `sh -c CMD` with the key on standard input.
+    ///
+    /// The key and a newline are written to its standard input; its
+    /// environment is ours plus MISAR_NEW_KEY_ID, MISAR_OLD_KEY_ID,
+    /// MISAR_KEY_NAME, MISAR_PRODUCT and MISAR_OLD_KEY_SHA256. Exit 0 means
+    /// delivered. Its standard output goes to our standard error.
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+
+    /// Deliver each replacement into FILE's `NAME=` line (with `--env-var`).
+    ///
+    /// Rewritten atomically with mode 0600, other lines kept; `export NAME=`
+    /// keeps its form; the line is appended when absent, the file created
+    /// when missing.
+    #[arg(long, value_name = "FILE", requires = "env_var")]
+    pub env_file: Option<PathBuf>,
+
+    /// The variable `--env-file` sets.
+    #[arg(long, value_name = "NAME", requires = "env_file")]
+    pub env_var: Option<String>,
+
+    /// Before revoking, wait up to DURATION (`30s`, `10m`, `1h`) until the
+    /// replacement has been used.
+    ///
+    /// Polls the key list for the replacement's `last_used_at`. If it stays
+    /// unused, the old key is left live (exit 2); the same command run again
+    /// resumes the wait without creating another replacement.
+    #[arg(long, value_name = "DURATION", value_parser = crate::timestamp::parse_duration)]
+    pub wait_for_use: Option<Duration>,
+
+    /// Time between two looks at the key list while waiting, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000, hide = true)]
+    pub wait_poll_ms: u64,
+
+    /// Append every action to FILE, as JSON lines.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_AUDIT_LOG)]
+    pub audit_log: PathBuf,
+
+    /// Keep the resumable state in FILE (ids and SHA-256s only).
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_STATE_FILE)]
+    pub state_file: PathBuf,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = RotateFormat::Human)]
+    pub format: RotateFormat,
+
+    /// Write the output to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Load extra rules from every `*.toml` in DIR (as in `scan`).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// Run `rotate`.
+pub fn run(args: RotateArgs) -> Result<Outcome> {
+    let sink = match (&args.exec, &args.env_file, &args.env_var) {
+        (Some(command), None, _) => Sink::Exec {
+            command: command.clone(),
+        },
+        (None, Some(path), Some(var)) => Sink::EnvFile {
+            path: path.clone(),
+            var: var.clone(),
+        },
+        _ => {
+            anyhow::bail!("give exactly one sink: `--exec CMD` or `--env-file FILE --env-var NAME`")
+        }
+    };
+    let rules = load_rules(args.rules.as_deref(), &RepoConfig::empty())?;
+    let scanner = Scanner::new(&rules, &[]);
+    let (loaded, input_incomplete) = args.source.load(&rules, &scanner, true)?;
+    let opts = RotateOptions {
+        act: args.yes,
+        audit_log: args.audit_log.clone(),
+        state_file: args.state_file.clone(),
+        sink,
+        wait_for_use: args.wait_for_use,
+        poll_interval: Duration::from_millis(args.wait_poll_ms.max(1)),
+        api: args.api.options()?,
+    };
+    let keys = loaded.into_iter().map(|l| l.finding).collect();
+    let result = crate::rotate::run(&opts, keys, &rules)?;
+    if !args.yes {
+        eprintln!("dry run: nothing will be created or revoked; pass `--yes` to act");
+    }
+    if let Some((key, executed)) = result.discrepancy() {
+        eprintln!(
+            "error: {} is STILL LIVE after revoking key id `{}`: a different key \
+             was revoked. Stopping: no further keys will be revoked.",
+            key.key,
+            sanitize(&executed.id),
+        );
+        eprintln!(
+            "hint: check the Misar dashboard now; the audit log `{}` has every action",
+            args.audit_log.display()
+        );
+    }
+    let bytes = match args.format {
+        RotateFormat::Human => report::render_human(&result).into_bytes(),
+        RotateFormat::Json => report::render_json(&result)?,
+    };
+    write_output(args.output.as_ref(), &bytes).context("failed to write the output")?;
+    Ok(Outcome {
+        findings: result.live_left(),
+        incomplete: input_incomplete || result.needs_person(),
+        ..Outcome::default()
+    })
+}

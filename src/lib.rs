@@ -47,6 +47,7 @@
 //! and the webhook content lints the engine runs on bytes
 //! ([`engine::content`]).
 
+pub mod alert;
 pub mod api;
 pub mod baseline;
 pub mod ci;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
+use crate::alert::{AlertFormat, AlertKey, FailOn, Webhook};
 use crate::api::ClientOptions;
 use crate::engine::Scanner;
 use crate::recover::{self, Loaded};
@@ -83,6 +84,72 @@ impl ApiArgs {
             },
             concurrency: self.verify_concurrency,
         })
+    }
+}
+
+/// `--fail-on`'s help, shared by `scan` and `sweep`.
+pub const FAIL_ON_HELP: &str =
+    "`live` implies `--verify`: keys confirmed `not_live` (revoked) are still \
+reported but do not fail the run; a key that could not be confirmed dead does.";
+
+/// Alerts of a run (SPEC §3): `--alert-webhook URL --alert-format json|slack`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Alerts")]
+pub struct AlertArgs {
+    /// POST one alert listing the live and unknown keys to URL (implies `--verify`).
+    ///
+    /// `https://`, or `http://` to a loopback address only. One POST per
+    /// run, none when no key is live or unknown; keys redacted, with their
+    /// SHA-256, product, first location and status. An alert that cannot be
+    /// delivered (after two retries) makes the run exit 2; the reports are
+    /// still written.
+    #[arg(long, value_name = "URL")]
+    pub alert_webhook: Option<String>,
+
+    /// The alert's body: misar-scan's JSON, or a Slack incoming-webhook message.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = AlertFormat::Json, requires = "alert_webhook")]
+    pub alert_format: AlertFormat,
+}
+
+impl AlertArgs {
+    /// The checked webhook, if one was given.
+    pub fn webhook(&self) -> Result<Option<Webhook>> {
+        self.alert_webhook
+            .as_deref()
+            .map(Webhook::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// Send the alert for `keys` (if there is a webhook and a key to
+    /// report); `true` when it could not be delivered (the run is then
+    /// incomplete). What happened is said on standard error.
+    pub fn alert(&self, hook: Option<&Webhook>, keys: &[AlertKey], source: &str) -> bool {
+        let Some(hook) = hook else { return false };
+        match crate::alert::notify(hook, self.alert_format, keys, source) {
+            Ok(0) => false,
+            Ok(n) => {
+                eprintln!(
+                    "alert: {n} live or unknown key(s) posted to `{}`",
+                    hook.shown()
+                );
+                false
+            }
+            Err(e) => {
+                eprintln!("error: {}", sanitize(&e));
+                true
+            }
+        }
+    }
+}
+
+/// The note said when `--fail-on live` lets reported findings pass.
+pub fn note_passed(fail_on: FailOn, reported: usize, failing: usize) {
+    if fail_on == FailOn::Live && failing < reported {
+        eprintln!(
+            "note: {} finding(s) about keys confirmed not live are reported but do not fail the run (`--fail-on live`)",
+            reported - failing
+        );
     }
 }
 

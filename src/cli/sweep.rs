@@ -16,9 +16,10 @@ use anyhow::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::args::ApiArgs;
+use super::args::{AlertArgs, ApiArgs};
 use super::progress::confirm;
 use super::{sanitize, Outcome};
+use crate::alert::FailOn;
 use crate::report::sweep::render_key_lines;
 use crate::source::{ProblemKind, ProblemSink};
 use crate::sweep::{Consent, PlannedRevocation, Shard, SweepOptions, SweepUi, NO_CONSENT};
@@ -29,7 +30,7 @@ pub const DEFAULT_REPORT_DIR: &str = "misar-sweep-report";
 /// Options of `sweep`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  misar-scan sweep ~/src                              find, verify, report (no revocation)\n  MISAR_ADMIN_KEY=... misar-scan sweep ~/src --revoke --yes --report-dir incident-42\n  misar-scan sweep /srv/git --shard 2/8 --report-dir shard-2\n  misar-scan report merge shard-* --output incident-42\n\nThe report folder holds report.json, report.sarif, summary.md, report.html, audit.jsonl and\nsweep-state.json. Run the same command again with the same folder to resume: repositories\nalready scanned whose refs have not moved since are skipped, those with new commits, branches\nor tags are scanned again, and no key is revoked twice.\nExit codes: 0 nothing live is left and everything was read and checked, 1 a key is still live,\n2 something needs a person (unread repository, unknown, refused, unconfirmed, failed or\ndiscrepant key) or a usage/runtime error."
+    after_help = "Examples:\n  misar-scan sweep ~/src                              find, verify, report (no revocation)\n  MISAR_ADMIN_KEY=... misar-scan sweep ~/src --revoke --yes --report-dir incident-42\n  misar-scan sweep /srv/git --shard 2/8 --report-dir shard-2\n  misar-scan report merge shard-* --output incident-42\n\nThe report folder holds report.json, report.sarif, summary.md, report.html, audit.jsonl and\nsweep-state.json. Run the same command again with the same folder to resume: repositories\nalready scanned whose refs have not moved since are skipped, those with new commits, branches\nor tags are scanned again, and no key is revoked twice.\nWith --alert-webhook URL, one alert lists the keys still live or unknown at the end.\nExit codes: 0 nothing live is left and everything was read and checked, 1 a key is still live\n(with --fail-on any: a key was found), 2 something needs a person (unread repository, unknown, refused, unconfirmed, failed or\ndiscrepant key) or a usage/runtime error."
 )]
 pub struct SweepArgs {
     /// Folders to search for git repositories (work trees and bare, nested too).
@@ -109,6 +110,18 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N", hide = true)]
     pub stop_after_revocations: Option<usize>,
 
+    /// Which keys fail the run (exit 1): `live` (a key still live), or `any` key found.
+    ///
+    /// A sweep verifies every key. With `live` (the sweep's default), keys
+    /// confirmed `not_live` — revoked by this sweep or before it — do not fail
+    /// it; with `any`, every key found does. A key that could not be
+    /// confirmed dead needs a person (exit 2) either way.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = FailOn::Live)]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub alert: AlertArgs,
+
     #[command(flatten)]
     pub api: ApiArgs,
 }
@@ -137,7 +150,9 @@ impl SweepArgs {
 /// Run `sweep`.
 pub fn run(args: SweepArgs) -> Result<Outcome> {
     let opts = args.options(std::io::stdin().is_terminal())?;
+    let hook = args.alert.webhook()?;
     let result = crate::sweep::run(&opts, &Terminal::default())?;
+    let mut undelivered = false;
     if !result.stopped {
         let lines = render_key_lines(&result.state);
         let _ = std::io::stdout().lock().write_all(lines.as_bytes());
@@ -145,11 +160,20 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         if result.unconfirmed {
             eprintln!("error: {NO_CONSENT}");
         }
+        undelivered = args
+            .alert
+            .alert(hook.as_ref(), &result.state.alert_keys(), "sweep");
     }
+    let verdict: Outcome = result.verdict().into();
     // Stopped (exit 3) before the end, the verdict does not count.
     Ok(Outcome {
         stopped: result.stopped,
-        ..result.verdict().into()
+        findings: match args.fail_on {
+            FailOn::Live => verdict.findings,
+            FailOn::Any => verdict.findings.max(result.state.keys.len()),
+        },
+        incomplete: verdict.incomplete || undelivered,
+        ..verdict
     })
 }
 

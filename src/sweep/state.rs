@@ -423,6 +423,55 @@ impl SweepState {
         }
     }
 
+    /// The keys whose latest verification is live or unknown, for an alert
+    /// (`--alert-webhook`): each with where it was first found (repository,
+    /// path, line, commit).
+    pub fn alert_keys(&self) -> Vec<crate::alert::AlertKey> {
+        self.keys
+            .values()
+            .filter_map(|k| {
+                let v = k.status_after.as_ref()?.verification();
+                if !matches!(v, Verification::Live { .. } | Verification::Unknown { .. }) {
+                    return None;
+                }
+                let location = self
+                    .findings()
+                    .filter(|f| f.record.secret_sha256 == k.secret_sha256)
+                    .min_by(|a, b| {
+                        (
+                            a.record.date.as_deref(),
+                            &a.repo,
+                            &a.record.path,
+                            a.record.line,
+                        )
+                            .cmp(&(
+                                b.record.date.as_deref(),
+                                &b.repo,
+                                &b.record.path,
+                                b.record.line,
+                            ))
+                    })
+                    .map(|f| {
+                        let commit = f
+                            .record
+                            .commit
+                            .as_deref()
+                            .map(|c| format!(" (commit {})", &c[..c.len().min(12)]))
+                            .unwrap_or_default();
+                        format!("{}: {}:{}{commit}", f.repo, f.record.path, f.record.line)
+                    })
+                    .unwrap_or_default();
+                Some(crate::alert::AlertKey::new(
+                    format!("{}…", k.stem),
+                    &k.secret_sha256,
+                    &k.product,
+                    &location,
+                    &v,
+                ))
+            })
+            .collect()
+    }
+
     /// Every finding, in repository order.
     pub fn findings(&self) -> impl Iterator<Item = &SweepFinding> {
         self.repos.values().flat_map(|r| r.findings.iter())

@@ -11,7 +11,8 @@
 //! - [`git`]: sandboxes with git repositories at fixed names and dates
 //!   ([`Sandbox`], [`Repo`]);
 //! - [`ci`]: `ci github` as GitHub Actions runs it ([`ci_github`]);
-//! - [`fake_api`]: the fake Misar keys API on 127.0.0.1 ([`FakeApi`]).
+//! - [`fake_api`]: the fake Misar keys API on 127.0.0.1 ([`FakeApi`]);
+//! - [`webhook`]: an alert receiver on 127.0.0.1 ([`Webhook`]).
 //!
 //! Each test binary uses part of it.
 #![allow(dead_code, unused_imports)]
@@ -23,6 +24,7 @@ pub mod keys;
 pub mod redaction;
 pub mod run;
 pub mod tree;
+pub mod webhook;
 
 pub use ci::{ci_github, CiRun};
 pub use fake_api::{refused_url, Entry, FakeApi, Fault, DEFAULT_CREATED_AT, FAST, SCOPES};
@@ -31,3 +33,4 @@ pub use keys::{fake_key, key_with_stem, redacted, sha256, KEY_LEN};
 pub use redaction::{assert_no_full_key, assert_no_key_fragment};
 pub use run::{bin, hermetic, locations, run, Bin, Run, BIN};
 pub use tree::Tree;
+pub use webhook::{Received, Webhook};

@@ -194,10 +194,33 @@ pub fn run(opts: &SweepOptions, ui: &dyn SweepUi) -> Result<SweepResult> {
                 "the key could not be read back from the repositories it was found in",
             ),
         };
+        let first_exposed = state.first_exposed(sha);
         let Some(record) = state.keys.get_mut(sha) else {
             continue;
         };
         record.observe(&checked.verification);
+        if let Some(info) = &checked.key {
+            record.last_used_at = info.last_used_at.clone();
+            record.usage_known = true;
+        }
+        // The persistence check: a live key holding `keys:manage` could
+        // have minted keys since it was first exposed.
+        if let (
+            crate::finding::Verification::Live {
+                can_manage_keys: true,
+            },
+            Some(entries),
+            Some(since),
+        ) = (
+            &checked.verification,
+            &checked.entries,
+            first_exposed
+                .as_deref()
+                .and_then(|d| crate::timestamp::Timestamp::parse_rfc3339(d).ok()),
+        ) {
+            let own = checked.key.as_ref().map(|k| k.id.as_str());
+            record.created_since_exposure = super::exposure::created_since(entries, since, own);
+        }
         if let Some(secret) = secret {
             let id = checked.key.as_ref().map(|k| k.id.as_str());
             audit.verified(secret, id, &checked.verification)?;
@@ -367,6 +390,9 @@ pub fn run(opts: &SweepOptions, ui: &dyn SweepUi) -> Result<SweepResult> {
         };
         record.delete_pending = false;
         record.status_after = Some(KeyStatus::of(&executed.after));
+        if executed.confirmed() {
+            record.revoked_at = Some(crate::revoke::log::rfc3339_now());
+        }
         (record.action, record.detail) = recorded_after(&executed);
         state.save(dir)?;
         revocations += 1;

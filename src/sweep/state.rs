@@ -280,6 +280,19 @@ pub struct KeyRecord {
     /// Which shard acted (`K/N`), for merged reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// When this sweep's revocation of the key was confirmed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// The entry's `last_used_at`, when the API gave it (see `usage_known`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+    /// The API listed the key's entry, so `last_used_at` is known (`None`: never used).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub usage_known: bool,
+    /// The persistence check: keys of its account created at or after its
+    /// first exposure, listed with the key itself (it held `keys:manage`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_since_exposure: Vec<super::exposure::CreatedSince>,
 }
 
 impl KeyRecord {
@@ -470,6 +483,19 @@ impl SweepState {
                 ))
             })
             .collect()
+    }
+
+    /// The earliest commit date (RFC 3339, as recorded) among the findings
+    /// of the key with this SHA-256: its first exposure.
+    pub fn first_exposed(&self, sha256: &str) -> Option<String> {
+        self.findings()
+            .filter(|f| f.record.secret_sha256 == sha256)
+            .filter_map(|f| {
+                let date = f.record.date.as_deref()?;
+                Some((crate::timestamp::Timestamp::parse_rfc3339(date).ok()?, date))
+            })
+            .min()
+            .map(|(_, date)| date.to_string())
     }
 
     /// Every finding, in repository order.

@@ -87,6 +87,67 @@ impl ApiArgs {
     }
 }
 
+/// Where a replacement key goes (`rotate`, `sweep --rotate`; SPEC §6), and
+/// the cut-over wait.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Rotation")]
+pub struct SinkArgs {
+    /// Deliver each replacement by running `sh -c CMD` with the key on standard input.
+    ///
+    /// The key and a newline are written to its standard input; its
+    /// environment is ours plus MISAR_NEW_KEY_ID, MISAR_OLD_KEY_ID,
+    /// MISAR_KEY_NAME, MISAR_PRODUCT and MISAR_OLD_KEY_SHA256. Exit 0 means
+    /// delivered. Its standard output goes to our standard error.
+    #[arg(long, value_name = "CMD", conflicts_with = "env_file")]
+    pub exec: Option<String>,
+
+    /// Deliver each replacement into FILE's `NAME=` line (with `--env-var`).
+    ///
+    /// Rewritten atomically with mode 0600, other lines kept; `export NAME=`
+    /// keeps its form; the line is appended when absent, the file created
+    /// when missing.
+    #[arg(long, value_name = "FILE", requires = "env_var")]
+    pub env_file: Option<PathBuf>,
+
+    /// The variable `--env-file` sets.
+    #[arg(long, value_name = "NAME", requires = "env_file")]
+    pub env_var: Option<String>,
+
+    /// Before revoking, wait up to DURATION (`30s`, `10m`, `1h`) until the
+    /// replacement has been used.
+    ///
+    /// Polls the key list for the replacement's `last_used_at`. If it stays
+    /// unused, the old key is left live (exit 2); the same command run again
+    /// resumes the wait without creating another replacement.
+    #[arg(long, value_name = "DURATION", value_parser = crate::timestamp::parse_duration)]
+    pub wait_for_use: Option<Duration>,
+
+    /// Time between two looks at the key list while waiting, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000, hide = true)]
+    pub wait_poll_ms: u64,
+}
+
+impl SinkArgs {
+    /// The sink given, if any.
+    pub fn sink(&self) -> Option<crate::rotate::Sink> {
+        match (&self.exec, &self.env_file, &self.env_var) {
+            (Some(command), _, _) => Some(crate::rotate::Sink::Exec {
+                command: command.clone(),
+            }),
+            (None, Some(path), Some(var)) => Some(crate::rotate::Sink::EnvFile {
+                path: path.clone(),
+                var: var.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The time between two looks at the list while waiting.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.wait_poll_ms.max(1))
+    }
+}
+
 /// `--fail-on`'s help, shared by `scan` and `sweep`.
 pub const FAIL_ON_HELP: &str =
     "`live` implies `--verify`: keys confirmed `not_live` (revoked) are still \

@@ -10,17 +10,16 @@
 #![allow(clippy::print_stderr)]
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::args::{ApiArgs, KeySource};
+use super::args::{ApiArgs, KeySource, SinkArgs};
 use super::{sanitize, write_output, Outcome};
 use crate::config::{load_rules, RepoConfig};
 use crate::engine::Scanner;
 use crate::report::rotate as report;
-use crate::rotate::{RotateOptions, Sink};
+use crate::rotate::RotateOptions;
 
 /// The default audit log (the same as `revoke`'s).
 pub const DEFAULT_AUDIT_LOG: &str = "misar-scan-audit.jsonl";
@@ -40,7 +39,6 @@ pub enum RotateFormat {
 /// Options of `rotate`.
 #[derive(Debug, Args)]
 #[command(
-    group = clap::ArgGroup::new("sink").required(true).args(["exec", "env_file"]),
     after_help = "Examples:\n  misar-scan rotate findings.json --exec 'gh secret set MISAR_API_KEY'          dry run: print the plan\n  misar-scan rotate findings.json --exec 'gh secret set MISAR_API_KEY' --yes\n  misar-scan rotate --stdin --env-file .env --env-var MISAR_API_KEY --yes < leaked.txt\n  misar-scan rotate findings.json --exec './deploy-secret.sh' --wait-for-use 10m --yes\n\nFor each live key: create a replacement with the same name and scopes, deliver it to the\nsink (never printed, logged or stored), optionally wait until it is used, then revoke the\nold key (DELETE once, re-verify 401). A failed delivery deletes the replacement and leaves\nthe old key live. Run the same command again to resume: the state file holds ids and\nSHA-256s only.\nKeys that hold keys:manage rotate themselves; others need MISAR_ADMIN_KEY (environment only).\nExit codes: 0 no key is live at the end, 1 (dry run) a key is still live, 2 something needs\na person (unknown, refused, delivery failed, cut-over not seen) or a usage/runtime error."
 )]
 pub struct RotateArgs {
@@ -51,39 +49,8 @@ pub struct RotateArgs {
     #[arg(long)]
     pub yes: bool,
 
-    /// Deliver each replacement by running `sh -c CMD` with the key on standard input.
-    ///
-    /// The key and a newline are written to its standard input; its
-    /// environment is ours plus MISAR_NEW_KEY_ID, MISAR_OLD_KEY_ID,
-    /// MISAR_KEY_NAME, MISAR_PRODUCT and MISAR_OLD_KEY_SHA256. Exit 0 means
-    /// delivered. Its standard output goes to our standard error.
-    #[arg(long, value_name = "CMD")]
-    pub exec: Option<String>,
-
-    /// Deliver each replacement into FILE's `NAME=` line (with `--env-var`).
-    ///
-    /// Rewritten atomically with mode 0600, other lines kept; `export NAME=`
-    /// keeps its form; the line is appended when absent, the file created
-    /// when missing.
-    #[arg(long, value_name = "FILE", requires = "env_var")]
-    pub env_file: Option<PathBuf>,
-
-    /// The variable `--env-file` sets.
-    #[arg(long, value_name = "NAME", requires = "env_file")]
-    pub env_var: Option<String>,
-
-    /// Before revoking, wait up to DURATION (`30s`, `10m`, `1h`) until the
-    /// replacement has been used.
-    ///
-    /// Polls the key list for the replacement's `last_used_at`. If it stays
-    /// unused, the old key is left live (exit 2); the same command run again
-    /// resumes the wait without creating another replacement.
-    #[arg(long, value_name = "DURATION", value_parser = crate::timestamp::parse_duration)]
-    pub wait_for_use: Option<Duration>,
-
-    /// Time between two looks at the key list while waiting, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 5000, hide = true)]
-    pub wait_poll_ms: u64,
+    #[command(flatten)]
+    pub sink: SinkArgs,
 
     /// Append every action to FILE, as JSON lines.
     #[arg(long, value_name = "FILE", default_value = DEFAULT_AUDIT_LOG)]
@@ -111,17 +78,10 @@ pub struct RotateArgs {
 
 /// Run `rotate`.
 pub fn run(args: RotateArgs) -> Result<Outcome> {
-    let sink = match (&args.exec, &args.env_file, &args.env_var) {
-        (Some(command), None, _) => Sink::Exec {
-            command: command.clone(),
-        },
-        (None, Some(path), Some(var)) => Sink::EnvFile {
-            path: path.clone(),
-            var: var.clone(),
-        },
-        _ => {
-            anyhow::bail!("give exactly one sink: `--exec CMD` or `--env-file FILE --env-var NAME`")
-        }
+    let Some(sink) = args.sink.sink() else {
+        anyhow::bail!(
+            "no sink for the replacement keys: pass `--exec CMD` or `--env-file FILE --env-var NAME`"
+        );
     };
     let rules = load_rules(args.rules.as_deref(), &RepoConfig::empty())?;
     let scanner = Scanner::new(&rules, &[]);
@@ -131,8 +91,8 @@ pub fn run(args: RotateArgs) -> Result<Outcome> {
         audit_log: args.audit_log.clone(),
         state_file: args.state_file.clone(),
         sink,
-        wait_for_use: args.wait_for_use,
-        poll_interval: Duration::from_millis(args.wait_poll_ms.max(1)),
+        wait_for_use: args.sink.wait_for_use,
+        poll_interval: args.sink.poll_interval(),
         api: args.api.options()?,
     };
     let keys = loaded.into_iter().map(|l| l.finding).collect();

@@ -15,6 +15,8 @@ pub mod run;
 pub mod sink;
 pub mod state;
 
-pub use run::{run, KeyRotation, RotateOptions, RotateOutcome, RotateResult, RotationStep};
+pub use run::{
+    run, KeyRotation, RotateOptions, RotateOutcome, RotateResult, RotationStep, Rotator,
+};
 pub use sink::{Delivery, Sink};
 pub use state::{CredentialKind, KeyState, Phase, StateFile};

@@ -284,22 +284,30 @@ impl Created {
     }
 }
 
-/// Everything one key's rotation needs besides the key.
-struct Ctx<'a> {
+/// Rotates planned keys for one run, one at a time ([`Rotator::one`]):
+/// what `rotate` and `sweep --rotate` share. It writes to the caller's audit
+/// log and keeps the state file of [`RotateOptions::state_file`].
+pub struct Rotator<'a> {
     client: &'a ApiClient,
     admin: Option<&'a Secret>,
     opts: &'a RotateOptions,
-    audit: Audit,
+    audit: &'a mut Audit,
     state: StateFile,
+}
+
+impl std::fmt::Debug for Rotator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rotator")
+            .field("state", &self.state.path())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Run `rotate` over `keys` (see the module docs); `rules` give each key's
 /// product prefix and API. Errors: the audit log or the state file cannot be
 /// read or written, or `MISAR_API_URL` is refused.
 pub fn run(opts: &RotateOptions, keys: Vec<Finding>, rules: &RuleSet) -> Result<RotateResult> {
-    opts.sink.validate().map_err(anyhow::Error::msg)?;
-    let audit = Audit::open(&opts.audit_log, !opts.act)?;
-    let state = StateFile::load(&opts.state_file)?;
+    let mut audit = Audit::open(&opts.audit_log, !opts.act)?;
 
     let mut seen = HashSet::new();
     let mut keys: Vec<Finding> = keys
@@ -313,13 +321,7 @@ pub fn run(opts: &RotateOptions, keys: Vec<Finding>, rules: &RuleSet) -> Result<
     let client = client(&opts.api, &env)?;
     let results = verify_with(&client, keys.iter(), rules, &env, opts.api.concurrency);
     let mut revoker = Revoker::new(&client, env.admin_key.as_ref());
-    let mut ctx = Ctx {
-        client: &client,
-        admin: env.admin_key.as_ref(),
-        opts,
-        audit,
-        state,
-    };
+    let mut ctx = Rotator::new(&client, env.admin_key.as_ref(), opts, &mut audit)?;
     let mut out = Vec::with_capacity(keys.len());
     for f in &keys {
         let checked = results.get(f.secret.sha256()).cloned().unwrap_or_else(|| {
@@ -337,7 +339,15 @@ pub fn run(opts: &RotateOptions, keys: Vec<Finding>, rules: &RuleSet) -> Result<
         )?;
         let base = base_for(rules, &f.rule_id, &env);
         let prefix = rules.get(&f.rule_id).map_or("", |r| r.prefix.as_str());
-        out.push(ctx.one(f, prefix, &checked, &base, &mut revoker)?);
+        out.push(ctx.one(
+            &f.secret,
+            &f.product,
+            prefix,
+            &checked,
+            &base,
+            &mut revoker,
+            &mut || Ok(()),
+        )?);
     }
     Ok(RotateResult {
         acted: opts.act,
@@ -346,17 +356,41 @@ pub fn run(opts: &RotateOptions, keys: Vec<Finding>, rules: &RuleSet) -> Result<
     })
 }
 
-impl Ctx<'_> {
-    /// Rotate one key (see the module docs).
-    fn one(
+impl<'a> Rotator<'a> {
+    /// A rotator creating and revoking through `client`, with `admin`
+    /// (`MISAR_ADMIN_KEY`) for keys that lack `keys:manage`, recording every
+    /// step in `audit`. Errors: the sink is invalid, or the state file cannot
+    /// be read.
+    pub fn new(
+        client: &'a ApiClient,
+        admin: Option<&'a Secret>,
+        opts: &'a RotateOptions,
+        audit: &'a mut Audit,
+    ) -> Result<Self> {
+        opts.sink.validate().map_err(anyhow::Error::msg)?;
+        Ok(Self {
+            client,
+            admin,
+            opts,
+            audit,
+            state: StateFile::load(&opts.state_file)?,
+        })
+    }
+
+    /// Rotate one key of `product` (see the module docs), verified as
+    /// `checked`; `before_delete` runs just before the old key's `DELETE`
+    /// (the sweep records its intent there).
+    #[allow(clippy::too_many_arguments)]
+    pub fn one(
         &mut self,
-        f: &Finding,
+        secret: &Secret,
+        product: &str,
         prefix: &str,
         checked: &Checked,
         base: &Result<BaseUrl, String>,
         revoker: &mut Revoker<'_>,
+        before_delete: &mut dyn FnMut() -> Result<()>,
     ) -> Result<KeyRotation> {
-        let secret = &f.secret;
         let sha = secret.sha256().to_string();
         let result = |earlier, plan, outcome| KeyRotation {
             key: secret.redacted(),
@@ -560,7 +594,7 @@ impl Ctx<'_> {
             None => {
                 let created = self.create(
                     secret,
-                    f,
+                    product,
                     base,
                     &cred,
                     &old_id,
@@ -588,8 +622,8 @@ impl Ctx<'_> {
 
         // Revoke the old key, exactly as `revoke --yes`.
         let outcome =
-            match revoker.revoke(secret, base, &old_id, &credential, &mut self.audit, || {
-                Ok(())
+            match revoker.revoke(secret, base, &old_id, &credential, self.audit, || {
+                before_delete()
             })? {
                 Attempt::Sent(revoke) => {
                     if revoke.confirmed() {
@@ -628,7 +662,7 @@ impl Ctx<'_> {
     fn create(
         &mut self,
         secret: &Secret,
-        f: &Finding,
+        product: &str,
         base: &BaseUrl,
         cred: &Secret,
         old_id: &str,
@@ -717,7 +751,7 @@ impl Ctx<'_> {
             new_id: &new_id,
             old_id,
             name: &name,
-            product: &f.product,
+            product,
             old_sha256: sha,
         };
         match self.opts.sink.deliver(&created.key, &delivery) {

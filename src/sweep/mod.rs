@@ -28,7 +28,9 @@ pub use decide::{decide, Consent, Decision, Unconfirmed, NO_CONSENT};
 pub use discover::{discover, ref_tips, shallow_reason, FoundRepo, Shard};
 pub use exposure::{created_since, exposure, CreatedSince, Exposure};
 pub use merge::merge;
-pub use run::{run, PlannedRevocation, SweepOptions, SweepResult, SweepUi};
+pub use run::{
+    run, PlannedRevocation, SweepOptions, SweepResult, SweepRotation, SweepUi, ROTATE_STATE_FILE,
+};
 pub use state::{
     write_atomic, Action, KeyRecord, KeyStatus, PlannedDelete, RepoRecord, SweepFinding,
     SweepState, SweepVerdict, AUDIT_FILE, STATE_FILE, STATE_VERSION,

@@ -280,6 +280,9 @@ pub struct KeyRecord {
     /// Which shard acted (`K/N`), for merged reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// `sweep --rotate`: the replacement delivered for the key (its entry id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
     /// When this sweep's revocation of the key was confirmed (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,

@@ -505,3 +505,30 @@ fn a_sink_is_required_and_only_one() {
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.contains("not a duration"), "{}", bad.stderr);
 }
+
+#[test]
+fn a_creation_the_api_refuses_leaves_the_old_key_live_and_nothing_to_resume() {
+    let api = FakeApi::start();
+    let key = fake_key("msk_", 18);
+    // A scope the API no longer accepts: `POST` answers 400 VALIDATION_ERROR.
+    api.add_key(&key, 1, &["keys:manage", "legacy:all"]);
+    let dir = tempfile::tempdir().unwrap();
+    let run = rotate(
+        dir.path(),
+        &api,
+        &[&key],
+        &["--exec", RECORD, "--yes"],
+        None,
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stdout.contains("the API refused to create it")
+            && run.stdout.contains("VALIDATION_ERROR"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(api.count_method("POST"), 1);
+    assert_eq!(api.count_method("DELETE"), 0);
+    assert!(api.created().is_empty() && !api.is_revoked(&key));
+    assert!(state(dir.path())["keys"].as_object().unwrap().is_empty());
+}

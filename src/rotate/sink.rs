@@ -60,12 +60,12 @@ impl Sink {
     pub fn describe(&self) -> String {
         match self {
             Self::Exec { command } => {
-                format!("--exec `{}`", crate::secret::clip(&sanitize(command), 80))
+                format!("--exec `{}`", shown(command))
             }
             Self::EnvFile { path, var } => {
                 format!(
                     "--env-file `{}` ({var})",
-                    sanitize(&path.display().to_string())
+                    crate::sanitize::field(&path.display().to_string(), true)
                 )
             }
         }
@@ -96,6 +96,12 @@ impl Sink {
     }
 }
 
+/// A command as outputs show it: one line, key-shaped runs redacted (a
+/// command may carry a key of its own), at most 80 characters.
+fn shown(command: &str) -> String {
+    crate::secret::clip(&crate::sanitize::field(command, true), 80).to_string()
+}
+
 fn is_var_name(var: &str) -> bool {
     let mut chars = var.chars();
     chars
@@ -105,7 +111,7 @@ fn is_var_name(var: &str) -> bool {
 }
 
 fn exec(command: &str, key: &Secret, d: &Delivery<'_>) -> Result<(), String> {
-    let shown = crate::secret::clip(&sanitize(command), 80).to_string();
+    let shown = shown(command);
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -244,5 +250,16 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "K=v2\n");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_command_is_shown_on_one_line_without_keys() {
+        let key = "msk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oO"; // misar-scan:allow (fake test key)
+        let sink = Sink::Exec {
+            command: format!("MISAR_ADMIN_KEY={key} ./deliver.sh\nmore"),
+        };
+        let shown = sink.describe();
+        assert!(!shown.contains(key) && !shown.contains('\n'), "{shown}");
+        assert!(shown.contains("msk_u8jz…"), "{shown}");
     }
 }

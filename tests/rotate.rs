@@ -532,3 +532,50 @@ fn a_creation_the_api_refuses_leaves_the_old_key_live_and_nothing_to_resume() {
     assert!(api.created().is_empty() && !api.is_revoked(&key));
     assert!(state(dir.path())["keys"].as_object().unwrap().is_empty());
 }
+
+#[test]
+fn a_replacement_created_without_an_answer_is_found_and_deleted() {
+    let api = FakeApi::start();
+    let key = fake_key("msk_", 19);
+    let id = api.add_key(&key, 1, &["keys:manage", "send"]);
+    api.set_key_info(
+        &id,
+        "billing",
+        Some("2026-11-01T00:00:00Z"),
+        "2026-01-01T00:00:00Z",
+    );
+    // A key of the same name made by someone else before: never touched.
+    let twin = fake_key("msk_", 20);
+    let twin_id = api.add_key(&twin, 1, &["keys:manage", "send"]);
+    api.set_key_info(&twin_id, "billing", None, "2026-02-01T00:00:00Z");
+    // The POST creates the key, but the answer is lost.
+    api.fault_once_on(&key, "POST", Fault::DoneThenDrop);
+    let dir = tempfile::tempdir().unwrap();
+    let run = rotate(
+        dir.path(),
+        &api,
+        &[&key],
+        &["--exec", RECORD, "--yes"],
+        None,
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    let created = api.created();
+    assert_eq!(created.len(), 1);
+    assert!(created[0].revoked, "the unanswered replacement is deleted");
+    assert!(
+        run.stdout.contains(&format!(
+            "deleted the undelivered replacement id `{}`",
+            created[0].id
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(!api.is_revoked(&key), "the old key is left live");
+    assert!(
+        !api.is_revoked(&twin),
+        "a key that was there before is not touched"
+    );
+    assert_eq!(api.count_method("POST"), 1, "never retried");
+    assert!(received(dir.path()).is_empty());
+    assert!(state(dir.path())["keys"].as_object().unwrap().is_empty());
+}

@@ -52,6 +52,9 @@ pub enum Fault {
     Malformed,
     /// Read the request, then close the connection without answering.
     Drop,
+    /// Carry the request out (a `POST` creates its key), then close the
+    /// connection without answering: the client cannot know it happened.
+    DoneThenDrop,
     /// `403` with an HTML page (a WAF).
     HtmlForbidden,
     /// `200` with an HTML page (a captive portal).
@@ -461,6 +464,10 @@ fn handle(mut conn: TcpStream, state: &Mutex<State>, in_flight: &AtomicUsize, ma
     thread::sleep(latency);
     let answer = match fault {
         Some(Fault::Drop) => None,
+        Some(Fault::DoneThenDrop) => {
+            let _ = route(&req, state);
+            None
+        }
         Some(Fault::Hang(d)) => {
             thread::sleep(d);
             Some(route(&req, state))

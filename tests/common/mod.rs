@@ -8,11 +8,11 @@
 //! - [`redaction`]: the one redaction check ([`assert_no_full_key`],
 //!   [`assert_no_key_fragment`]);
 //! - [`tree`]: a temporary folder to write files in ([`Tree`]);
+//! - [`webhook`]: an alert receiver on 127.0.0.1 ([`Webhook`]);
 //! - [`git`]: sandboxes with git repositories at fixed names and dates
 //!   ([`Sandbox`], [`Repo`]);
 //! - [`ci`]: `ci github` as GitHub Actions runs it ([`ci_github`]);
-//! - [`fake_api`]: the fake Misar keys API on 127.0.0.1 ([`FakeApi`]);
-//! - [`webhook`]: an alert receiver on 127.0.0.1 ([`Webhook`]).
+//! - [`fake_api`]: the fake Misar keys API on 127.0.0.1 ([`FakeApi`]).
 //!
 //! Each test binary uses part of it.
 #![allow(dead_code, unused_imports)]

@@ -161,3 +161,37 @@ fn without_the_entry_its_use_while_exposed_is_unknown() {
     );
     assert!(!summary.contains("Keys created since"), "{summary}");
 }
+
+#[test]
+fn the_admin_list_gives_a_send_only_key_its_last_use() {
+    let api = FakeApi::start();
+    let leaked = fake_key("mdk_", 1206);
+    let id = api.add_key(&leaked, 1, &["send"]);
+    // Last used before it was ever committed: not used while exposed.
+    api.set_key_info(
+        &id,
+        "mailer",
+        Some("2023-06-01T00:00:00Z"),
+        "2023-01-01T00:00:00Z",
+    );
+    let admin = fake_key("mdk_", 1207);
+    api.add_key(&admin, 1, &["keys:manage"]);
+    let sb = Sandbox::new();
+    let repo = sb.repo("org/app");
+    repo.write("a.env", &format!("K={leaked}\n"));
+    repo.commit("key");
+    let run = bin(sb.dir.path())
+        .home(&sb.home())
+        .api(&api.url())
+        .env("MISAR_ADMIN_KEY", &admin)
+        .args(["sweep", "org", "--report-dir", "out", "--revoke", "--yes"])
+        .args(FAST)
+        .secrets(&[&leaked, &admin])
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let report: Value = serde_json::from_str(&read(&sb, "report.json")).unwrap();
+    let e = &report["keys"][0]["exposure"];
+    assert_eq!(e["last_used_at"], "2023-06-01T00:00:00Z", "{e:#}");
+    assert_eq!(e["used_while_exposed"], "no", "{e:#}");
+    assert!(e["revoked_at"].is_string(), "{e:#}");
+}

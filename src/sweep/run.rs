@@ -260,6 +260,16 @@ pub fn run(opts: &SweepOptions, ui: &dyn SweepUi) -> Result<SweepResult> {
                 },
             }
         });
+        // The admin list fetched to plan a key without `keys:manage` has its
+        // entry's `last_used_at` too (the exposure window).
+        if !record.usage_known {
+            if let (Some(secret), Ok(b)) = (secret, &base) {
+                if let Some(e) = revoker.listed_entry(b, secret) {
+                    record.last_used_at = e.last_used_at;
+                    record.usage_known = true;
+                }
+            }
+        }
         if let Some((action, detail)) = decision.recorded_as(record) {
             record.action = action;
             record.detail = detail;

@@ -29,6 +29,9 @@
 //! - `unused`: last used more than `unused_days` ago.
 //! - `never-used`: never used, created more than `never_used_grace_days` ago.
 //! - `old`: created more than `max_age_days` ago.
+//! - `created-after-exposure`: created at or after [`Thresholds::since`]
+//!   (`--since`, a leaked key's first exposure): the persistence check of
+//!   SPEC §6 — a leaked `keys:manage` key can mint keys that outlive it.
 //!
 //! A date that is missing or not RFC 3339 is never guessed: the checks that
 //! need it are skipped and a problem is recorded on the key, which makes the
@@ -88,12 +91,17 @@ pub enum Check {
     /// Older than the rotation period.
     #[serde(rename = "old")]
     Old,
+    /// Created at or after a leaked key's exposure (`--since`): whoever held
+    /// a leaked `keys:manage` key may have made it.
+    #[serde(rename = "created-after-exposure")]
+    CreatedAfterExposure,
 }
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 6] = [
+    pub const ALL: [Check; 7] = [
         Check::Leaked,
+        Check::CreatedAfterExposure,
         Check::KeysManageScope,
         Check::AllScopes,
         Check::Unused,
@@ -101,8 +109,8 @@ impl Check {
         Check::Old,
     ];
 
-    /// The stable id: `leaked`, `keys-manage-scope`, `all-scopes`, `unused`,
-    /// `never-used`, `old`.
+    /// The stable id: `leaked`, `created-after-exposure`, `keys-manage-scope`,
+    /// `all-scopes`, `unused`, `never-used`, `old`.
     pub fn id(self) -> &'static str {
         match self {
             Check::Leaked => "leaked",
@@ -111,6 +119,7 @@ impl Check {
             Check::Unused => "unused",
             Check::NeverUsed => "never-used",
             Check::Old => "old",
+            Check::CreatedAfterExposure => "created-after-exposure",
         }
     }
 }
@@ -150,6 +159,19 @@ pub struct Thresholds {
     pub never_used_grace_days: u32,
     /// `old`: created more than this many days ago.
     pub max_age_days: u32,
+    /// `created-after-exposure`: created at or after this time (`--since`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_since"
+    )]
+    pub since: Option<Timestamp>,
+}
+
+fn serialize_since<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.to_string()),
+        None => s.serialize_none(),
+    }
 }
 
 impl Default for Thresholds {
@@ -158,6 +180,7 @@ impl Default for Thresholds {
             unused_days: 90,
             never_used_grace_days: 7,
             max_age_days: 365,
+            since: None,
         }
     }
 }
@@ -590,6 +613,21 @@ fn audit_key(e: &KeyEntry, now: Timestamp, t: &Thresholds, is_admin: bool) -> Ke
         },
         _ => {}
     }
+    if let (Some(since), Some(c)) = (t.since, created) {
+        if c >= since {
+            findings.push(Finding {
+                check: Check::CreatedAfterExposure,
+                severity: Severity::High,
+                message: format!(
+                    "created {c}, at or after the exposure began ({since}): whoever held a \
+                     leaked key with `keys:manage` could have made it. If nobody on your team \
+                     did, revoke it now"
+                ),
+                days: None,
+                leak: None,
+            });
+        }
+    }
     if let Some(c) = created.filter(|&c| older_than(c, t.max_age_days)) {
         findings.push(Finding {
             check: Check::Old,
@@ -1021,6 +1059,7 @@ mod tests {
             unused_days: 1,
             never_used_grace_days: 0,
             max_age_days: 5,
+            since: None,
         };
         let a = audit(&entries, now(), &tight, None, &[], PREFIXES);
         assert_eq!(checks(&a, "new"), ["old", "never-used"]);
@@ -1158,6 +1197,7 @@ mod tests {
             ids,
             [
                 "leaked",
+                "created-after-exposure",
                 "keys-manage-scope",
                 "all-scopes",
                 "unused",
@@ -1168,5 +1208,35 @@ mod tests {
         for c in Check::ALL {
             assert_eq!(serde_json::to_value(c).unwrap(), c.id());
         }
+    }
+
+    #[test]
+    fn keys_created_at_or_after_since_are_flagged() {
+        let t = Thresholds {
+            since: Some(Timestamp::parse_rfc3339("2026-03-01T00:00:00Z").unwrap()),
+            ..Thresholds::default()
+        };
+        let used = Some("2026-05-30T00:00:00Z");
+        let entries = [
+            entry(
+                "before",
+                "msk_AAAA",
+                &["send"],
+                used,
+                "2026-02-28T23:59:59Z",
+            ),
+            entry("at", "msk_BBBB", &["send"], used, "2026-03-01T00:00:00Z"),
+            entry(
+                "after",
+                "msk_CCCC",
+                &["send"],
+                used,
+                "2026-04-01T00:00:00+02:00",
+            ),
+        ];
+        let a = audit(&entries, now(), &t, None, &[], PREFIXES);
+        assert!(checks(&a, "before").is_empty());
+        assert_eq!(checks(&a, "at"), ["created-after-exposure"]);
+        assert_eq!(checks(&a, "after"), ["created-after-exposure"]);
     }
 }

@@ -26,7 +26,10 @@
 //! key is checked once against the Misar keys API ([`verify`], through the one
 //! HTTP client in [`api`]). [`revoke`] plans revocations as a pure function of
 //! the key, its verification and the key list, and runs them through one
-//! executor (`DELETE` once, re-verify, audit log); [`sweep`] does all of it
+//! executor (`DELETE` once, re-verify, audit log); [`rotate`] replaces a
+//! live key first (create with the same name and scopes, deliver to a sink,
+//! wait for its use) and then revokes it through that executor, resumably;
+//! [`sweep`] does all of it
 //! across every repository under some folders, deciding per key with a pure
 //! decision table and keeping a state it resumes from. `keys audit` judges
 //! the account's key list itself ([`keys_audit`]): over-broad scopes, unused,
@@ -43,6 +46,7 @@
 //! and the webhook content lints the engine runs on bytes
 //! ([`engine::content`]).
 
+pub mod alert;
 pub mod api;
 pub mod baseline;
 pub mod ci;
@@ -58,6 +62,7 @@ pub mod lint;
 pub mod recover;
 pub mod report;
 pub mod revoke;
+pub mod rotate;
 pub mod rules;
 pub mod sanitize;
 pub mod scan;

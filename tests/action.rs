@@ -170,6 +170,20 @@ fn run_action(
     inputs: &[(&str, &str)],
     keys: &[&str],
 ) -> ActionRun {
+    run_action_env(sb, workspace, event, payload, inputs, keys, &[])
+}
+
+/// [`run_action`] with `env` set in the step too (as a workflow's `env:`
+/// block would: `MISAR_API_URL`).
+fn run_action_env(
+    sb: &Sandbox,
+    workspace: &Path,
+    event: &str,
+    payload: &Value,
+    inputs: &[(&str, &str)],
+    keys: &[&str],
+    env: &[(&str, &str)],
+) -> ActionRun {
     let action = action();
     let job = tempfile::tempdir_in(sb.dir.path()).unwrap();
     let event_path = job.path().join("event.json");
@@ -214,6 +228,7 @@ fn run_action(
         };
         cmd.env(str_of(name), resolved);
     }
+    cmd.envs(env.iter().copied());
     let out = cmd.output().unwrap();
     let outputs_text = std::fs::read_to_string(&output).unwrap_or_default();
     let outputs: BTreeMap<String, String> = outputs_text
@@ -420,6 +435,59 @@ fn fail_on_findings_false_reports_but_passes() {
     assert!(run
         .stdout
         .contains("::warning title=misar-scan::1 finding(s)"));
+}
+
+#[test]
+fn fail_on_live_passes_a_pull_request_whose_only_key_is_revoked() {
+    let api = common::FakeApi::start();
+    let sb = Sandbox::new();
+    let (repo, base, _) = base_repo(&sb, "ws");
+    let dead = fake_key("msk_", 605); // not registered: 401
+    repo.write("a.txt", &format!("{dead}\n"));
+    let head = repo.commit("add a revoked key");
+    let env = [("MISAR_API_URL", api.url())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let inputs = [("fail-on", "live")];
+    let run = run_action_env(
+        &sb,
+        &repo.path,
+        "pull_request",
+        &pr_payload(&base, &head),
+        &inputs,
+        &[&dead],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.annotations().len(),
+        1,
+        "still annotated: {}",
+        run.stdout
+    );
+    assert_eq!(run.outputs["findings"], "1");
+    assert!(
+        run.stdout
+            .contains("no key live or unknown (fail-on is live)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(api.count("GET", &dead), 1, "fail-on live verifies");
+
+    // The same pull request with a live key fails.
+    let live = fake_key("msk_", 606);
+    api.add_key(&live, 1, &["send"]);
+    repo.write("b.txt", &format!("{live}\n"));
+    let head = repo.commit("add a live key");
+    let run = run_action_env(
+        &sb,
+        &repo.path,
+        "pull_request",
+        &pr_payload(&base, &head),
+        &inputs,
+        &[&dead, &live],
+        &env,
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
 }
 
 /// An origin with `main` and a pull request branch several commits away from

@@ -658,3 +658,34 @@ fn a_key_echoed_in_a_long_date_is_scrubbed_before_it_is_clipped() {
     let text = std::fs::read_to_string(&out).unwrap();
     common::assert_no_key_fragment("output file", &text, &acct.admin);
 }
+
+#[test]
+fn since_flags_the_keys_created_at_or_after_the_exposure() {
+    let acct = Account::new();
+    let used = Some("2026-11-30T00:00:00Z");
+    let (before, before_id) = acct.key(1101, &["send"], used, "2026-10-01T00:00:00Z");
+    let (at, at_id) = acct.key(1102, &["send"], used, "2026-11-02T09:14:00Z");
+    let (after, after_id) = acct.key(1103, &["send", "keys:manage"], None, "2026-11-20T00:00:00Z");
+    let secrets = [before.as_str(), at.as_str(), after.as_str()];
+    let (run, doc) = acct.json(&["--since", "2026-11-02T09:14:00Z"], &secrets);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(checks(&doc, &before_id).is_empty(), "{doc:#}");
+    assert_eq!(checks(&doc, &at_id), ["created-after-exposure"]);
+    assert!(checks(&doc, &after_id).contains(&"created-after-exposure".to_string()));
+    let f = finding(&doc, &after_id, "created-after-exposure");
+    assert_eq!(f["severity"], "high");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("2026-11-02T09:14:00Z"),
+        "{f}"
+    );
+    // The admin key, created before, is not flagged.
+    assert!(checks(&doc, &acct.admin_id).is_empty());
+    acct.assert_one_list_call();
+
+    // Without --since, nothing is flagged as created after an exposure.
+    let (_, doc) = acct.json(&[], &secrets);
+    assert!(!checks(&doc, &at_id).contains(&"created-after-exposure".to_string()));
+}

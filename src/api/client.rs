@@ -14,7 +14,8 @@
 //!   or an HTTP-date; one past the deadline, or too large to count, ends the
 //!   retries). The caller's judge says which answers are final; everything
 //!   else (transport errors included) is retried until the attempts or the
-//!   deadline run out. `DELETE` is never retried ([`ApiClient::delete_key`]).
+//!   deadline run out. `DELETE` and `POST` are never retried
+//!   ([`ApiClient::delete_key`], [`ApiClient::create_key`]).
 //! - **Bodies** are read up to a limit: 64 MiB for a key list (about 400,000
 //!   keys), 1 MiB otherwise. A larger answer is an error naming the limit
 //!   ([`ApiError::TooLarge`]), never a cut body judged malformed.
@@ -234,7 +235,8 @@ impl std::fmt::Display for BaseUrl {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// Whether `url`'s host is a loopback address (127.0.0.0/8, `::1`, `localhost`).
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
@@ -329,6 +331,32 @@ impl ApiClient {
             key,
             timeout,
             ("DELETE answer", MAX_BODY),
+            None,
+        )
+    }
+
+    /// `POST /api/v1/keys` with `{"name", "scopes"}`, authenticated with
+    /// `key`: one attempt, never retried (a second `POST` after an unclear
+    /// first one could mint a second key). The answer holds the new key:
+    /// the caller parses it ([`crate::api::model::parse_created`]) and keeps
+    /// it out of every output.
+    pub fn create_key(
+        &self,
+        base: &BaseUrl,
+        key: &Secret,
+        name: &str,
+        scopes: &[String],
+    ) -> Result<RawResponse, ApiError> {
+        let body = serde_json::to_vec(&serde_json::json!({ "name": name, "scopes": scopes }))
+            .map_err(|e| ApiError::Transport(format!("cannot encode the request: {e}")))?;
+        let timeout = self.remaining()?.min(self.opts.request_timeout);
+        self.send(
+            Method::POST,
+            base.keys_url(None),
+            key,
+            timeout,
+            ("POST answer", MAX_BODY),
+            Some(body),
         )
     }
 
@@ -359,6 +387,7 @@ impl ApiClient {
                 key,
                 timeout,
                 ("list answer", MAX_LIST_BODY),
+                None,
             );
             let retry_after = match sent {
                 // As large again next time: give up now, naming the limit.
@@ -427,13 +456,14 @@ impl ApiClient {
         key: &Secret,
         timeout: Duration,
         (what, limit): (&'static str, u64),
+        body: Option<Vec<u8>>,
     ) -> Result<RawResponse, ApiError> {
         let mut auth =
             HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
                 ApiError::Transport("the key holds characters not allowed in a header".into())
             })?;
         auth.set_sensitive(true);
-        let resp = self
+        let mut request = self
             .http
             .request(method, url)
             .header(AUTHORIZATION, auth)
@@ -441,9 +471,13 @@ impl ApiClient {
                 USER_AGENT,
                 concat!("misar-scan/", env!("CARGO_PKG_VERSION")),
             )
-            .timeout(timeout)
-            .send()
-            .map_err(|e| classify_error(&e, timeout))?;
+            .timeout(timeout);
+        if let Some(body) = body {
+            request = request
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body);
+        }
+        let resp = request.send().map_err(|e| classify_error(&e, timeout))?;
         let status = resp.status().as_u16();
         let header = |name| {
             resp.headers()

@@ -10,6 +10,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::secret::Secret;
+
 /// One entry of `GET /api/v1/keys`. Full keys are never returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyEntry {
@@ -136,6 +138,59 @@ pub fn scrub_entries(entries: &mut [KeyEntry], secrets: &[&str]) {
     for e in entries {
         e.scrub(secrets);
     }
+}
+
+/// The answer to `POST /api/v1/keys`: the new entry and, once, its key.
+/// `Debug` shows the key redacted ([`Secret`]); nothing else may show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedKey {
+    /// The new entry's id.
+    pub id: String,
+    /// Its name, as the API wrote it back.
+    pub name: Option<String>,
+    /// Its scopes, as the API wrote them back.
+    pub scopes: Vec<String>,
+    /// When it was created, as the API wrote it.
+    pub created_at: Option<String>,
+    /// The new key itself: for the sink only.
+    pub key: Secret,
+}
+
+/// A Misar creation answer: `success: true` and a `data` object with an
+/// `id` and a non-empty `key` string. The other fields are scrubbed of the
+/// new key (and of `secrets`): a server echoing it in the name must not put
+/// it in a report. `None` when the body is not that shape.
+pub fn parse_created(body: &[u8], secrets: &[&str]) -> Option<CreatedKey> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if !v.get("success")?.as_bool()? {
+        return None;
+    }
+    let data = v.get("data")?.as_object()?;
+    let key = data
+        .get("key")?
+        .as_str()
+        .filter(|k| !k.trim().is_empty())?
+        .to_string();
+    let mut entry = KeyEntry::from_value(&serde_json::json!({
+        "id": data.get("id")?,
+        "name": data.get("name"),
+        "prefix": "",
+        "scopes": data.get("scopes"),
+        "created_at": data.get("created_at"),
+    }))?;
+    let mut all: Vec<&str> = secrets.to_vec();
+    all.push(&key);
+    entry.scrub(&all);
+    if entry.id_scrubbed {
+        return None;
+    }
+    Some(CreatedKey {
+        id: entry.id,
+        name: entry.name,
+        scopes: entry.scopes,
+        created_at: entry.created_at,
+        key: Secret::new(key),
+    })
 }
 
 /// A Misar success answer without data (`DELETE`): `{"success":true}`.
@@ -268,5 +323,30 @@ mod tests {
         assert_eq!(e.stem(), "msk_AbCd");
         e.prefix = "msk_...".into();
         assert_eq!(e.stem(), "msk_");
+    }
+
+    #[test]
+    fn a_created_key_is_parsed_and_scrubbed_from_the_other_fields() {
+        const NEW: &str = "msk_Zq3v9XbL0pR7sT1uW3yZ5aC8eG4iK6mN"; // misar-scan:allow (fake test key)
+        let body = serde_json::json!({"success": true, "data": {
+            "id": 12, "name": format!("ci {NEW}"), "key": NEW,
+            "scopes": ["send"], "created_at": "2026-11-30T10:00:00Z"}});
+        let c = parse_created(body.to_string().as_bytes(), &[]).expect("a creation answer");
+        assert_eq!(c.id, "12");
+        assert_eq!(c.key.expose(), NEW);
+        assert_eq!(c.scopes, ["send"]);
+        assert_eq!(c.name.as_deref(), Some("ci msk_Zq3v…"));
+        assert!(!format!("{c:?}").contains(NEW), "{c:?}");
+        for bad in [
+            r#"{"success":true,"data":{"id":"1"}}"#,
+            r#"{"success":true,"data":{"id":"1","key":""}}"#,
+            r#"{"success":false,"data":{"id":"1","key":"x"}}"#,
+            r#"{"success":true,"data":{"key":"msk_x"}}"#,
+            "<html>created</html>",
+        ] {
+            assert!(parse_created(bad.as_bytes(), &[]).is_none(), "{bad}");
+        }
+        let echoed = serde_json::json!({"success": true, "data": {"id": NEW, "key": NEW}});
+        assert!(parse_created(echoed.to_string().as_bytes(), &[]).is_none());
     }
 }

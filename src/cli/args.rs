@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
+use crate::alert::{AlertFormat, AlertKey, FailOn, Webhook};
 use crate::api::ClientOptions;
 use crate::engine::Scanner;
 use crate::recover::{self, Loaded};
@@ -83,6 +84,133 @@ impl ApiArgs {
             },
             concurrency: self.verify_concurrency,
         })
+    }
+}
+
+/// Where a replacement key goes (`rotate`, `sweep --rotate`; SPEC §6), and
+/// the cut-over wait.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Rotation")]
+pub struct SinkArgs {
+    /// Deliver each replacement by running `sh -c CMD` with the key on standard input.
+    ///
+    /// The key and a newline are written to its standard input; its
+    /// environment is ours plus MISAR_NEW_KEY_ID, MISAR_OLD_KEY_ID,
+    /// MISAR_KEY_NAME, MISAR_PRODUCT and MISAR_OLD_KEY_SHA256. Exit 0 means
+    /// delivered. Its standard output goes to our standard error.
+    #[arg(long, value_name = "CMD", conflicts_with = "env_file")]
+    pub exec: Option<String>,
+
+    /// Deliver each replacement into FILE's `NAME=` line (with `--env-var`).
+    ///
+    /// Rewritten atomically with mode 0600, other lines kept; `export NAME=`
+    /// keeps its form; the line is appended when absent, the file created
+    /// when missing.
+    #[arg(long, value_name = "FILE", requires = "env_var")]
+    pub env_file: Option<PathBuf>,
+
+    /// The variable `--env-file` sets.
+    #[arg(long, value_name = "NAME", requires = "env_file")]
+    pub env_var: Option<String>,
+
+    /// Before revoking, wait up to DURATION (`30s`, `10m`, `1h`) until the
+    /// replacement has been used.
+    ///
+    /// Polls the key list for the replacement's `last_used_at`. If it stays
+    /// unused, the old key is left live (exit 2); the same command run again
+    /// resumes the wait without creating another replacement.
+    #[arg(long, value_name = "DURATION", value_parser = crate::timestamp::parse_duration)]
+    pub wait_for_use: Option<Duration>,
+
+    /// Time between two looks at the key list while waiting, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000, hide = true)]
+    pub wait_poll_ms: u64,
+}
+
+impl SinkArgs {
+    /// The sink given, if any.
+    pub fn sink(&self) -> Option<crate::rotate::Sink> {
+        match (&self.exec, &self.env_file, &self.env_var) {
+            (Some(command), _, _) => Some(crate::rotate::Sink::Exec {
+                command: command.clone(),
+            }),
+            (None, Some(path), Some(var)) => Some(crate::rotate::Sink::EnvFile {
+                path: path.clone(),
+                var: var.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The time between two looks at the list while waiting.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.wait_poll_ms.max(1))
+    }
+}
+
+/// `--fail-on`'s help, shared by `scan` and `sweep`.
+pub const FAIL_ON_HELP: &str =
+    "`live` implies `--verify`: keys confirmed `not_live` (revoked) are still \
+reported but do not fail the run; a key that could not be confirmed dead does.";
+
+/// Alerts of a run (SPEC §3): `--alert-webhook URL --alert-format json|slack`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Alerts")]
+pub struct AlertArgs {
+    /// POST one alert listing the live and unknown keys to URL (implies `--verify`).
+    ///
+    /// `https://`, or `http://` to a loopback address only. One POST per
+    /// run, none when no key is live or unknown; keys redacted, with their
+    /// SHA-256, product, first location and status. An alert that cannot be
+    /// delivered (after two retries) makes the run exit 2; the reports are
+    /// still written.
+    #[arg(long, value_name = "URL")]
+    pub alert_webhook: Option<String>,
+
+    /// The alert's body: misar-scan's JSON, or a Slack incoming-webhook message.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = AlertFormat::Json, requires = "alert_webhook")]
+    pub alert_format: AlertFormat,
+}
+
+impl AlertArgs {
+    /// The checked webhook, if one was given.
+    pub fn webhook(&self) -> Result<Option<Webhook>> {
+        self.alert_webhook
+            .as_deref()
+            .map(Webhook::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// Send the alert for `keys` (if there is a webhook and a key to
+    /// report); `true` when it could not be delivered (the run is then
+    /// incomplete). What happened is said on standard error.
+    pub fn alert(&self, hook: Option<&Webhook>, keys: &[AlertKey], source: &str) -> bool {
+        let Some(hook) = hook else { return false };
+        match crate::alert::notify(hook, self.alert_format, keys, source) {
+            Ok(0) => false,
+            Ok(n) => {
+                eprintln!(
+                    "alert: {n} live or unknown key(s) posted to `{}`",
+                    hook.shown()
+                );
+                false
+            }
+            Err(e) => {
+                eprintln!("error: {}", sanitize(&e));
+                true
+            }
+        }
+    }
+}
+
+/// The note said when `--fail-on live` lets reported findings pass.
+pub fn note_passed(fail_on: FailOn, reported: usize, failing: usize) {
+    if fail_on == FailOn::Live && failing < reported {
+        eprintln!(
+            "note: {} finding(s) about keys confirmed not live are reported but do not fail the run (`--fail-on live`)",
+            reported - failing
+        );
     }
 }
 

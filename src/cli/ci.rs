@@ -49,7 +49,7 @@ workflow_dispatch and schedule the whole history. Fetches missing history from `
 checkout is shallow. Writes SARIF, prints one workflow annotation per finding (keys redacted), \
 appends a table to GITHUB_STEP_SUMMARY and the outputs sarif, findings, exit-code, mode and range \
 to GITHUB_OUTPUT. MISAR_API_URL and MISAR_ADMIN_KEY are read as by `scan --verify`.",
-        after_help = "Examples:\n  misar-scan ci github\n  misar-scan ci github --sarif misar.sarif --verify true --fail-on-findings false\n\nExit codes: 0 nothing found (or --fail-on-findings false), 1 findings, 2 the scan failed or was incomplete."
+        after_help = "Examples:\n  misar-scan ci github\n  misar-scan ci github --sarif misar.sarif --verify true --fail-on-findings false\n  misar-scan ci github --fail-on live       fail only on keys live or unknown\n\nExit codes: 0 nothing found (or --fail-on-findings false), 1 findings, 2 the scan failed or was incomplete."
     )]
     Github(GithubArgs),
 }
@@ -80,6 +80,13 @@ pub struct GithubArgs {
     #[arg(long, value_name = "BOOL", default_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
     pub fail_on_findings: bool,
 
+    /// Which findings fail the job: `any`, or only keys that are `live` or `unknown`.
+    ///
+    /// `live` implies `--verify true`: keys confirmed `not_live` are still
+    /// annotated and in the SARIF report but do not fail the job.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::alert::FailOn::Any)]
+    pub fail_on: crate::alert::FailOn,
+
     /// Do not report findings recorded in this baseline (a JSON report), relative to the repository.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -105,7 +112,8 @@ impl GithubArgs {
         GithubOptions {
             path: self.path.clone(),
             sarif: self.sarif.clone(),
-            verify: self.verify.then(ApiOptions::default),
+            verify: (self.verify || self.fail_on == crate::alert::FailOn::Live)
+                .then(ApiOptions::default),
             baseline: self.baseline.clone(),
             rules: self.rules.clone(),
             remote: self.remote.clone(),
@@ -167,12 +175,11 @@ fn run_github(args: &GithubArgs, env: &GithubEnv) -> Result<Outcome> {
         Ran::Nothing(_) => return Ok(Outcome::default()),
     };
     print!("{}", report::github::annotations(&scan));
+    let failing = args
+        .fail_on
+        .failing(&scan.scanned.findings, &scan.scanned.rules);
     let outcome = Outcome {
-        findings: if args.fail_on_findings {
-            scan.scanned.findings.len()
-        } else {
-            0
-        },
+        findings: if args.fail_on_findings { failing } else { 0 },
         incomplete: scan.scanned.incomplete,
         ..Outcome::default()
     };
@@ -182,7 +189,10 @@ fn run_github(args: &GithubArgs, env: &GithubEnv) -> Result<Outcome> {
     if let Some(path) = &env.output {
         append(path, &report::github::outputs(&scan, outcome.exit_code()))?;
     }
-    println!("{}", report::github::verdict(&scan, args.fail_on_findings));
+    println!(
+        "{}",
+        report::github::verdict(&scan, args.fail_on_findings, failing)
+    );
     Ok(outcome)
 }
 

@@ -44,7 +44,7 @@ pub enum KeysCommand {
 /// Options of `keys audit`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  MISAR_ADMIN_KEY=... misar-scan keys audit\n  MISAR_ADMIN_KEY=... misar-scan keys audit --report findings.json      also flag keys the scan found\n  MISAR_ADMIN_KEY=... misar-scan keys audit -f json -o audit.json --unused-days 30 --max-age-days 180\n\nChecks: leaked (critical; possibly leaked: high), keys-manage-scope (high), all-scopes (medium),\nold (medium), unused (low), never-used (low). The admin key's own entry may hold keys:manage.\nMISAR_ADMIN_KEY is read from the environment only, never from a flag; MISAR_API_URL overrides\nthe API base URL.\nExit codes: 0 nothing flagged, 1 something flagged, 2 an error (the admin key is missing, lacks\nkeys:manage, is invalid or revoked; the API gave no usable answer) or a date that could not be read."
+    after_help = "Examples:\n  MISAR_ADMIN_KEY=... misar-scan keys audit\n  MISAR_ADMIN_KEY=... misar-scan keys audit --report findings.json      also flag keys the scan found\n  MISAR_ADMIN_KEY=... misar-scan keys audit --since 2026-11-02T09:14:00Z    keys created since a leak\n  MISAR_ADMIN_KEY=... misar-scan keys audit -f json -o audit.json --unused-days 30 --max-age-days 180\n\nChecks: leaked (critical; possibly leaked: high), created-after-exposure (high, with --since),\nkeys-manage-scope (high), all-scopes (medium),\nold (medium), unused (low), never-used (low). The admin key's own entry may hold keys:manage.\nMISAR_ADMIN_KEY is read from the environment only, never from a flag; MISAR_API_URL overrides\nthe API base URL.\nExit codes: 0 nothing flagged, 1 something flagged, 2 an error (the admin key is missing, lacks\nkeys:manage, is invalid or revoked; the API gave no usable answer) or a date that could not be read."
 )]
 pub struct AuditArgs {
     /// Also flag keys found leaked by this JSON report (`misar-scan scan -f json`).
@@ -69,6 +69,14 @@ pub struct AuditArgs {
     /// Flag keys created more than DAYS days ago (the rotation period).
     #[arg(long, value_name = "DAYS", default_value_t = Thresholds::default().max_age_days)]
     pub max_age_days: u32,
+
+    /// Flag every key created at or after this RFC 3339 time (`created-after-exposure`).
+    ///
+    /// The persistence check: give the time a leaked key was first exposed
+    /// (the date of the commit that introduced it). A leaked key that holds
+    /// `keys:manage` can create keys that stay after it is revoked.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub since: Option<Timestamp>,
 
     /// Judge ages as of this RFC 3339 time instead of now (reproducible reports, tests).
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
@@ -103,6 +111,7 @@ pub fn run(args: KeysArgs) -> Result<Outcome> {
             unused_days: args.unused_days,
             never_used_grace_days: args.never_used_grace_days,
             max_age_days: args.max_age_days,
+            since: args.since,
         },
         now: args.now,
         rules: args.rules,

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod progress;
 pub mod report_cmd;
 pub mod revoke;
+pub mod rotate;
 pub mod rules_cmd;
 pub mod scan;
 pub mod sweep;
@@ -52,6 +53,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Revoke live keys from a JSON report (or `--stdin`); dry run unless `--yes`.
     Revoke(revoke::RevokeArgs),
+    /// Replace live keys without an outage: create, deliver, then revoke; dry run unless `--yes`.
+    Rotate(rotate::RotateArgs),
     /// Install a git pre-commit hook that runs `scan --staged`, or an AI coding agent's hook (`--agent`).
     InstallHook(install_hook::InstallHookArgs),
     /// Hook entry points: `hook pre-push` and `hook pre-receive` read git's lines, `hook claude-code`, `hook codex` and `hook cursor` an agent's event, on stdin.
@@ -139,6 +142,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Revoke(args) => revoke::run(args),
+        Command::Rotate(args) => rotate::run(args),
         Command::InstallHook(args) => install_hook::run(args),
         Command::Hook(args) => hook::run(args),
         Command::Keys(args) => keys_audit::run(args),

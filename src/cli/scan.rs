@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::args::{ApiArgs, ColorChoice};
+use super::args::{note_passed, AlertArgs, ApiArgs, ColorChoice, FAIL_ON_HELP};
 use super::messages::{scan_notes, use_color, write_output};
 use super::progress::stderr_problems;
 use super::Outcome;
+use crate::alert::FailOn;
 use crate::report::{self, Format};
 use crate::scan::ScanOptions;
 
@@ -158,9 +159,16 @@ pub struct ScanArgs {
     /// Check each distinct key against the Misar API (live, not_live or unknown).
     ///
     /// One request per distinct key; the result lands in every report format.
-    /// Does not change the exit code. See `misar-scan verify --help`.
+    /// Does not change the exit code (`--fail-on live` does). See `misar-scan verify --help`.
     #[arg(long)]
     pub verify: bool,
+
+    /// Which findings fail the run (exit 1): `any`, or only keys that are `live` or `unknown`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = FailOn::Any, long_help = FAIL_ON_HELP)]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub alert: AlertArgs,
 
     #[command(flatten)]
     pub api: ApiArgs,
@@ -198,13 +206,18 @@ impl ScanArgs {
             threads: self.threads,
             config: self.config.clone(),
             no_config: self.no_config,
-            verify: self.verify.then(|| self.api.options()).transpose()?,
+            verify: (self.verify
+                || self.fail_on == FailOn::Live
+                || self.alert.alert_webhook.is_some())
+            .then(|| self.api.options())
+            .transpose()?,
         })
     }
 }
 
 /// Run `scan`.
 pub fn run(args: ScanArgs) -> Result<Outcome> {
+    let hook = args.alert.webhook()?;
     let scanned = crate::scan::run(&args.options()?, &stderr_problems())?;
     scan_notes(&scanned);
     if let Some(path) = &args.write_baseline {
@@ -244,9 +257,13 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
             crate::sanitize::field(&silenced.to_string(), true)
         );
     }
+    let keys = crate::alert::alert_keys(&scanned.findings, &scanned.rules);
+    let undelivered = args.alert.alert(hook.as_ref(), &keys, "scan");
+    let failing = args.fail_on.failing(&scanned.findings, &scanned.rules);
+    note_passed(args.fail_on, scanned.findings.len(), failing);
     Ok(Outcome {
-        findings: scanned.findings.len(),
-        incomplete: scanned.incomplete,
+        findings: failing,
+        incomplete: scanned.incomplete || undelivered,
         ..Outcome::default()
     })
 }

@@ -12,16 +12,19 @@ use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::args::ApiArgs;
+use super::args::{AlertArgs, ApiArgs, SinkArgs};
 use super::progress::confirm;
 use super::{sanitize, Outcome};
+use crate::alert::FailOn;
 use crate::report::sweep::render_key_lines;
 use crate::source::{ProblemKind, ProblemSink};
-use crate::sweep::{Consent, PlannedRevocation, Shard, SweepOptions, SweepUi, NO_CONSENT};
+use crate::sweep::{
+    Consent, PlannedRevocation, Shard, SweepOptions, SweepRotation, SweepUi, NO_CONSENT,
+};
 
 /// The default report folder.
 pub const DEFAULT_REPORT_DIR: &str = "misar-sweep-report";
@@ -29,7 +32,7 @@ pub const DEFAULT_REPORT_DIR: &str = "misar-sweep-report";
 /// Options of `sweep`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  misar-scan sweep ~/src                              find, verify, report (no revocation)\n  MISAR_ADMIN_KEY=... misar-scan sweep ~/src --revoke --yes --report-dir incident-42\n  misar-scan sweep /srv/git --shard 2/8 --report-dir shard-2\n  misar-scan report merge shard-* --output incident-42\n\nThe report folder holds report.json, report.sarif, summary.md, report.html, audit.jsonl and\nsweep-state.json. Run the same command again with the same folder to resume: repositories\nalready scanned whose refs have not moved since are skipped, those with new commits, branches\nor tags are scanned again, and no key is revoked twice.\nExit codes: 0 nothing live is left and everything was read and checked, 1 a key is still live,\n2 something needs a person (unread repository, unknown, refused, unconfirmed, failed or\ndiscrepant key) or a usage/runtime error."
+    after_help = "Examples:\n  misar-scan sweep ~/src                              find, verify, report (no revocation)\n  MISAR_ADMIN_KEY=... misar-scan sweep ~/src --revoke --yes --report-dir incident-42\n  misar-scan sweep ~/src --rotate --exec 'vault kv put secret/app/misar key=-' --yes\n  misar-scan sweep /srv/git --shard 2/8 --report-dir shard-2\n  misar-scan report merge shard-* --output incident-42\n\nThe report folder holds report.json, report.sarif, summary.md, report.html, audit.jsonl and\nsweep-state.json. Run the same command again with the same folder to resume: repositories\nalready scanned whose refs have not moved since are skipped, those with new commits, branches\nor tags are scanned again, and no key is revoked twice.\nWith --alert-webhook URL, one alert lists the keys still live or unknown at the end.\nExit codes: 0 nothing live is left and everything was read and checked, 1 a key is still live\n(with --fail-on any: a key was found), 2 something needs a person (unread repository, unknown, refused, unconfirmed, failed or\ndiscrepant key) or a usage/runtime error."
 )]
 pub struct SweepArgs {
     /// Folders to search for git repositories (work trees and bare, nested too).
@@ -53,9 +56,22 @@ pub struct SweepArgs {
     #[arg(long)]
     pub revoke: bool,
 
-    /// With `--revoke`: do not ask, revoke (needed when standard input is not a terminal).
-    #[arg(long, requires = "revoke")]
+    /// Rotate instead of revoking: replace each live key that `--revoke` would
+    /// revoke, deliver the replacement to a sink, then revoke the old key.
+    ///
+    /// As `misar-scan rotate` does (same name and scopes, never printed,
+    /// `--exec CMD` or `--env-file FILE --env-var NAME`, optional
+    /// `--wait-for-use`); asks on a terminal, `--yes` skips the question. The
+    /// rotation's resumable state is `rotate-state.json` in the report folder.
+    #[arg(long, conflicts_with = "revoke")]
+    pub rotate: bool,
+
+    /// With `--revoke` or `--rotate`: do not ask, act (needed when standard input is not a terminal).
+    #[arg(long)]
     pub yes: bool,
+
+    #[command(flatten)]
+    pub sink: SinkArgs,
 
     /// Take only shard K of N (1-based) of the repositories found.
     ///
@@ -109,6 +125,18 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N", hide = true)]
     pub stop_after_revocations: Option<usize>,
 
+    /// Which keys fail the run (exit 1): `live` (a key still live), or `any` key found.
+    ///
+    /// A sweep verifies every key. With `live` (the sweep's default), keys
+    /// confirmed `not_live` — revoked by this sweep or before it — do not fail
+    /// it; with `any`, every key found does. A key that could not be
+    /// confirmed dead needs a person (exit 2) either way.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = FailOn::Live)]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub alert: AlertArgs,
+
     #[command(flatten)]
     pub api: ApiArgs,
 }
@@ -116,10 +144,29 @@ pub struct SweepArgs {
 impl SweepArgs {
     /// The library's options; `terminal`: standard input is one to confirm on.
     pub fn options(&self, terminal: bool) -> Result<SweepOptions> {
+        if self.yes && !self.revoke && !self.rotate {
+            anyhow::bail!("`--yes` confirms `--revoke` or `--rotate`: pass one of them");
+        }
+        if !self.rotate && (self.sink.sink().is_some() || self.sink.wait_for_use.is_some()) {
+            anyhow::bail!("`--exec`, `--env-file` and `--wait-for-use` go with `--rotate`");
+        }
         Ok(SweepOptions {
             paths: self.paths.clone(),
             report_dir: self.report_dir.clone(),
-            consent: Consent::from_flags(self.revoke, self.yes, terminal),
+            consent: Consent::from_flags(self.revoke || self.rotate, self.yes, terminal),
+            rotate: self
+                .rotate
+                .then(|| {
+                    let sink = self.sink.sink().context(
+                        "`--rotate` needs a sink: `--exec CMD` or `--env-file FILE --env-var NAME`",
+                    )?;
+                    Ok::<_, anyhow::Error>(SweepRotation {
+                        sink,
+                        wait_for_use: self.sink.wait_for_use,
+                        poll_interval: self.sink.poll_interval(),
+                    })
+                })
+                .transpose()?,
             shard: self.shard.as_deref().map(Shard::parse).transpose()?,
             follow: self.follow,
             all_objects: self.all_objects,
@@ -137,7 +184,13 @@ impl SweepArgs {
 /// Run `sweep`.
 pub fn run(args: SweepArgs) -> Result<Outcome> {
     let opts = args.options(std::io::stdin().is_terminal())?;
-    let result = crate::sweep::run(&opts, &Terminal::default())?;
+    let hook = args.alert.webhook()?;
+    let terminal = Terminal {
+        rotate: args.rotate,
+        ..Terminal::default()
+    };
+    let result = crate::sweep::run(&opts, &terminal)?;
+    let mut undelivered = false;
     if !result.stopped {
         let lines = render_key_lines(&result.state);
         let _ = std::io::stdout().lock().write_all(lines.as_bytes());
@@ -145,11 +198,20 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
         if result.unconfirmed {
             eprintln!("error: {NO_CONSENT}");
         }
+        undelivered = args
+            .alert
+            .alert(hook.as_ref(), &result.state.alert_keys(), "sweep");
     }
+    let verdict: Outcome = result.verdict().into();
     // Stopped (exit 3) before the end, the verdict does not count.
     Ok(Outcome {
         stopped: result.stopped,
-        ..result.verdict().into()
+        findings: match args.fail_on {
+            FailOn::Live => verdict.findings,
+            FailOn::Any => verdict.findings.max(result.state.keys.len()),
+        },
+        incomplete: verdict.incomplete || undelivered,
+        ..verdict
     })
 }
 
@@ -157,6 +219,8 @@ pub fn run(args: SweepArgs) -> Result<Outcome> {
 #[derive(Default)]
 struct Terminal {
     bar: RefCell<Option<ProgressBar>>,
+    /// `--rotate`: the prompt says so.
+    rotate: bool,
 }
 
 /// Print `line` above the progress bar, or on standard error.
@@ -218,11 +282,22 @@ impl SweepUi for Terminal {
     }
 
     fn confirm(&self, planned: &[PlannedRevocation]) -> Result<bool> {
-        eprintln!("about to revoke {} live key(s):", planned.len());
+        if self.rotate {
+            eprintln!(
+                "about to rotate {} live key(s) (create a replacement, deliver it, then revoke the key):",
+                planned.len()
+            );
+        } else {
+            eprintln!("about to revoke {} live key(s):", planned.len());
+        }
         for p in planned {
             let (stem, id) = (sanitize(&p.stem), sanitize(&p.id));
             eprintln!("  {stem}…  id `{id}` with {}", p.credential.describe());
         }
-        Ok(confirm("revoke them now?")?)
+        Ok(confirm(if self.rotate {
+            "rotate them now?"
+        } else {
+            "revoke them now?"
+        })?)
     }
 }

@@ -240,10 +240,16 @@ pub fn outputs(scan: &GithubScan, exit_code: u8) -> String {
 
 /// The last line of the log: nothing found, or an `::error` (a `::warning`
 /// when findings do not fail the job) that counts the findings.
-pub fn verdict(scan: &GithubScan, fail_on_findings: bool) -> String {
+pub fn verdict(scan: &GithubScan, fail_on_findings: bool, failing: usize) -> String {
     let what = what(&scan.scope);
     match scan.scanned.findings.len() {
         0 => format!("misar-scan: no Misar API key found in {what}"),
+        n if fail_on_findings && failing == 0 => format!(
+            "::warning title=misar-scan::{}",
+            escape_data(&format!(
+                "{n} finding(s) in {what}, no key live or unknown (fail-on is live): remove them anyway"
+            ))
+        ),
         n if fail_on_findings => format!(
             "::error title=misar-scan::{}",
             escape_data(&format!("{n} finding(s) in {what}: revoke each key and move its replacement to a secret store"))

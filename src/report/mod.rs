@@ -8,6 +8,7 @@ pub mod human;
 pub mod json;
 pub mod keys_audit;
 pub mod revoke;
+pub mod rotate;
 pub mod rules;
 pub mod sarif;
 pub mod sweep;

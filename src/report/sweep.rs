@@ -63,6 +63,8 @@ pub struct KeyView<'a> {
     pub record: &'a KeyRecord,
     /// Every place, earliest commit first.
     pub locations: Vec<Place>,
+    /// The exposure window: first exposed, revoked at, window, last use.
+    pub exposure: crate::sweep::Exposure,
 }
 
 impl KeyView<'_> {
@@ -78,6 +80,7 @@ impl KeyView<'_> {
 
 /// Keys with their places, in order of first appearance.
 pub fn key_views(state: &SweepState) -> Vec<KeyView<'_>> {
+    let now = crate::timestamp::Timestamp::now();
     let mut places: BTreeMap<&str, Vec<Place>> = BTreeMap::new();
     for f in state.findings() {
         places
@@ -94,8 +97,10 @@ pub fn key_views(state: &SweepState) -> Vec<KeyView<'_>> {
                 .unwrap_or_default();
             locations.sort();
             locations.dedup();
+            let first = first_dated(&locations).map(str::to_string);
             KeyView {
                 key: redact(&record.stem),
+                exposure: crate::sweep::exposure(record, first.as_deref(), now),
                 record,
                 locations,
             }
@@ -106,6 +111,72 @@ pub fn key_views(state: &SweepState) -> Vec<KeyView<'_>> {
         (first(a), &a.record.secret_sha256).cmp(&(first(b), &b.record.secret_sha256))
     });
     views
+}
+
+/// The earliest commit date among `places` (RFC 3339, as recorded).
+fn first_dated(places: &[Place]) -> Option<&str> {
+    places
+        .iter()
+        .filter_map(|p| {
+            let t = crate::timestamp::Timestamp::parse_rfc3339(&p.date).ok()?;
+            Some((t, p.date.as_str()))
+        })
+        .min()
+        .map(|(_, d)| d)
+}
+
+/// The rows of `summary.md` about a key's exposure and, when it held
+/// `keys:manage`, the keys created since it was first exposed.
+fn summary_exposure(out: &mut String, v: &KeyView<'_>) {
+    let e = &v.exposure;
+    let or = |s: &Option<String>, none: &str| s.clone().unwrap_or_else(|| none.to_string());
+    let _ = writeln!(
+        out,
+        "| first exposed | {} |",
+        md_cell(&or(&e.first_exposed, "unknown"))
+    );
+    let _ = writeln!(
+        out,
+        "| revoked at | {} |",
+        md_cell(&or(&e.revoked_at, "not revoked by this sweep"))
+    );
+    let _ = writeln!(out, "| exposure window | {} |", md_cell(&e.window));
+    let last = match (&e.last_used_at, v.record.usage_known) {
+        (Some(t), _) => t.clone(),
+        (None, true) => "never".to_string(),
+        (None, false) => "unknown (the API did not list the key)".to_string(),
+    };
+    let _ = writeln!(out, "| last used | {} |", md_cell(&last));
+    let _ = writeln!(out, "| used while exposed | {} |", e.used_while_exposed);
+}
+
+/// The persistence-check list of `summary.md` for one key.
+fn summary_created_since(out: &mut String, v: &KeyView<'_>) {
+    let list = &v.record.created_since_exposure;
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nKeys created since it was first exposed (it held `keys:manage`: whoever had it could \
+         create keys; revoke any nobody on your team made):\n"
+    );
+    for c in list {
+        let _ = writeln!(
+            out,
+            "- id `{}` {} prefix `{}` scopes {} created {}",
+            md_cell(&c.id),
+            md_cell(
+                &c.name
+                    .as_deref()
+                    .map(|n| format!("\"{n}\""))
+                    .unwrap_or_default()
+            ),
+            md_cell(&c.prefix),
+            md_cell(&c.scopes.join(", ")),
+            md_cell(&c.created_at)
+        );
+    }
 }
 
 fn place_of(f: &SweepFinding) -> Place {
@@ -356,6 +427,8 @@ pub fn render_summary(state: &SweepState, incomplete: bool) -> String {
         if let Some(id) = &r.key_id {
             let _ = writeln!(out, "| key id | `{}` |", md_cell(id));
         }
+        summary_exposure(&mut out, &v);
+        summary_created_since(&mut out, &v);
         out.push_str("\nFound at:\n\n");
         for p in &v.locations {
             let _ = writeln!(
@@ -511,7 +584,7 @@ pub fn render_html(state: &SweepState, incomplete: bool) -> String {
     }
     h.push_str("</table>");
 
-    h.push_str("<h2>Keys</h2><table><tr><th>key</th><th>product</th><th>sha256</th><th>first commit</th><th>status before</th><th>status after</th><th>action</th><th>found at</th></tr>");
+    h.push_str("<h2>Keys</h2><table><tr><th>key</th><th>product</th><th>sha256</th><th>first commit</th><th>status before</th><th>status after</th><th>action</th><th>exposure</th><th>found at</th></tr>");
     for v in &views {
         let r = v.record;
         let first = v.first().map_or(String::new(), |p| {
@@ -533,9 +606,18 @@ pub fn render_html(state: &SweepState, incomplete: bool) -> String {
                 )
             })
             .collect();
+        let e = &v.exposure;
+        let exposure = format!(
+            "first exposed {}<br>revoked at {}<br>window {}<br>last used {}<br>used while exposed: <b>{}</b>",
+            html_escape(e.first_exposed.as_deref().unwrap_or("unknown")),
+            html_escape(e.revoked_at.as_deref().unwrap_or("-")),
+            html_escape(&e.window),
+            html_escape(e.last_used_at.as_deref().unwrap_or(if r.usage_known { "never" } else { "unknown" })),
+            e.used_while_exposed
+        );
         let _ = write!(
             h,
-            "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{first}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{first}</td><td>{}</td><td>{}</td><td>{}</td><td>{exposure}</td><td>{}</td></tr>",
             html_escape(&v.key),
             html_escape(&r.product),
             html_escape(crate::secret::clip(&r.secret_sha256, 16)),
@@ -546,6 +628,46 @@ pub fn render_html(state: &SweepState, incomplete: bool) -> String {
         );
     }
     h.push_str("</table>");
+
+    h.push_str("<h2>Persistence check: keys created since a keys:manage key leaked</h2>");
+    let minting: Vec<&KeyView<'_>> = views
+        .iter()
+        .filter(|v| !v.record.created_since_exposure.is_empty())
+        .collect();
+    if minting.is_empty() {
+        h.push_str(
+            "<p>No live key holding keys:manage had keys created after its first exposure.</p>",
+        );
+    } else {
+        h.push_str(
+            "<table><tr><th>leaked key</th><th>first exposed</th><th>created since</th></tr>",
+        );
+        for v in minting {
+            let list: Vec<String> = v
+                .record
+                .created_since_exposure
+                .iter()
+                .map(|c| {
+                    format!(
+                        "id <code>{}</code> {} <code>{}</code> [{}] created {}",
+                        html_escape(&c.id),
+                        html_escape(c.name.as_deref().unwrap_or("")),
+                        html_escape(&c.prefix),
+                        html_escape(&c.scopes.join(", ")),
+                        html_escape(&c.created_at)
+                    )
+                })
+                .collect();
+            let _ = write!(
+                h,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                html_escape(&v.key),
+                html_escape(v.exposure.first_exposed.as_deref().unwrap_or("unknown")),
+                list.join("<br>")
+            );
+        }
+        h.push_str("</table>");
+    }
 
     h.push_str("<h2>What was revoked</h2>");
     let revoked: Vec<&KeyView<'_>> = views

@@ -291,6 +291,22 @@ impl<'a> Revoker<'a> {
         }
     }
 
+    /// The entry of `leaked` in the admin key's list for `base`, if that list
+    /// was already fetched and exactly one entry matches; no request is
+    /// made. Scrubbed of `leaked`. (For the sweep's exposure window: the
+    /// entry's `last_used_at`.)
+    pub fn listed_entry(&self, base: &BaseUrl, leaked: &Secret) -> Option<KeyEntry> {
+        let entries = self.lists.get(base)?.as_ref().ok()?;
+        match crate::revoke::plan::matching_entries(leaked.expose(), entries).as_slice() {
+            [one] => {
+                let mut e = (*one).clone();
+                e.scrub(&[leaked.expose()]);
+                Some(e)
+            }
+            _ => None,
+        }
+    }
+
     /// Plan `leaked` ([`plan`]) with its [`listing`](Self::listing); after a
     /// discrepancy, refuse with [`NOT_ATTEMPTED`] without listing anything.
     pub fn plan(

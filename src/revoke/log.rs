@@ -1,4 +1,4 @@
-//! The audit log of `revoke` and `sweep` (SPEC §2, §6): one JSON line per
+//! The audit log of `revoke`, `rotate` and `sweep` (SPEC §2, §6): one JSON line per
 //! API action — verified, skipped, refused, planned, deleted, re-verified,
 //! discrepant — appended and flushed as it happens, so a run killed at any
 //! point leaves every action it took on record. A line names the key by its
@@ -34,6 +34,15 @@ pub enum AuditAction {
     Reverify,
     /// Still live after its entry was deleted: a different key was revoked.
     Discrepancy,
+    /// `rotate`: the replacement was asked for (`POST`); `key_id` is the
+    /// new entry's id when there is one.
+    Create,
+    /// `rotate`: the replacement was handed to the sink (or not: the outcome says).
+    Deliver,
+    /// `rotate`: waiting for the replacement's first use.
+    Wait,
+    /// `rotate`: an undelivered replacement was deleted (`key_id` is its id).
+    DeleteReplacement,
 }
 
 /// One line of the audit log.

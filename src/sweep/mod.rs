@@ -12,19 +12,25 @@
 //! - [`run`](mod@run): the sweep itself, behind a small terminal interface
 //!   ([`SweepUi`]); it revokes through [`crate::revoke::Revoker`].
 //! - [`merge`](mod@merge): `report merge`, sharded sweeps combined.
+//! - [`exposure`](mod@exposure): the exposure window per key, and the
+//!   persistence check (keys created since a `keys:manage` key leaked).
 //!
 //! `report::sweep` renders the report folder from a [`SweepState`].
 
 pub mod decide;
 pub mod discover;
+pub mod exposure;
 pub mod merge;
 pub mod run;
 pub mod state;
 
 pub use decide::{decide, Consent, Decision, Unconfirmed, NO_CONSENT};
 pub use discover::{discover, ref_tips, shallow_reason, FoundRepo, Shard};
+pub use exposure::{created_since, exposure, CreatedSince, Exposure};
 pub use merge::merge;
-pub use run::{run, PlannedRevocation, SweepOptions, SweepResult, SweepUi};
+pub use run::{
+    run, PlannedRevocation, SweepOptions, SweepResult, SweepRotation, SweepUi, ROTATE_STATE_FILE,
+};
 pub use state::{
     write_atomic, Action, KeyRecord, KeyStatus, PlannedDelete, RepoRecord, SweepFinding,
     SweepState, SweepVerdict, AUDIT_FILE, STATE_FILE, STATE_VERSION,

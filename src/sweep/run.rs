@@ -66,9 +66,28 @@ pub struct SweepOptions {
     /// Test hook: stop right after the Nth revocation has been recorded in
     /// the state, writing no reports, as a kill would ([`SweepResult::stopped`]).
     pub stop_after_revocations: Option<usize>,
+    /// Rotate (replace, deliver, then revoke) instead of revoking
+    /// (`--rotate`); the same consent applies.
+    pub rotate: Option<SweepRotation>,
     /// How to reach the API.
     pub api: ApiOptions,
 }
+
+/// How `sweep --rotate` replaces keys: the sink and the cut-over wait of
+/// `rotate` (SPEC §6). Its state file is `rotate-state.json` in the report
+/// folder; its steps go to the sweep's audit log.
+#[derive(Debug, Clone)]
+pub struct SweepRotation {
+    /// Where replacements go.
+    pub sink: crate::rotate::Sink,
+    /// Wait this long for a replacement's first use before revoking.
+    pub wait_for_use: Option<std::time::Duration>,
+    /// Time between two looks at the list while waiting.
+    pub poll_interval: std::time::Duration,
+}
+
+/// The state file of `sweep --rotate`, in the report folder.
+pub const ROTATE_STATE_FILE: &str = "rotate-state.json";
 
 /// A revocation waiting for the one prompt (or for `--yes`).
 #[derive(Debug, Clone)]
@@ -194,10 +213,33 @@ pub fn run(opts: &SweepOptions, ui: &dyn SweepUi) -> Result<SweepResult> {
                 "the key could not be read back from the repositories it was found in",
             ),
         };
+        let first_exposed = state.first_exposed(sha);
         let Some(record) = state.keys.get_mut(sha) else {
             continue;
         };
         record.observe(&checked.verification);
+        if let Some(info) = &checked.key {
+            record.last_used_at = info.last_used_at.clone();
+            record.usage_known = true;
+        }
+        // The persistence check: a live key holding `keys:manage` could
+        // have minted keys since it was first exposed.
+        if let (
+            crate::finding::Verification::Live {
+                can_manage_keys: true,
+            },
+            Some(entries),
+            Some(since),
+        ) = (
+            &checked.verification,
+            &checked.entries,
+            first_exposed
+                .as_deref()
+                .and_then(|d| crate::timestamp::Timestamp::parse_rfc3339(d).ok()),
+        ) {
+            let own = checked.key.as_ref().map(|k| k.id.as_str());
+            record.created_since_exposure = super::exposure::created_since(entries, since, own);
+        }
         if let Some(secret) = secret {
             let id = checked.key.as_ref().map(|k| k.id.as_str());
             audit.verified(secret, id, &checked.verification)?;
@@ -218,6 +260,16 @@ pub fn run(opts: &SweepOptions, ui: &dyn SweepUi) -> Result<SweepResult> {
                 },
             }
         });
+        // The admin list fetched to plan a key without `keys:manage` has its
+        // entry's `last_used_at` too (the exposure window).
+        if !record.usage_known {
+            if let (Some(secret), Ok(b)) = (secret, &base) {
+                if let Some(e) = revoker.listed_entry(b, secret) {
+                    record.last_used_at = e.last_used_at;
+                    record.usage_known = true;
+                }
+            }
+        }
         if let Some((action, detail)) = decision.recorded_as(record) {
             record.action = action;
             record.detail = detail;
@@ -330,11 +382,104 @@ pub fn run(opts: &SweepOptions, ui: &dyn SweepUi) -> Result<SweepResult> {
         }
     }
 
+    let rotate_opts = opts.rotate.as_ref().map(|r| crate::rotate::RotateOptions {
+        act: true,
+        audit_log: dir.join(AUDIT_FILE),
+        state_file: dir.join(ROTATE_STATE_FILE),
+        sink: r.sink.clone(),
+        wait_for_use: r.wait_for_use,
+        poll_interval: r.poll_interval,
+        api: opts.api.clone(),
+    });
     let mut revocations = 0;
     for p in planned.iter().filter(|_| go) {
         let Some(secret) = secrets.get(&p.secret_sha256) else {
             continue;
         };
+        if let Some(ro) = &rotate_opts {
+            let checked = results
+                .get(&p.secret_sha256)
+                .cloned()
+                .unwrap_or_else(|| Checked::unknown("not verified"));
+            let (product, rule_id) = state
+                .keys
+                .get(&p.secret_sha256)
+                .map(|r| (r.product.clone(), r.rule_id.clone()))
+                .unwrap_or_default();
+            let prefix = rules.get(&rule_id).map_or("", |r| r.prefix.as_str());
+            let mut rotator =
+                crate::rotate::Rotator::new(&client, env.admin_key.as_ref(), ro, &mut audit)?;
+            let rotation = rotator.one(
+                secret,
+                &product,
+                prefix,
+                &checked,
+                &p.base,
+                &mut revoker,
+                &mut || {
+                    if let Some(record) = state.keys.get_mut(&p.secret_sha256) {
+                        record.delete_pending = true;
+                        record.shard = opts.shard.map(|s| s.to_string());
+                    }
+                    state.save(dir)
+                },
+            )?;
+            drop(rotator);
+            let Some(record) = state.keys.get_mut(&p.secret_sha256) else {
+                continue;
+            };
+            record.delete_pending = false;
+            match &rotation.outcome {
+                crate::rotate::RotateOutcome::Rotated { new_id, revoke } => {
+                    record.status_after = Some(KeyStatus::of(&revoke.after));
+                    (record.action, record.detail) = recorded_after(revoke);
+                    record.detail = format!(
+                        "rotated: replacement id `{new_id}` delivered; {}",
+                        record.detail
+                    );
+                    record.replaced_by = Some(new_id.clone());
+                    if revoke.confirmed() {
+                        record.revoked_at = Some(crate::revoke::log::rfc3339_now());
+                    }
+                    revocations += 1;
+                }
+                crate::rotate::RotateOutcome::Refused { reason } => {
+                    record.action = super::Action::Refused;
+                    record.detail = format!("refused: {reason}");
+                }
+                other => {
+                    record.action = super::Action::Failed;
+                    record.detail = rotation.describe();
+                    if let crate::rotate::RotateOutcome::NotUsedInTime { new_id, .. }
+                    | crate::rotate::RotateOutcome::RevokeNotAttempted { new_id, .. } = other
+                    {
+                        record.replaced_by = Some(new_id.clone());
+                    }
+                }
+            }
+            state.save(dir)?;
+            ui.say(&format!("{}: {}", secret.redacted(), rotation.describe()));
+            if let Some(e) = rotation.discrepancy() {
+                ui.say(&format!(
+                    "error: {} is STILL LIVE after revoking key id `{}`: a different key was \
+                     revoked. Stopping: no further keys will be revoked.",
+                    secret.redacted(),
+                    e.id
+                ));
+            }
+            if opts.stop_after_revocations == Some(revocations) {
+                ui.say(&format!(
+                    "stopping abruptly after {revocations} revocation(s) (--stop-after-revocations)"
+                ));
+                return Ok(SweepResult {
+                    state,
+                    incomplete,
+                    stopped: true,
+                    unconfirmed: false,
+                });
+            }
+            continue;
+        }
         let base = p
             .base
             .as_ref()
@@ -367,6 +512,9 @@ pub fn run(opts: &SweepOptions, ui: &dyn SweepUi) -> Result<SweepResult> {
         };
         record.delete_pending = false;
         record.status_after = Some(KeyStatus::of(&executed.after));
+        if executed.confirmed() {
+            record.revoked_at = Some(crate::revoke::log::rfc3339_now());
+        }
         (record.action, record.detail) = recorded_after(&executed);
         state.save(dir)?;
         revocations += 1;

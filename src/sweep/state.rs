@@ -280,6 +280,22 @@ pub struct KeyRecord {
     /// Which shard acted (`K/N`), for merged reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// `sweep --rotate`: the replacement delivered for the key (its entry id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
+    /// When this sweep's revocation of the key was confirmed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// The entry's `last_used_at`, when the API gave it (see `usage_known`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+    /// The API listed the key's entry, so `last_used_at` is known (`None`: never used).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub usage_known: bool,
+    /// The persistence check: keys of its account created at or after its
+    /// first exposure, listed with the key itself (it held `keys:manage`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_since_exposure: Vec<super::exposure::CreatedSince>,
 }
 
 impl KeyRecord {
@@ -421,6 +437,68 @@ impl SweepState {
                 || self.repos.values().any(|r| r.incomplete)
                 || self.keys.values().any(|k| k.action.is_problem()),
         }
+    }
+
+    /// The keys whose latest verification is live or unknown, for an alert
+    /// (`--alert-webhook`): each with where it was first found (repository,
+    /// path, line, commit).
+    pub fn alert_keys(&self) -> Vec<crate::alert::AlertKey> {
+        self.keys
+            .values()
+            .filter_map(|k| {
+                let v = k.status_after.as_ref()?.verification();
+                if !matches!(v, Verification::Live { .. } | Verification::Unknown { .. }) {
+                    return None;
+                }
+                let location = self
+                    .findings()
+                    .filter(|f| f.record.secret_sha256 == k.secret_sha256)
+                    .min_by(|a, b| {
+                        (
+                            a.record.date.as_deref(),
+                            &a.repo,
+                            &a.record.path,
+                            a.record.line,
+                        )
+                            .cmp(&(
+                                b.record.date.as_deref(),
+                                &b.repo,
+                                &b.record.path,
+                                b.record.line,
+                            ))
+                    })
+                    .map(|f| {
+                        let commit = f
+                            .record
+                            .commit
+                            .as_deref()
+                            .map(|c| format!(" (commit {})", &c[..c.len().min(12)]))
+                            .unwrap_or_default();
+                        format!("{}: {}:{}{commit}", f.repo, f.record.path, f.record.line)
+                    })
+                    .unwrap_or_default();
+                Some(crate::alert::AlertKey::new(
+                    format!("{}…", k.stem),
+                    &k.secret_sha256,
+                    &k.product,
+                    &location,
+                    &v,
+                ))
+            })
+            .collect()
+    }
+
+    /// The earliest commit date (RFC 3339, as recorded) among the findings
+    /// of the key with this SHA-256: its first exposure.
+    pub fn first_exposed(&self, sha256: &str) -> Option<String> {
+        self.findings()
+            .filter(|f| f.record.secret_sha256 == sha256)
+            .filter_map(|f| {
+                let date = f.record.date.as_deref()?;
+                Some((crate::timestamp::Timestamp::parse_rfc3339(date).ok()?, date))
+            })
+            .min()
+            .map(|(_, date)| date.to_string())
     }
 
     /// Every finding, in repository order.

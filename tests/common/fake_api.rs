@@ -52,6 +52,9 @@ pub enum Fault {
     Malformed,
     /// Read the request, then close the connection without answering.
     Drop,
+    /// Carry the request out (a `POST` creates its key), then close the
+    /// connection without answering: the client cannot know it happened.
+    DoneThenDrop,
     /// `403` with an HTML page (a WAF).
     HtmlForbidden,
     /// `200` with an HTML page (a captive portal).
@@ -100,6 +103,34 @@ struct State {
     requests: Vec<Recorded>,
     latency: Duration,
     next_id: u64,
+    /// Ids of the keys made by `POST`.
+    created: Vec<String>,
+    /// Status of a successful `POST` (201 unless a test says 200).
+    create_status: Option<u16>,
+    /// `created_at` of keys made by `POST` (unless set: [`DEFAULT_CREATED_AT`]).
+    now: Option<String>,
+}
+
+/// One entry of the account, as a test sees it (the key in clear, for
+/// comparing with what a sink received).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The key.
+    pub key: String,
+    /// Its account.
+    pub account: u32,
+    /// Its scopes.
+    pub scopes: Vec<String>,
+    /// Revoked (deleted).
+    pub revoked: bool,
+    /// `last_used_at`.
+    pub last_used_at: Option<String>,
+    /// `created_at`.
+    pub created_at: String,
 }
 
 /// The running server; stops accepting when dropped.
@@ -219,6 +250,54 @@ impl FakeApi {
             .find(|k| k.id == id)
             .expect("set_id: no key with this id");
         k.id = new.to_string();
+    }
+
+    /// Answer a successful `POST /api/v1/keys` with `status` (200 or 201).
+    pub fn set_create_status(&self, status: u16) {
+        self.lock().create_status = Some(status);
+    }
+
+    /// The `created_at` that keys made by `POST` get from now on.
+    pub fn set_now(&self, created_at: &str) {
+        self.lock().now = Some(created_at.to_string());
+    }
+
+    /// The key with `id` was used at `when` (its `last_used_at`).
+    pub fn mark_used(&self, id: &str, when: &str) {
+        let mut s = self.lock();
+        let k = s
+            .keys
+            .iter_mut()
+            .find(|k| k.id == id)
+            .expect("mark_used: no key with this id");
+        k.last_used_at = Some(when.to_string());
+    }
+
+    /// Every key of every account, revoked ones too, in creation order.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.lock()
+            .keys
+            .iter()
+            .map(|k| Entry {
+                id: k.id.clone(),
+                name: k.name.clone(),
+                key: k.key.clone(),
+                account: k.account,
+                scopes: k.scopes.clone(),
+                revoked: k.revoked,
+                last_used_at: k.last_used_at.clone(),
+                created_at: k.created_at.clone(),
+            })
+            .collect()
+    }
+
+    /// The keys made by `POST`, in order.
+    pub fn created(&self) -> Vec<Entry> {
+        let created = self.lock().created.clone();
+        self.entries()
+            .into_iter()
+            .filter(|e| created.contains(&e.id))
+            .collect()
     }
 
     /// The id of `key`, if registered.
@@ -385,6 +464,10 @@ fn handle(mut conn: TcpStream, state: &Mutex<State>, in_flight: &AtomicUsize, ma
     thread::sleep(latency);
     let answer = match fault {
         Some(Fault::Drop) => None,
+        Some(Fault::DoneThenDrop) => {
+            let _ = route(&req, state);
+            None
+        }
         Some(Fault::Hang(d)) => {
             thread::sleep(d);
             Some(route(&req, state))
@@ -545,7 +628,12 @@ fn route(req: &Request, state: &Mutex<State>) -> Answer {
                 (Some(name), Some(scopes)) if !scopes.is_empty() => {
                     s.next_id += 1;
                     let id = format!("key_{}", s.next_id);
-                    let key = fake_key("msk_", 0xC0FFEE ^ s.next_id);
+                    let key = fake_key(
+                        &caller.key[..4],
+                        0xC0FFEE ^ s.next_id ^ (u64::from(caller.account) << 32),
+                    );
+                    let created_at = s.now.clone().unwrap_or_else(|| DEFAULT_CREATED_AT.into());
+                    s.created.push(id.clone());
                     s.keys.push(KeyRec {
                         id: id.clone(),
                         name: name.to_string(),
@@ -555,11 +643,11 @@ fn route(req: &Request, state: &Mutex<State>) -> Answer {
                         revoked: false,
                         shown_prefix: None,
                         last_used_at: None,
-                        created_at: DEFAULT_CREATED_AT.into(),
+                        created_at: created_at.clone(),
                     });
                     Answer::json(
-                        201,
-                        serde_json::json!({"success": true, "data": {"id": id, "name": name, "key": key, "prefix": format!("{}...", stem(&key)), "scopes": scopes, "created_at": DEFAULT_CREATED_AT}}).to_string(),
+                        s.create_status.unwrap_or(201),
+                        serde_json::json!({"success": true, "data": {"id": id, "name": name, "key": key, "prefix": format!("{}...", stem(&key)), "scopes": scopes, "created_at": created_at}}).to_string(),
                     )
                 }
                 _ => Answer::error(

@@ -4,7 +4,7 @@
 #![allow(clippy::print_stderr)]
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -12,7 +12,9 @@ use clap::{Args, ValueEnum};
 
 use crate::alert::{AlertFormat, AlertKey, FailOn, Webhook};
 use crate::api::ClientOptions;
+use crate::config::{load_rules, RepoConfig};
 use crate::engine::Scanner;
+use crate::finding::Finding;
 use crate::recover::{self, Loaded};
 use crate::rules::RuleSet;
 use crate::sanitize::sanitize;
@@ -237,6 +239,16 @@ pub struct KeySource {
 }
 
 impl KeySource {
+    /// The rules (built in, plus `*.toml` in `rules_dir`) and the keys to act
+    /// on, redacted in output; whether the input was read only in part.
+    pub fn keys(&self, rules_dir: Option<&Path>) -> Result<(RuleSet, Vec<Finding>, bool)> {
+        let rules = load_rules(rules_dir, &RepoConfig::empty())?;
+        let scanner = Scanner::new(&rules, &[]);
+        let (loaded, incomplete) = self.load(&rules, &scanner, true)?;
+        let keys = loaded.into_iter().map(|l| l.finding).collect();
+        Ok((rules, keys, incomplete))
+    }
+
     /// Load the keys; problems with the input are printed and make the run incomplete.
     pub fn load(
         &self,

@@ -75,3 +75,17 @@ pub fn scan_notes(scanned: &crate::scan::Scanned) {
         eprintln!("{tally}");
     }
 }
+
+/// Say that a revocation hit another key: `key` (shown redacted) is still
+/// live after key id `id` was deleted, and everything stops.
+pub fn discrepancy(key: &dyn std::fmt::Display, id: &str, audit_log: &std::path::Path) {
+    eprintln!(
+        "error: {key} is STILL LIVE after revoking key id `{}`: a different key \
+         was revoked. Stopping: no further keys will be revoked.",
+        crate::sanitize::sanitize(id),
+    );
+    eprintln!(
+        "hint: check the Misar dashboard now; the audit log `{}` has every action",
+        audit_log.display()
+    );
+}

@@ -17,9 +17,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::args::{ApiArgs, KeySource};
-use super::{sanitize, write_output, Outcome};
-use crate::config::{load_rules, RepoConfig};
-use crate::engine::Scanner;
+use super::messages::discrepancy;
+use super::{write_output, Outcome};
 use crate::report::revoke as report;
 use crate::revoke::RevokeOptions;
 
@@ -72,30 +71,18 @@ pub struct RevokeArgs {
 
 /// Run `revoke`.
 pub fn run(args: RevokeArgs) -> Result<Outcome> {
-    let rules = load_rules(args.rules.as_deref(), &RepoConfig::empty())?;
-    let scanner = Scanner::new(&rules, &[]);
-    let (loaded, input_incomplete) = args.source.load(&rules, &scanner, true)?;
+    let (rules, keys, input_incomplete) = args.source.keys(args.rules.as_deref())?;
     let opts = RevokeOptions {
         act: args.yes,
         audit_log: args.audit_log.clone(),
         api: args.api.options()?,
     };
-    let keys = loaded.into_iter().map(|l| l.finding).collect();
     let result = crate::revoke::run(&opts, keys, &rules)?;
     if !args.yes {
         eprintln!("dry run: nothing will be revoked; pass `--yes` to act");
     }
     if let Some((key, executed)) = result.discrepancy() {
-        eprintln!(
-            "error: {} is STILL LIVE after revoking key id `{}`: a different key \
-             was revoked. Stopping: no further keys will be revoked.",
-            key.key,
-            sanitize(&executed.id),
-        );
-        eprintln!(
-            "hint: check the Misar dashboard now; the audit log `{}` has every action",
-            args.audit_log.display()
-        );
+        discrepancy(&key.key, &executed.id, &args.audit_log);
     }
     let bytes = match args.format {
         RevokeFormat::Human => report::render_human(&result).into_bytes(),

@@ -15,9 +15,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::args::{ApiArgs, KeySource, SinkArgs};
-use super::{sanitize, write_output, Outcome};
-use crate::config::{load_rules, RepoConfig};
-use crate::engine::Scanner;
+use super::messages::discrepancy;
+use super::{write_output, Outcome};
 use crate::report::rotate as report;
 use crate::rotate::RotateOptions;
 
@@ -83,9 +82,7 @@ pub fn run(args: RotateArgs) -> Result<Outcome> {
             "no sink for the replacement keys: pass `--exec CMD` or `--env-file FILE --env-var NAME`"
         );
     };
-    let rules = load_rules(args.rules.as_deref(), &RepoConfig::empty())?;
-    let scanner = Scanner::new(&rules, &[]);
-    let (loaded, input_incomplete) = args.source.load(&rules, &scanner, true)?;
+    let (rules, keys, input_incomplete) = args.source.keys(args.rules.as_deref())?;
     let opts = RotateOptions {
         act: args.yes,
         audit_log: args.audit_log.clone(),
@@ -95,22 +92,12 @@ pub fn run(args: RotateArgs) -> Result<Outcome> {
         poll_interval: args.sink.poll_interval(),
         api: args.api.options()?,
     };
-    let keys = loaded.into_iter().map(|l| l.finding).collect();
     let result = crate::rotate::run(&opts, keys, &rules)?;
     if !args.yes {
         eprintln!("dry run: nothing will be created or revoked; pass `--yes` to act");
     }
     if let Some((key, executed)) = result.discrepancy() {
-        eprintln!(
-            "error: {} is STILL LIVE after revoking key id `{}`: a different key \
-             was revoked. Stopping: no further keys will be revoked.",
-            key.key,
-            sanitize(&executed.id),
-        );
-        eprintln!(
-            "hint: check the Misar dashboard now; the audit log `{}` has every action",
-            args.audit_log.display()
-        );
+        discrepancy(&key.key, &executed.id, &args.audit_log);
     }
     let bytes = match args.format {
         RotateFormat::Human => report::render_human(&result).into_bytes(),

@@ -19,6 +19,7 @@ use anyhow::Result;
 use super::execute::{Attempt, Executed, Revoker};
 use super::log::{Audit, AuditAction};
 use super::plan::RevocationStep;
+use crate::api::ApiClient;
 use crate::config::ApiEnv;
 use crate::finding::{Finding, Verification};
 use crate::rules::RuleSet;
@@ -136,36 +137,63 @@ impl RevokeResult {
     }
 }
 
-/// Run `revoke` over `keys` (see the module docs); `rules` give each key's
-/// product prefix and API. Errors: the audit log cannot be opened or written,
-/// `MISAR_API_URL` is refused, or a plan cannot be carried out.
-pub fn run(opts: &RevokeOptions, keys: Vec<Finding>, rules: &RuleSet) -> Result<RevokeResult> {
-    let mut audit = Audit::open(&opts.audit_log, !opts.act)?;
+/// The keys a run acts on, each with its verification, and the client that
+/// checked them.
+pub(crate) struct Verified {
+    /// `MISAR_*` as read.
+    pub(crate) env: ApiEnv,
+    /// The API client.
+    pub(crate) client: ApiClient,
+    /// One entry per distinct key, in report order (the admin key, if it
+    /// leaked too, last: the others may need it), with its check.
+    pub(crate) keys: Vec<(Finding, Checked)>,
+}
 
-    // One entry per distinct key, in report order.
+/// Verify the distinct keys of `keys` (see [`Verified`]); a key the API gave
+/// no answer for is `unknown`.
+pub(crate) fn verified_keys(
+    api: &ApiOptions,
+    keys: Vec<Finding>,
+    rules: &RuleSet,
+) -> Result<Verified> {
     let mut seen = HashSet::new();
     let mut keys: Vec<Finding> = keys
         .into_iter()
         .filter(|f| seen.insert(f.secret.sha256().to_string()))
         .collect();
     let env = ApiEnv::from_env();
-    // If the admin key itself leaked, revoke it last: the others may need it.
     if let Some(admin) = &env.admin_key {
         keys.sort_by_key(|f| f.secret.sha256() == admin.sha256());
     }
-    let client = client(&opts.api, &env)?;
-    let results = verify_with(&client, keys.iter(), rules, &env, opts.api.concurrency);
+    let client = client(api, &env)?;
+    let mut results = verify_with(&client, keys.iter(), rules, &env, api.concurrency);
+    let keys = keys
+        .into_iter()
+        .map(|f| {
+            let checked = results.remove(f.secret.sha256()).unwrap_or_else(|| {
+                Checked::unknown(
+                    f.verification
+                        .reason()
+                        .unwrap_or("not verified")
+                        .to_string(),
+                )
+            });
+            (f, checked)
+        })
+        .collect();
+    Ok(Verified { env, client, keys })
+}
+
+/// Run `revoke` over `keys` (see the module docs); `rules` give each key's
+/// product prefix and API. Errors: the audit log cannot be opened or written,
+/// `MISAR_API_URL` is refused, or a plan cannot be carried out.
+pub fn run(opts: &RevokeOptions, keys: Vec<Finding>, rules: &RuleSet) -> Result<RevokeResult> {
+    let mut audit = Audit::open(&opts.audit_log, !opts.act)?;
+
+    let Verified { env, client, keys } = verified_keys(&opts.api, keys, rules)?;
     let mut revoker = Revoker::new(&client, env.admin_key.as_ref());
     let mut out = Vec::with_capacity(keys.len());
-    for f in &keys {
-        let checked = results.get(f.secret.sha256()).cloned().unwrap_or_else(|| {
-            Checked::unknown(
-                f.verification
-                    .reason()
-                    .unwrap_or("not verified")
-                    .to_string(),
-            )
-        });
+    for (f, checked) in keys {
         audit.verified(
             &f.secret,
             checked.key.as_ref().map(|k| k.id.as_str()),

@@ -21,7 +21,6 @@
 //! the account, to the state file. The new key lives in memory between the
 //! `POST` and the sink, and nowhere else.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,13 +28,13 @@ use anyhow::Result;
 
 use super::rotator::Rotator;
 use super::sink::Sink;
-use crate::config::ApiEnv;
 use crate::finding::{Finding, Verification};
 use crate::revoke::execute::{Executed, Revoker};
 use crate::revoke::log::Audit;
 use crate::revoke::plan::Credential;
+use crate::revoke::run::{verified_keys, Verified};
 use crate::rules::RuleSet;
-use crate::verify::{base_for, client, verify_with, ApiOptions, Checked};
+use crate::verify::{base_for, ApiOptions};
 
 /// What `rotate` is asked to do.
 #[derive(Debug, Clone)]
@@ -249,29 +248,11 @@ impl RotateResult {
 pub fn run(opts: &RotateOptions, keys: Vec<Finding>, rules: &RuleSet) -> Result<RotateResult> {
     let mut audit = Audit::open(&opts.audit_log, !opts.act)?;
 
-    let mut seen = HashSet::new();
-    let mut keys: Vec<Finding> = keys
-        .into_iter()
-        .filter(|f| seen.insert(f.secret.sha256().to_string()))
-        .collect();
-    let env = ApiEnv::from_env();
-    if let Some(admin) = &env.admin_key {
-        keys.sort_by_key(|f| f.secret.sha256() == admin.sha256());
-    }
-    let client = client(&opts.api, &env)?;
-    let results = verify_with(&client, keys.iter(), rules, &env, opts.api.concurrency);
+    let Verified { env, client, keys } = verified_keys(&opts.api, keys, rules)?;
     let mut revoker = Revoker::new(&client, env.admin_key.as_ref());
     let mut ctx = Rotator::new(&client, env.admin_key.as_ref(), opts, &mut audit)?;
     let mut out = Vec::with_capacity(keys.len());
-    for f in &keys {
-        let checked = results.get(f.secret.sha256()).cloned().unwrap_or_else(|| {
-            Checked::unknown(
-                f.verification
-                    .reason()
-                    .unwrap_or("not verified")
-                    .to_string(),
-            )
-        });
+    for (f, checked) in &keys {
         ctx.audit().verified(
             &f.secret,
             checked.key.as_ref().map(|k| k.id.as_str()),
@@ -283,7 +264,7 @@ pub fn run(opts: &RotateOptions, keys: Vec<Finding>, rules: &RuleSet) -> Result<
             &f.secret,
             &f.product,
             prefix,
-            &checked,
+            checked,
             &base,
             &mut revoker,
             &mut || Ok(()),

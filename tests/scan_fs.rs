@@ -150,7 +150,8 @@ fn binary_files_and_invalid_utf8_are_scanned() {
 fn key_at_a_chunk_edge_of_a_large_file_is_found_once() {
     let tree = Tree::new();
     let k = fake_key("ask_", 9);
-    let chunk = 4 << 20;
+    // A tree is read in chunks of 64 KiB (source::stream::TREE_CHUNK).
+    let chunk = 64 << 10;
     let mut data = Vec::with_capacity(2 * chunk + 1000);
     let line = b"let value = compute(alpha, beta, gamma);\n";
     while data.len() < chunk - 20 {

@@ -6,8 +6,9 @@
 //! skipped. Binary files are scanned too. FIFOs, sockets and devices met in
 //! a tree are skipped with a warning (reading one could block forever); one
 //! named on the command line is an input left unread, so the scan is incomplete. Files of any size are read in
-//! chunks of [`super::stream::CHUNK`] bytes with an overlap, so memory stays flat however
-//! large a file or a line is.
+//! chunks of [`super::stream::TREE_CHUNK`] bytes with an overlap, through one
+//! buffer per thread, so memory stays flat however large a file or a line
+//! is, and the bytes read stay in cache while they are scanned.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -222,7 +223,11 @@ fn walk_root(
                 }
             }
             if buf.is_empty() {
-                buf = vec![0; super::stream::CHUNK];
+                let len = super::stream::chunk_len(
+                    super::stream::TREE_CHUNK,
+                    ctx.scanner.overlap(),
+                );
+                buf = vec![0; len];
             }
             let mut found = Vec::new();
             ctx.path_findings(&root.provenance(path), 0, &mut found);

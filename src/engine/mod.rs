@@ -236,9 +236,10 @@ impl Scanner {
     /// Bytes a chunked reader must carry from one chunk into the next:
     /// [`Self::lookbehind`] plus the longest encoded key (UTF-16 doubles a
     /// key, base64 adds a third and line wraps) and the byte after it, plus
-    /// the reach of a [`decode::CARRIERS`] image (its key may start up to
-    /// [`decode::NESTED_REACH`] decoded bytes after it): a carrier in the
-    /// last `overlap` bytes of a chunk is decoded in the next one, whole.
+    /// the reach of a nested-base64 carrier such as `"auth"` (its key may
+    /// start up to `decode::NESTED_REACH` decoded bytes after it): a carrier
+    /// in the last `overlap` bytes of a chunk is decoded in the next one,
+    /// whole.
     /// Even, so that chunks after the first start at even offsets (UTF-16).
     pub fn overlap(&self) -> usize {
         (LOOKBEHIND + NESTED_REACH_CHARS + 4 * (self.max_key_len + 2) + 256).next_multiple_of(2)

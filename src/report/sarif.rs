@@ -518,25 +518,9 @@ mod tests {
 
     /// Findings for `keys`, one per line of one file.
     fn findings(keys: &[String]) -> Vec<Finding> {
-        use crate::config::RepoConfig;
         use crate::engine::location::LinePos;
-        use crate::engine::Scanner;
-        use crate::rules::RuleSet;
-        use crate::source::{Problems, ScanContext};
-        let rules = RuleSet::embedded().unwrap();
-        let config = RepoConfig::empty();
-        let scanner = Scanner::new(&rules, &[]);
-        let problems = Problems::silent();
-        let ctx = ScanContext {
-            scanner: &scanner,
-            rules: &rules,
-            config: &config,
-            redact: true,
-            archives: false,
-            archive_limit: 0,
-            problems: &problems,
-            linter: None,
-        };
+        let engine = crate::source::test_engine::TestEngine::new();
+        let ctx = engine.ctx();
         let text = keys.join("\n");
         let (hits, _) = ctx.scan_buffer(
             text.as_bytes(),

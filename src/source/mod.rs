@@ -12,6 +12,8 @@ pub mod fs;
 pub mod git;
 pub mod stream;
 #[cfg(test)]
+pub(crate) mod test_engine;
+#[cfg(test)]
 mod test_git;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

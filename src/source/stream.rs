@@ -174,11 +174,7 @@ pub fn scan_stdin(reader: &mut dyn Read, ctx: &ScanContext<'_>) -> (Vec<Finding>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RepoConfig;
-    use crate::engine::Scanner;
-    use crate::rules::RuleSet;
     use crate::secret::Secret;
-    use crate::source::Problems;
     use base64::Engine as _;
 
     // Built at run time, so that no key-shaped literal is in the source.
@@ -221,21 +217,9 @@ mod tests {
 
     #[test]
     fn keys_in_every_form_are_found_once_at_every_offset_around_a_small_chunk_edge() {
-        let rules = RuleSet::embedded().unwrap();
-        let config = RepoConfig::empty();
-        let scanner = Scanner::new(&rules, &[]);
-        let problems = Problems::silent();
-        let ctx = ScanContext {
-            scanner: &scanner,
-            rules: &rules,
-            config: &config,
-            redact: true,
-            archives: false,
-            archive_limit: 0,
-            problems: &problems,
-            linter: None,
-        };
-        let overlap = scanner.overlap();
+        let engine = crate::source::test_engine::TestEngine::new();
+        let ctx = engine.ctx();
+        let overlap = engine.scanner.overlap();
         // The smallest buffer chunk_len gives, so that edges come often.
         let len = chunk_len(0, overlap);
         assert!(len > 2 * overlap && len.is_multiple_of(2));

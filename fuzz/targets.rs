@@ -31,6 +31,7 @@ use misar_scan::engine::Scanner;
 use misar_scan::rules::RuleSet;
 use misar_scan::source::archive::{scan_archive_bytes, ArchiveKind};
 use misar_scan::source::git::pack::{apply_delta, ObjectKind, Pack};
+use misar_scan::source::git::trees;
 use misar_scan::source::{Problems, Provenance, ScanContext};
 
 /// A fuzz target: arbitrary bytes in, a panic only on a bug.
@@ -89,24 +90,48 @@ pub fn pack(data: &[u8]) {
         ids.dedup();
         assert_eq!(before, ids.len(), "an object delivered twice");
     }
+    // The tree walk over whatever the pack holds, every object a root: it
+    // ends (a cycle of trees stops at the depth limit), and what it lists
+    // as named it reached.
+    let trees: Vec<_> = pack
+        .for_each(ObjectKind::Tree, |_| true, || (), |_, _, _| ())
+        .into_iter()
+        .map(|(id, ())| id)
+        .collect();
     let packs = [pack];
-    let scanner = &shared().scanner;
-    let trees = misar_scan::source::git::trees::PackedTrees::read(&packs, &|name| {
-        scanner.name_holds_key(name)
-    });
-    for id in trees.named() {
-        assert!(
-            trees.index_of(&id).is_some(),
-            "a named tree is in the graph"
-        );
+    let table = trees::ObjectTable::new(&packs);
+    let store = trees::Store {
+        packs: &packs,
+        table: &table,
+        git_dir: dir.path(),
+    };
+    let roots: Vec<_> = trees
+        .iter()
+        .enumerate()
+        .map(|(n, id)| (*id, n as u32))
+        .collect();
+    let mut reach = trees::Reach::new(&table);
+    reach.walk(&store, &roots, &FuzzObserver);
+    let named: std::collections::HashSet<_> = reach.named().into_iter().collect();
+    for id in &named {
+        assert!(reach.reached_tree(&table, id), "a named tree was reached");
     }
-    for ix in 0..trees.object_count() as u32 {
-        if let Some(children) = trees.children(ix) {
-            for &child in children {
-                let _ = misar_scan::source::git::trees::split(child);
-            }
-        }
+    let blobs: std::collections::HashSet<_> =
+        reach.blobs(&table).into_iter().map(|(id, _)| id).collect();
+    let ancestors = reach.ancestors(&store, &blobs, &named);
+    for id in &named {
+        assert!(ancestors.may_hold_name(id), "a named tree holds its name");
     }
+}
+
+struct FuzzObserver;
+
+impl trees::Observer for FuzzObserver {
+    fn name_holds_key(&self, name: &[u8]) -> bool {
+        shared().scanner.name_holds_key(name)
+    }
+
+    fn unreadable(&self, _: git2::Oid, _: u32, _: &str) {}
 }
 
 /// Input: 2-byte base length, the base, then the delta.

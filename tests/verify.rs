@@ -309,7 +309,7 @@ fn scan_verify_checks_a_key_found_50_times_with_one_request() {
 #[test]
 fn verify_concurrency_is_bounded_by_the_flag() {
     let api = FakeApi::start();
-    api.set_latency(Duration::from_millis(40));
+    api.set_latency(Duration::from_millis(150));
     let keys: Vec<String> = (0..24).map(|i| fake_key("msk_", 100 + i)).collect();
     for k in &keys {
         api.add_key(k, 1, &["send"]);

@@ -6,21 +6,25 @@
 //!    commits and blobs in the object database that no ref reaches are added
 //!    after them (dangling objects from deleted branches and amended commits).
 //! 2. **Commits** are collected and ordered parents-first (oldest first among
-//!    unrelated commits), then their trees are walked in that order, each
-//!    distinct tree once (per worker: the order is cut into one slice per
-//!    core). The first commit in which a blob is seen is the one that
-//!    introduced it: none of its parents can hold the blob, since they were
-//!    walked before it.
+//!    unrelated commits); a commit's position in that order is the *label*
+//!    of its root tree. Labels are pushed down the trees level by level
+//!    ([`super::trees`]): each blob ends with the least position of a commit
+//!    whose tree holds it, the commit that introduced it (none of its
+//!    parents can hold the blob, since they come before it). The trees are
+//!    rebuilt from the packs, each delta chain once a level, and nothing of
+//!    them is kept: memory grows with the objects, not with the tree entries.
 //! 3. **Blobs** are scanned once each, in parallel: pack by pack, each delta
 //!    chain rebuilt once, then any left (loose objects) in the order the
-//!    object database lists them. The trees for step 2 are read the same
-//!    way before the walk, into a compact graph ([`super::trees`]).
+//!    object database lists them.
 //! 4. **Attribution** is computed only for blobs with findings: the paths of
 //!    the blob in its first commit. A key is reported once per path, at the
 //!    first commit that put it there (later versions of the file that still
 //!    hold it are not new leaks). With `--all-occurrences`, every
 //!    (commit, path) that introduced a blob with the key: commits whose tree
 //!    holds the blob at the path while none of their parents' trees do.
+//!    Which trees hold those blobs is found first, by one more reading of
+//!    the trees, deepest level first ([`super::trees::Reach::ancestors`]),
+//!    so that finding paths reads only the trees on the way to them.
 //! 5. **Names**: every tree entry's name (file, folder, submodule) is checked
 //!    for a key as the trees are read (a length comparison for most names),
 //!    and the trees with such a name are listed. Only when there are any are
@@ -39,14 +43,12 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid, Repository};
-use rayon::prelude::*;
 
 use super::pack::open_packs;
-use super::trees::{split, EntryKind, PackedTrees};
+use super::trees::{Ancestors, ObjectTable, Observer, Reach, Store, UNREACHED};
 use super::{
     commit_info, commit_metadata_findings, open_repo, provenance, repo_path, scan_blobs,
     tag_metadata_findings, tune_libgit2_for_scanning,
@@ -95,10 +97,8 @@ struct Graph {
 #[derive(Default)]
 struct Walk {
     graph: Graph,
-    /// Trees walked that were read with libgit2 (not in the packed trees).
+    /// Trees walked from a ref to a tree (not from a commit).
     trees: HashSet<Oid>,
-    /// Packed trees walked, a bit per object index of the packed trees.
-    packed_trees: Vec<u64>,
     /// Each reachable blob → the first commit it was seen in.
     blobs: HashMap<Oid, NodeIx>,
     /// Paths of blobs reached from a ref to a tree or a blob, not from a commit.
@@ -134,7 +134,7 @@ pub fn scan_history(
     let objects = repo.commondir().join("objects");
     let git_dir = repo.path().to_path_buf();
     let mut walk = Walk::default();
-    let ((packs, packed), trees) = rayon::ThreadPoolBuilder::new()
+    let ((packs, table), trees) = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
         .context("failed to start the reading threads")?
@@ -142,9 +142,8 @@ pub fn scan_history(
             rayon::join(
                 || {
                     let packs = open_packs(&objects);
-                    let names = |name: &[u8]| ctx.scanner.name_holds_key(name);
-                    let trees = PackedTrees::read(&packs, &names);
-                    (packs, trees)
+                    let table = ObjectTable::new(&packs);
+                    (packs, table)
                 },
                 || -> Result<Vec<(String, Oid)>> {
                     let repo = Repository::open(&git_dir)
@@ -163,13 +162,23 @@ pub fn scan_history(
             )
         });
     let trees = trees?;
-    walk_trees(&repo, &packed, 0, opts.threads, ctx, &mut walk)?;
+    let store = Store {
+        packs: &packs,
+        table: &table,
+        git_dir: &git_dir,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .context("failed to start the walking threads")?;
+    let mut reach = Reach::new(&table);
+    walk_trees(&store, &pool, &mut reach, 0, ctx, &mut walk);
     for (name, tree) in trees {
         walk_rootless(&repo, tree, &format!("{name}:"), ctx, &mut walk);
     }
 
     if opts.all_objects {
-        let (commits, blobs) = unreachable_objects(&repo, &walk, &packed)?;
+        let (commits, blobs) = unreachable_objects(&repo, &walk, &reach, &table)?;
         let first_new = walk.graph.order.len();
         add_commits(
             &repo,
@@ -179,7 +188,7 @@ pub fn scan_history(
             &mut walk.graph,
             &mut walk.metadata,
         );
-        walk_trees(&repo, &packed, first_new, opts.threads, ctx, &mut walk)?;
+        walk_trees(&store, &pool, &mut reach, first_new, ctx, &mut walk);
         for blob in blobs {
             walk.blobs.entry(blob).or_insert(NO_COMMIT);
         }
@@ -200,10 +209,24 @@ pub fn scan_history(
         opts.threads,
         ctx,
     )?;
-    drop(packs);
     drop(ids);
 
-    let mut findings = attribute(&repo, &walk, &packed, &hits, opts, ctx, &mut stats);
+    // Which trees hold the blobs with findings (and the names holding a
+    // key), for finding their paths: one more reading of the trees, only
+    // when there is something to find.
+    let with_hits: HashSet<Oid> = hits.keys().copied().collect();
+    let ancestors = (!with_hits.is_empty() || !walk.named.is_empty())
+        .then(|| pool.install(|| reach.ancestors(&store, &with_hits, &walk.named)));
+    drop(reach);
+    let mut findings = attribute(
+        &repo,
+        &walk,
+        ancestors.as_ref(),
+        &hits,
+        opts,
+        ctx,
+        &mut stats,
+    );
     findings.append(&mut walk.metadata);
     Ok((findings, stats))
 }
@@ -213,7 +236,7 @@ pub fn scan_history(
 fn attribute(
     repo: &Repository,
     walk: &Walk,
-    packed: &PackedTrees,
+    ancestors: Option<&Ancestors<'_>>,
     hits: &HashMap<Oid, BlobHits>,
     opts: &HistoryOptions,
     ctx: &ScanContext<'_>,
@@ -221,12 +244,7 @@ fn attribute(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut later: HashSet<Oid> = HashSet::new();
-    let with_hits: HashSet<Oid> = hits.keys().copied().collect();
-    let mut holds = Holds {
-        packed,
-        wanted: &with_hits,
-        memo: HashMap::new(),
-    };
+    let mut holds = Holds { ancestors };
     if opts.all_occurrences {
         later.extend(hits.keys().copied());
     } else {
@@ -301,7 +319,7 @@ fn attribute(
             }
         }
     }
-    name_findings(repo, walk, packed, opts, ctx, &mut findings);
+    name_findings(repo, walk, ancestors, opts, ctx, &mut findings);
     if !opts.all_occurrences {
         first_per_place(&mut findings, &walk.graph);
     }
@@ -501,240 +519,56 @@ fn add_commits(
     }
 }
 
-/// What one worker found walking a slice of the commit order. Trees the
-/// packed trees know are tracked by index in a bitset, others by id.
-#[derive(Default)]
-struct Part {
-    trees: HashSet<Oid>,
-    packed_trees: Vec<u64>,
-    blobs: HashMap<Oid, NodeIx>,
-    named: Vec<Oid>,
-    gitlinks: u64,
-}
-
-/// For each object index of the packed trees, the earliest position in the
-/// walk order of a commit that holds it as a blob (`u32::MAX`: none), shared
-/// by the workers: each lowers it with `fetch_min`.
-struct FirstSeen(Vec<AtomicU32>);
-
-impl FirstSeen {
-    fn saw(&self, object: u32, position: u32) {
-        let slot = &self.0[object as usize];
-        if slot.load(Ordering::Relaxed) > position {
-            slot.fetch_min(position, Ordering::Relaxed);
-        }
-    }
-}
-
-fn bit(bits: &[u64], ix: u32) -> bool {
-    bits.get(ix as usize / 64)
-        .is_some_and(|w| w & (1 << (ix % 64)) != 0)
-}
-
-/// Set bit `ix`; whether it was clear.
-fn set_bit(bits: &mut [u64], ix: u32) -> bool {
-    let (w, m) = (ix as usize / 64, 1u64 << (ix % 64));
-    let clear = bits[w] & m == 0;
-    bits[w] |= m;
-    clear
-}
-
-/// A tree to walk: by packed index, or by id.
-#[derive(Clone, Copy)]
-enum TreeRef {
-    Packed(u32),
-    Id(Oid),
-}
-
-/// Walk the trees of the commits in `graph.order[from..]`, recording each
-/// blob's first commit; each distinct tree is read once per worker.
-///
-/// The order is cut into one contiguous slice per worker. A worker re-reads
-/// only the trees its first commit shares with the slice before it (about
-/// one snapshot), and since every slice comes after the one before, keeping
-/// the earliest position at which any worker saw a blob keeps its first
-/// commit overall (one shared array lowered with `fetch_min`, so memory
-/// does not grow with the number of workers).
+/// Labels the walk's commits' trees and everything below them (see
+/// [`super::trees`]): each blob's first commit. Only the commits from
+/// position `from` of the order are new.
 fn walk_trees(
-    repo: &Repository,
-    packed: &PackedTrees,
+    store: &Store<'_>,
+    pool: &rayon::ThreadPool,
+    reach: &mut Reach,
     from: usize,
-    threads: usize,
     ctx: &ScanContext<'_>,
     walk: &mut Walk,
-) -> Result<()> {
-    let order = &walk.graph.order[from..];
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("failed to start the walking threads")?;
-    // Small histories are not worth a second snapshot read.
-    let slices = if order.len() < 512 {
-        1
-    } else {
-        pool.current_num_threads()
+) {
+    let order = &walk.graph.order;
+    let nodes = &walk.graph.nodes;
+    let roots: Vec<(Oid, u32)> = (from..order.len())
+        .map(|position| (nodes[order[position] as usize].tree, position as u32))
+        .collect();
+    let observer = Reporter {
+        ctx,
+        commit_at: &|label| nodes[order[label as usize] as usize].id,
     };
-    let size = order.len().div_ceil(slices).max(1);
-    let words = packed.object_count().div_ceil(64);
-    walk.packed_trees.resize(words, 0);
-    let known = Known {
-        trees: &walk.trees,
-        packed_trees: &walk.packed_trees,
-    };
-    let (nodes, git_dir) = (&walk.graph.nodes, repo.path());
-    let first_seen = FirstSeen(
-        (0..packed.object_count())
-            .map(|_| AtomicU32::new(u32::MAX))
-            .collect(),
-    );
-    let parts: Vec<Part> = pool.install(|| {
-        order
-            .par_chunks(size)
-            .enumerate()
-            .map(|(k, slice)| {
-                let mut part = Part {
-                    packed_trees: vec![0; words],
-                    ..Part::default()
-                };
-                let at = Slice {
-                    commits: slice,
-                    start: (from + k * size) as u32,
-                };
-                match Repository::open(git_dir) {
-                    Ok(repo) => {
-                        let walker = Walker {
-                            repo: &repo,
-                            packed,
-                            nodes,
-                            known: &known,
-                            first_seen: &first_seen,
-                            ctx,
-                        };
-                        walker.walk(&at, &mut part);
-                    }
-                    Err(e) => ctx.problems.unread(&format!(
-                        "could not open `{}`: {}",
-                        git_dir.display(),
-                        e.message()
-                    )),
-                }
-                part
-            })
-            .collect()
-    });
-    for part in parts {
-        walk.trees.extend(part.trees);
-        for (all, new) in walk.packed_trees.iter_mut().zip(&part.packed_trees) {
-            *all |= new;
-        }
-        walk.gitlinks += part.gitlinks;
-        walk.named.extend(part.named);
-        for (blob, ix) in part.blobs {
-            walk.blobs.entry(blob).or_insert(ix);
-        }
+    let gitlinks = reach.gitlinks();
+    pool.install(|| reach.walk(store, &roots, &observer));
+    walk.gitlinks += reach.gitlinks() - gitlinks;
+    walk.named.extend(reach.named());
+    for (blob, label) in reach.blobs(store.table) {
+        walk.blobs.entry(blob).or_insert(order[label as usize]);
     }
-    for (i, position) in first_seen.0.into_iter().enumerate() {
-        let position = position.into_inner();
-        if position != u32::MAX {
-            let ix = walk.graph.order[position as usize];
-            walk.blobs.entry(packed.id_at(i as u32)).or_insert(ix);
-        }
-    }
-    Ok(())
 }
 
-/// A worker's part of the walk order: its commits and the position of the
-/// first one in `Graph::order`.
-struct Slice<'a> {
-    commits: &'a [NodeIx],
-    start: u32,
-}
-
-/// What a worker walks with.
-struct Walker<'a> {
-    repo: &'a Repository,
-    packed: &'a PackedTrees,
-    nodes: &'a [Node],
-    known: &'a Known<'a>,
-    first_seen: &'a FirstSeen,
+/// What the tree walk reports, in the scan's terms.
+struct Reporter<'a> {
     ctx: &'a ScanContext<'a>,
+    /// The commit at a position of the order.
+    commit_at: &'a (dyn Fn(u32) -> Oid + Sync),
 }
 
-/// The trees an earlier walk already went through.
-struct Known<'a> {
-    trees: &'a HashSet<Oid>,
-    packed_trees: &'a [u64],
-}
+impl Observer for Reporter<'_> {
+    fn name_holds_key(&self, name: &[u8]) -> bool {
+        self.ctx.scanner.name_holds_key(name)
+    }
 
-impl Walker<'_> {
-    /// Walk the trees of the slice's commits, each distinct tree once.
-    fn walk(&self, slice: &Slice<'_>, part: &mut Part) {
-        let (packed, known) = (self.packed, self.known);
-        let as_ref = |id: Oid| match packed.index_of(&id) {
-            Some(ix) => TreeRef::Packed(ix),
-            None => TreeRef::Id(id),
+    fn unreadable(&self, tree: Oid, label: u32, why: &str) {
+        let commit = if label == UNREACHED {
+            String::new()
+        } else {
+            format!(" (in commit {})", (self.commit_at)(label))
         };
-        let mut stack: Vec<TreeRef> = Vec::new();
-        for (k, &ix) in slice.commits.iter().enumerate() {
-            let position = slice.start + k as u32;
-            let node = &self.nodes[ix as usize];
-            stack.push(as_ref(node.tree));
-            while let Some(tree) = stack.pop() {
-                let tree_id = match tree {
-                    TreeRef::Packed(t) => {
-                        if bit(known.packed_trees, t) || !set_bit(&mut part.packed_trees, t) {
-                            continue;
-                        }
-                        if let Some(children) = packed.children(t) {
-                            for &entry in children {
-                                match split(entry) {
-                                    (c, EntryKind::Tree) => stack.push(TreeRef::Packed(c)),
-                                    (_, EntryKind::Gitlink) => part.gitlinks += 1,
-                                    (c, EntryKind::Blob) => self.first_seen.saw(c, position),
-                                }
-                            }
-                            continue;
-                        }
-                        // In a pack but not read there (it names a loose object).
-                        packed.id_at(t)
-                    }
-                    TreeRef::Id(id) => {
-                        if known.trees.contains(&id) || !part.trees.insert(id) {
-                            continue;
-                        }
-                        id
-                    }
-                };
-                let tree = match self.repo.find_tree(tree_id) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        self.ctx.problems.unread(&format!(
-                            "could not read tree {tree_id} (in commit {}): {}",
-                            node.id,
-                            e.message()
-                        ));
-                        continue;
-                    }
-                };
-                let mut named = false;
-                for entry in tree.iter() {
-                    named = named || self.ctx.scanner.name_holds_key(entry.name_bytes());
-                    match entry.filemode() {
-                        MODE_TREE => stack.push(as_ref(entry.id())),
-                        MODE_GITLINK => part.gitlinks += 1,
-                        _ => match packed.index_of(&entry.id()) {
-                            Some(c) => self.first_seen.saw(c, position),
-                            None => {
-                                part.blobs.entry(entry.id()).or_insert(ix);
-                            }
-                        },
-                    }
-                }
-                if named {
-                    part.named.push(tree_id);
-                }
-            }
-        }
+        self.ctx
+            .problems
+            .unread(&format!("could not read tree {tree}{commit}: {why}"));
     }
 }
 
@@ -786,16 +620,15 @@ fn walk_rootless(
 fn unreachable_objects(
     repo: &Repository,
     walk: &Walk,
-    packed: &PackedTrees,
+    reach: &Reach,
+    table: &ObjectTable,
 ) -> Result<(Vec<Oid>, Vec<Oid>)> {
     let odb = repo.odb().context("failed to open the object database")?;
     let mut unknown = Vec::new();
     odb.foreach(|id| {
         if !walk.blobs.contains_key(id)
             && !walk.trees.contains(id)
-            && !packed
-                .index_of(id)
-                .is_some_and(|ix| bit(&walk.packed_trees, ix))
+            && !reach.reached_tree(table, id)
             && !walk.graph.index.contains_key(id)
         {
             unknown.push(*id);
@@ -836,31 +669,16 @@ fn rootless_path(walk: &Walk, id: Oid) -> String {
         .unwrap_or_else(|| format!("<unreachable>/{id}"))
 }
 
-/// Which trees may hold one of the blobs with hits, answered from the
-/// packed trees (no names needed), so that finding paths reads with libgit2
-/// only the trees on the way to those blobs. A tree not in a pack may.
+/// Which trees may hold one of the blobs with hits ([`Reach::ancestors`]),
+/// so that finding paths reads with libgit2 only the trees on the way to
+/// those blobs. Without the answer, any tree may.
 struct Holds<'a> {
-    packed: &'a PackedTrees,
-    wanted: &'a HashSet<Oid>,
-    memo: HashMap<Oid, bool>,
+    ancestors: Option<&'a Ancestors<'a>>,
 }
 
 impl Holds<'_> {
     fn may_hold(&mut self, tree: Oid) -> bool {
-        if let Some(&known) = self.memo.get(&tree) {
-            return known;
-        }
-        let Some(entries) = self.packed.entries(&tree) else {
-            return true;
-        };
-        let entries: Vec<(Oid, EntryKind)> = entries.collect();
-        let holds = entries.into_iter().any(|(id, kind)| match kind {
-            EntryKind::Blob => self.wanted.contains(&id),
-            EntryKind::Tree => self.may_hold(id),
-            EntryKind::Gitlink => false,
-        });
-        self.memo.insert(tree, holds);
-        holds
+        self.ancestors.is_none_or(|a| a.may_hold_blob(&tree))
     }
 }
 
@@ -986,21 +804,20 @@ fn contents(
 fn name_findings(
     repo: &Repository,
     walk: &Walk,
-    packed: &PackedTrees,
+    ancestors: Option<&Ancestors<'_>>,
     opts: &HistoryOptions,
     ctx: &ScanContext<'_>,
     out: &mut Vec<Finding>,
 ) {
-    let named: HashSet<Oid> = packed.named().chain(walk.named.iter().copied()).collect();
+    let named = &walk.named;
     if named.is_empty() {
         return;
     }
     let mut names = NamePaths {
         repo,
-        packed,
-        named: &named,
+        ancestors,
+        named,
         ctx,
-        holds: HashMap::new(),
         memo: HashMap::new(),
     };
     let mut first: HashSet<Rc<[u8]>> = HashSet::new();
@@ -1045,35 +862,19 @@ type NamedPaths = Rc<Vec<Rc<[u8]>>>;
 /// trees on the way to the trees listed as having such a name.
 struct NamePaths<'a> {
     repo: &'a Repository,
-    packed: &'a PackedTrees,
+    /// Which trees are, or hold, one of `named` ([`Reach::ancestors`]).
+    ancestors: Option<&'a Ancestors<'a>>,
     /// The trees with an entry whose name holds a key.
     named: &'a HashSet<Oid>,
     ctx: &'a ScanContext<'a>,
-    /// Whether a packed tree has one of `named` below it (or is one).
-    holds: HashMap<Oid, bool>,
     memo: HashMap<Oid, NamedPaths>,
 }
 
 impl NamePaths<'_> {
-    /// Whether the tree or a tree below it is one of `named`, answered from
-    /// the packed trees; a tree not read there may be.
+    /// Whether the tree or a tree below it is one of `named`; a tree not
+    /// answered there may be.
     fn may_hold(&mut self, tree: Oid) -> bool {
-        if self.named.contains(&tree) {
-            return true;
-        }
-        if let Some(&known) = self.holds.get(&tree) {
-            return known;
-        }
-        let Some(entries) = self.packed.entries(&tree) else {
-            return true;
-        };
-        let subtrees: Vec<Oid> = entries
-            .filter(|(_, kind)| *kind == EntryKind::Tree)
-            .map(|(id, _)| id)
-            .collect();
-        let holds = subtrees.into_iter().any(|t| self.may_hold(t));
-        self.holds.insert(tree, holds);
-        holds
+        self.named.contains(&tree) || self.ancestors.is_none_or(|a| a.may_hold_name(&tree))
     }
 
     fn paths(&mut self, tree_id: Oid) -> NamedPaths {

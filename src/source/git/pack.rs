@@ -683,7 +683,7 @@ fn corrupt(what: &str) -> io::Error {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::HashMap;
 
     use super::*;
@@ -861,7 +861,7 @@ mod tests {
     }
 
     /// Write a pack of raw entries (header and data, as given) and its index.
-    fn write_pack(dir: &Path, entries: &[(Oid, Vec<u8>)]) -> PathBuf {
+    pub(crate) fn write_pack(dir: &Path, entries: &[(Oid, Vec<u8>)]) -> PathBuf {
         let mut pack = b"PACK".to_vec();
         pack.extend_from_slice(&2u32.to_be_bytes());
         pack.extend_from_slice(&(entries.len() as u32).to_be_bytes());
@@ -892,7 +892,7 @@ mod tests {
         path
     }
 
-    fn zlib(data: &[u8]) -> Vec<u8> {
+    pub(crate) fn zlib(data: &[u8]) -> Vec<u8> {
         use std::io::Write;
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(data).unwrap();

@@ -240,6 +240,12 @@ impl Pack {
             .map(|id| id.try_into().expect("20 bytes"))
     }
 
+    /// The id of every entry, in the order [`Pack::for_each_picked`] numbers
+    /// them (pack order).
+    pub fn entry_ids(&self) -> impl Iterator<Item = &Oid> + '_ {
+        self.entries.iter().map(|e| &e.id)
+    }
+
     /// Rebuild every object of `kind` that `wanted` picks and call `visit`
     /// with it, on the current rayon pool; each worker gets its own state
     /// from `init`. Returns what `visit` returned for each object delivered
@@ -248,6 +254,24 @@ impl Pack {
         &self,
         kind: ObjectKind,
         wanted: impl Fn(&Oid) -> bool,
+        init: I,
+        visit: V,
+    ) -> Vec<(Oid, R)>
+    where
+        R: Send,
+        I: Fn() -> S + Sync + Send,
+        V: Fn(&mut S, Oid, &[u8]) -> R + Sync + Send,
+    {
+        self.for_each_picked(kind, |n| wanted(&self.entries[n].id), init, visit)
+    }
+
+    /// [`Pack::for_each`] with `wanted` picking entries by their number in
+    /// [`Pack::entry_ids`]: a caller that asks again and again maps ids to
+    /// its own numbers once, not on every call.
+    pub fn for_each_picked<S, R, I, V>(
+        &self,
+        kind: ObjectKind,
+        wanted: impl Fn(usize) -> bool,
         init: I,
         visit: V,
     ) -> Vec<(Oid, R)>
@@ -265,10 +289,11 @@ impl Pack {
         let wanted: Vec<bool> = self
             .entries
             .iter()
-            .map(|e| {
+            .enumerate()
+            .map(|(n, e)| {
                 (e.kind == kind || matches!(e.kind, OBJ_OFS_DELTA | OBJ_REF_DELTA))
                     && !e.duplicate
-                    && wanted(&e.id)
+                    && wanted(n)
             })
             .collect();
         let mut needed = vec![false; n];

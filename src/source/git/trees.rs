@@ -69,13 +69,12 @@ fn bucket(id: &[u8]) -> usize {
 pub struct ObjectTable {
     /// Every object the packs hold, sorted.
     ids: Vec<[u8; SHA1_LEN]>,
-    /// The first eight bytes of each id, as a number: what a look-up
-    /// compares (a 20-byte comparison per candidate made look-ups 40 % of
-    /// the walk's time on git/git).
-    keys: Vec<u64>,
     /// `fan[b]..fan[b + 1]`: where in `ids` the ids starting with the two
     /// bytes `b` are (ids are uniform: 13 a bucket on git/git's 849,014).
     fan: Vec<u32>,
+    /// For each pack, each entry's index here, by its number in the pack
+    /// ([`Pack::entry_ids`]): a pass picks its trees with no look-up.
+    numbers: Vec<Vec<u32>>,
 }
 
 impl ObjectTable {
@@ -97,8 +96,21 @@ impl ObjectTable {
         for b in 0..FAN {
             fan[b + 1] += fan[b];
         }
-        let keys = ids.iter().map(|id| key(id)).collect();
-        ObjectTable { ids, keys, fan }
+        let mut table = ObjectTable {
+            ids,
+            fan,
+            numbers: Vec::new(),
+        };
+        table.numbers = packs
+            .iter()
+            .map(|pack| {
+                let ids: Vec<&Oid> = pack.entry_ids().collect();
+                ids.par_iter()
+                    .map(|id| table.index_of(id).expect("every packed id is listed"))
+                    .collect()
+            })
+            .collect();
+        table
     }
 
     /// How many objects the packs hold: indices run from 0 to this.
@@ -116,6 +128,11 @@ impl ObjectTable {
         Oid::from_bytes(&self.ids[ix as usize]).expect("20 bytes")
     }
 
+    /// The index of entry number `n` of pack number `pack`.
+    fn number(&self, pack: usize, n: usize) -> u32 {
+        self.numbers[pack][n]
+    }
+
     /// The index of `id` among the packs' objects.
     pub fn index_of(&self, id: &Oid) -> Option<u32> {
         self.index_of_raw(id.as_bytes())
@@ -125,17 +142,21 @@ impl ObjectTable {
     fn index_of_raw(&self, raw: &[u8]) -> Option<u32> {
         let b = bucket(raw);
         let (from, to) = (*self.fan.get(b)? as usize, self.fan[b + 1] as usize);
+        // The bucket's ids lie side by side (a cache line or a few); each is
+        // compared by its first eight bytes first, and the scan stops past
+        // where the id would be.
         let k = key(raw);
-        let keys = &self.keys[from..to];
-        // The first id of the bucket with this key; the next ones may share
-        // it (never seen, but possible): the whole id decides.
-        let first = keys.partition_point(|&x| x < k);
-        let at = keys[first..]
-            .iter()
-            .take_while(|&&x| x == k)
-            .zip(&self.ids[from + first..])
-            .position(|(_, id)| id[..] == raw[..SHA1_LEN])?;
-        Some((from + first + at) as u32)
+        for (at, id) in self.ids[from..to].iter().enumerate() {
+            match key(id).cmp(&k) {
+                std::cmp::Ordering::Less => continue,
+                std::cmp::Ordering::Greater => return None,
+                std::cmp::Ordering::Equal if id[..] == raw[..SHA1_LEN] => {
+                    return Some((from + at) as u32)
+                }
+                std::cmp::Ordering::Equal => continue,
+            }
+        }
+        None
     }
 }
 
@@ -216,27 +237,6 @@ impl IdCache {
         id.copy_from_slice(&raw[..SHA1_LEN]);
         *ix = found;
         Some(found)
-    }
-}
-
-/// The first two bytes of a set of ids, as a bitmap (8 KiB): a pass that
-/// wants a few trees rejects every other entry of a pack with one look at it
-/// instead of a look-up in the table (0.1 s a pass on git/git).
-struct Prefixes(Vec<u64>);
-
-impl Prefixes {
-    fn of(table: &ObjectTable, ixs: impl Iterator<Item = u32>) -> Prefixes {
-        let mut bits = vec![0u64; FAN / 64];
-        for ix in ixs {
-            let b = bucket(&table.ids[ix as usize]);
-            bits[b / 64] |= 1 << (b % 64);
-        }
-        Prefixes(bits)
-    }
-
-    fn may_hold(&self, id: &Oid) -> bool {
-        let b = bucket(id.as_bytes());
-        self.0[b / 64] & (1 << (b % 64)) != 0
     }
 }
 
@@ -405,14 +405,10 @@ impl Reach {
         let done = atomic_bits(table.len());
         let damaged = atomic_bits(table.len());
         // Trees rebuilt from the packs, each once even if two packs hold it.
-        let prefixes = Prefixes::of(table, ones(&level.packed));
-        for pack in store.packs {
-            pack.for_each(
+        for (p, pack) in store.packs.iter().enumerate() {
+            pack.for_each_picked(
                 ObjectKind::Tree,
-                |id| {
-                    prefixes.may_hold(id)
-                        && table.index_of(id).is_some_and(|ix| get(&level.packed, ix))
-                },
+                |n| get(&level.packed, table.number(p, n)),
                 IdCache::new,
                 |cache, id, bytes| {
                     let Some(ix) = table.index_of(&id) else {
@@ -563,14 +559,10 @@ impl Reach {
         let depth_is =
             |ix: u32, level: u16| self.depth[ix as usize].load(Ordering::Relaxed) == level;
         for level in (1..=self.levels).rev() {
-            let prefixes = Prefixes::of(table, (0..n as u32).filter(|&ix| depth_is(ix, level)));
-            for pack in store.packs {
-                pack.for_each(
+            for (p, pack) in store.packs.iter().enumerate() {
+                pack.for_each_picked(
                     ObjectKind::Tree,
-                    |id| {
-                        prefixes.may_hold(id)
-                            && table.index_of(id).is_some_and(|ix| depth_is(ix, level))
-                    },
+                    |n| depth_is(table.number(p, n), level),
                     IdCache::new,
                     |cache, id, bytes| {
                         let Some(ix) = table.index_of(&id) else {

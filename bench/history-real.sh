@@ -21,6 +21,10 @@
 #                   current release; Debian 12's package is 13.0)
 #   KINGFISHER      Kingfisher binary (default: installed with pip into
 #                   bench/work/venv-kingfisher; skipped if that fails)
+#   GIX=1           also time bench/gix-probe (built here): every object of
+#                   the packs decoded once with gitoxide's gix-pack delta-tree
+#                   traversal and each blob searched for the prefixes, the
+#                   least a scanner built on gix-pack would do (GIX=0 skips it)
 #   OUT             results directory (default bench/work/results/history-DATE)
 #
 # Results: OUT/times.tsv (one row per run, `set` = the repository's name),
@@ -51,6 +55,12 @@ if [[ ! -x "$KF" && -z "${KINGFISHER:-}" ]]; then
     log "installing Kingfisher (pip kingfisher-bin) in $WORK/venv-kingfisher"
     { python3 -m venv "$WORK/venv-kingfisher" && "$WORK/venv-kingfisher/bin/pip" install -q kingfisher-bin; } ||
         log "Kingfisher could not be installed: skipped"
+fi
+
+GIX_PROBE="$HERE/gix-probe/target/release/gix-probe"
+if [[ "${GIX:-1}" == 1 && ! -x "$GIX_PROBE" ]]; then
+    log "building bench/gix-probe (gix-pack)"
+    (cd "$HERE/gix-probe" && cargo build --release --locked --quiet) || log "gix-probe did not build: skipped"
 fi
 
 repos=("$@")
@@ -114,6 +124,7 @@ tool_argv() { # TOOL DIR
         # Every object, as one stream: what any history scanner must at
         # least read. rg counts matching lines.
         cat-file\|rg) argv=(bash -c "git -C '$2' cat-file --batch-all-objects --batch | '$RG' -a -c -e '$PATTERN'") ;;
+        gix-pack) argv=("$GIX_PROBE" "$2"/objects/pack/*.idx) ;;
         kingfisher) argv=("$KF" scan "$2" --no-update-check --load-builtins false
             --rules-path "$HERE/peers/kingfisher-misar.yaml" --no-validate --git-history full
             --no-extract-archives -f json) ;;
@@ -123,9 +134,12 @@ tools=(misar-scan)
 [[ -n "${MS_BASE:-}" ]] && tools+=(misar-scan-base)
 tools+=("cat-file|rg")
 [[ -x "$KF" ]] && tools+=(kingfisher)
+[[ "${GIX:-1}" == 1 && -x "$GIX_PROBE" ]] && tools+=(gix-pack)
 
 for r in "${repos[@]}"; do
     set=$(basename "$r" .git)
+    # A copy kept as NAME/repo (or NAME/.git) is named by its folder.
+    [[ "$set" == repo || "$set" == "" ]] && set=$(basename "$(dirname "$r")")
     log "$set: warm-up (every pack read once, one untimed run of each tool)"
     cat "$r"/objects/pack/*.pack >/dev/null
     for t in "${tools[@]}"; do

@@ -745,6 +745,41 @@ mod tests {
     use crate::source::git::pack::tests::{write_pack, zlib};
     use crate::source::test_git::{git, object_ids};
 
+    /// The packs of a repository (or one pack) and their object table.
+    struct Opened {
+        packs: Vec<crate::source::git::pack::Pack>,
+        table: ObjectTable,
+        git_dir: std::path::PathBuf,
+    }
+
+    impl Opened {
+        fn repo(p: &Path) -> Opened {
+            Opened::new(open_packs(&p.join(".git/objects")), p.join(".git"))
+        }
+
+        fn pack(idx: &Path, dir: &Path) -> Opened {
+            let pack = crate::source::git::pack::Pack::open(idx).unwrap();
+            Opened::new(vec![pack], dir.to_path_buf())
+        }
+
+        fn new(packs: Vec<crate::source::git::pack::Pack>, git_dir: std::path::PathBuf) -> Opened {
+            let table = ObjectTable::new(&packs);
+            Opened {
+                packs,
+                table,
+                git_dir,
+            }
+        }
+
+        fn store(&self) -> Store<'_> {
+            Store {
+                packs: &self.packs,
+                table: &self.table,
+                git_dir: &self.git_dir,
+            }
+        }
+    }
+
     /// Records what the walk reports.
     #[derive(Default)]
     struct Seen {
@@ -844,23 +879,17 @@ mod tests {
         let p = dir.path();
         history(p);
         let repo = Repository::open(p).unwrap();
-        let packs = open_packs(&p.join(".git/objects"));
-        assert_eq!(packs.len(), 2);
-        let table = ObjectTable::new(&packs);
-        let git_dir = p.join(".git");
-        let store = Store {
-            packs: &packs,
-            table: &table,
-            git_dir: &git_dir,
-        };
+        let opened = Opened::repo(p);
+        assert_eq!(opened.packs.len(), 2);
+        let (store, table) = (opened.store(), &opened.table);
         let roots = commit_trees(&repo);
         assert_eq!(roots.len(), 14);
         let seen = Seen::default();
-        let mut reach = Reach::new(&table);
+        let mut reach = Reach::new(table);
         reach.walk(&store, &roots, &seen);
         assert!(seen.unreadable.lock().unwrap().is_empty());
 
-        let got: HashMap<Oid, u32> = reach.blobs(&table).into_iter().collect();
+        let got: HashMap<Oid, u32> = reach.blobs(table).into_iter().collect();
         let want = brute_force(&repo, &roots);
         assert_eq!(got, want);
         assert!(
@@ -906,20 +935,14 @@ mod tests {
         let p = dir.path();
         history(p);
         let repo = Repository::open(p).unwrap();
-        let packs = open_packs(&p.join(".git/objects"));
-        let table = ObjectTable::new(&packs);
-        let git_dir = p.join(".git");
-        let store = Store {
-            packs: &packs,
-            table: &table,
-            git_dir: &git_dir,
-        };
+        let opened = Opened::repo(p);
+        let (store, table) = (opened.store(), &opened.table);
         let roots = commit_trees(&repo);
         let (old, new) = roots.split_at(9);
-        let mut reach = Reach::new(&table);
+        let mut reach = Reach::new(table);
         reach.walk(&store, new, &Seen::default());
         reach.walk(&store, old, &Seen::default());
-        let got: HashMap<Oid, u32> = reach.blobs(&table).into_iter().collect();
+        let got: HashMap<Oid, u32> = reach.blobs(table).into_iter().collect();
         assert_eq!(got, brute_force(&repo, &roots));
     }
 
@@ -938,19 +961,13 @@ mod tests {
         git(p, &["commit", "-qam", "d"], None);
         git(p, &["repack", "-adq"], None);
         let repo = Repository::open(p).unwrap();
-        let packs = open_packs(&p.join(".git/objects"));
-        let table = ObjectTable::new(&packs);
-        let git_dir = p.join(".git");
-        let store = Store {
-            packs: &packs,
-            table: &table,
-            git_dir: &git_dir,
-        };
+        let opened = Opened::repo(p);
+        let (store, table) = (opened.store(), &opened.table);
         let seen = Seen {
             names: vec![b"flagged".to_vec()],
             ..Seen::default()
         };
-        let mut reach = Reach::new(&table);
+        let mut reach = Reach::new(table);
         reach.walk(&store, &commit_trees(&repo), &seen);
         let id = |rev: &str| repo.revparse_single(rev).unwrap().id();
         let mut want = vec![id("HEAD^{tree}"), id("HEAD~^{tree}"), id("HEAD:a")];
@@ -981,15 +998,10 @@ mod tests {
         let mut content = b"40000 loop\0".to_vec();
         content.extend_from_slice(id.as_bytes());
         let idx = write_pack(dir.path(), &[(id, tree_entry(&content))]);
-        let packs = vec![crate::source::git::pack::Pack::open(&idx).unwrap()];
-        let table = ObjectTable::new(&packs);
-        let store = Store {
-            packs: &packs,
-            table: &table,
-            git_dir: dir.path(),
-        };
+        let opened = Opened::pack(&idx, dir.path());
+        let (store, table) = (opened.store(), &opened.table);
         let seen = Seen::default();
-        let mut reach = Reach::new(&table);
+        let mut reach = Reach::new(table);
         reach.walk(&store, &[(id, 0)], &seen);
         let unreadable = seen.unreadable.lock().unwrap();
         assert_eq!(unreadable.len(), 1, "{unreadable:?}");
@@ -1005,15 +1017,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let id = Oid::from_str("6666666666666666666666666666666666666666").unwrap();
         let idx = write_pack(dir.path(), &[(id, tree_entry(b"100644 no-id\0abc"))]);
-        let packs = vec![crate::source::git::pack::Pack::open(&idx).unwrap()];
-        let table = ObjectTable::new(&packs);
-        let store = Store {
-            packs: &packs,
-            table: &table,
-            git_dir: dir.path(),
-        };
+        let opened = Opened::pack(&idx, dir.path());
+        let (store, table) = (opened.store(), &opened.table);
         let seen = Seen::default();
-        let mut reach = Reach::new(&table);
+        let mut reach = Reach::new(table);
         reach.walk(&store, &[(id, 7)], &seen);
         let unreadable = seen.unreadable.lock().unwrap();
         assert_eq!(unreadable.len(), 1, "{unreadable:?}");

@@ -491,7 +491,7 @@ impl Window {
         let end = self.start + self.buf.len() as u64;
         if at < self.start || at + len as u64 > end {
             self.buf.resize(HEADER_WINDOW.max(len), 0);
-            let n = read_at_most(file, &mut self.buf, at)?;
+            let n = read_at(file, &mut self.buf, at)?;
             self.buf.truncate(n);
             self.start = at;
             if n < len {
@@ -501,19 +501,6 @@ impl Window {
         let from = (at - self.start) as usize;
         Ok(&self.buf[from..from + len])
     }
-}
-
-fn read_at_most(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match read_at(file, &mut buf[n..], at + n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 enum Base {

@@ -277,6 +277,15 @@ struct Outside {
     depth: u16,
 }
 
+impl Outside {
+    /// [`Reach::lower_tree`] for a tree outside the packs.
+    fn lower_tree(&mut self, label: u32, depth: u16) -> bool {
+        let again = label < self.tree || self.depth <= depth;
+        self.tree = self.tree.min(label);
+        again
+    }
+}
+
 impl Default for Outside {
     fn default() -> Outside {
         Outside {
@@ -354,18 +363,15 @@ impl Reach {
         for &(tree, label) in roots {
             match store.table.index_of(&tree) {
                 Some(ix) => {
-                    let was = self.tree[ix as usize].fetch_min(label, Ordering::Relaxed);
-                    if label < was || self.depth[ix as usize].load(Ordering::Relaxed) == 0 {
+                    if self.lower_tree(ix as usize, label, 0) {
                         set(&level.packed, ix);
                     }
                 }
                 None => {
                     let mut outside = self.outside.lock().expect("not poisoned");
-                    let o = outside.entry(tree).or_default();
-                    if label < o.tree || o.depth == 0 {
+                    if outside.entry(tree).or_default().lower_tree(label, 0) {
                         outside_roots.insert(tree);
                     }
-                    o.tree = o.tree.min(label);
                 }
             }
         }
@@ -390,6 +396,15 @@ impl Reach {
             self.levels = self.levels.max(depth + 1);
             depth += 1;
         }
+    }
+
+    /// Lower packed tree `ix`'s label to `label`, reached at level `depth`;
+    /// whether it must be read (again) there: its label went down, or it
+    /// was never read that deep.
+    fn lower_tree(&self, ix: usize, label: u32, depth: u16) -> bool {
+        let lower = self.tree[ix].load(Ordering::Relaxed) > label
+            && self.tree[ix].fetch_min(label, Ordering::Relaxed) > label;
+        lower || self.depth[ix].load(Ordering::Relaxed) <= depth
     }
 
     /// Read the trees of `level` (at depth `depth`), and return the next.
@@ -690,9 +705,7 @@ impl<'r> Read<'r> {
                     }
                     return;
                 }
-                let lower = reach.tree[c].load(Ordering::Relaxed) > label
-                    && reach.tree[c].fetch_min(label, Ordering::Relaxed) > label;
-                if lower || reach.depth[c].load(Ordering::Relaxed) <= pass.depth {
+                if reach.lower_tree(c, label, pass.depth) {
                     set(&pass.next, c as u32);
                 }
             }
@@ -706,9 +719,7 @@ impl<'r> Read<'r> {
                     o.blob = o.blob.min(label);
                     return;
                 }
-                let again = label < o.tree || o.depth <= pass.depth;
-                o.tree = o.tree.min(label);
-                if again {
+                if o.lower_tree(label, pass.depth) {
                     pass.next_outside.lock().expect("not poisoned").insert(id);
                 }
             }

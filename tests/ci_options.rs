@@ -41,6 +41,11 @@ fn scan_options_of_ci_github_are_those_of_scan_git() {
     assert_eq!(ci("", None), scan(""));
     assert_eq!(
         ci("--verify true --baseline b.json --rules r", Some("aa..bb")),
-        scan("--range aa..bb --verify --baseline /r/b.json --rules /r/r")
+        // Paths joined as the platform joins them (`/r\b.json` on Windows).
+        scan(&format!(
+            "--range aa..bb --verify --baseline {} --rules {}",
+            Path::new("/r").join("b.json").display(),
+            Path::new("/r").join("r").display()
+        ))
     );
 }

@@ -90,19 +90,22 @@ else
 fi
 [ "${WINDOWS_CHECK:-}" = build ] && finish
 
-# The library's unit-test executable (the build of the line above is reused).
+# The test executables: the library's unit tests, and the integration suites
+# that need neither the git command line nor `sh` (which a Windows program
+# under wine cannot use; GitHub's Windows runner runs the other suites).
+suites=(archives ci_options encodings engine_props fuzz_targets keys_audit lints reports revoke rules_examples scan_fs scan_stdin verify)
 t1=$(now)
-if ! cargo test --locked --target "$triple" --lib --no-run 2>"$work/unit.log"; then
-  cat "$work/unit.log"
-  bad "cargo test --no-run --target $triple --lib failed"
+if ! cargo test --locked --target "$triple" --no-run --lib $(printf -- '--test %s ' "${suites[@]}") 2>"$work/tests.log"; then
+  cat "$work/tests.log"
+  bad "cargo test --no-run --target $triple failed"
   finish
 fi
-unit=$(sed -n 's/.*Executable unittests src\/lib.rs (\(.*\.exe\)).*/\1/p' "$work/unit.log" | tail -n 1)
+unit=$(sed -n 's/.*Executable unittests src\/lib.rs (\(.*\.exe\)).*/\1/p' "$work/tests.log" | tail -n 1)
 if [ -z "$unit" ] || [ ! -f "$unit" ]; then
-  bad "cannot find the unit-test executable in cargo's output"; cat "$work/unit.log"
+  bad "cannot find the unit-test executable in cargo's output"; cat "$work/tests.log"
   finish
 fi
-ok "unit tests built for $triple in $(($(now) - t1)) s"
+ok "unit tests and ${#suites[@]} integration suites built for $triple in $(($(now) - t1)) s"
 
 # ---- running it under wine -----------------------------------------------------
 if ! command -v wine >/dev/null 2>&1; then
@@ -114,7 +117,7 @@ fi
 x86_64-w64-mingw32-gcc -O2 -shared -o "$work/bcryptprimitives.dll" \
   scripts/windows/bcryptprimitives.c scripts/windows/bcryptprimitives.def -ladvapi32
 cp "$work/bcryptprimitives.dll" "$(dirname "$exe")/"
-cp "$work/bcryptprimitives.dll" "$(dirname "$unit")/"
+cp "$work/bcryptprimitives.dll" "$(dirname "$unit")/" # the suites' folder too
 export WINEPREFIX="$root/target/windows/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 mkdir -p "$WINEPREFIX"
 # wine leaves its server running for a few seconds after the last program;
@@ -152,6 +155,30 @@ else
   bad "unit tests under wine failed (exit $code): ${summary:-no summary}"
 fi
 skip "${#needs_git[@]} unit tests make repositories with the git command line, which a Windows process under wine cannot wait for (ci.yml runs them on Windows)"
+
+# Integration suites: the Windows binary driven by the Windows test harness
+# (temporary trees, the fake Misar API on 127.0.0.1, reports, exit codes).
+t1=$(now)
+suite_tests=0
+for suite in "${suites[@]}"; do
+  x=$(sed -n "s/.*Executable tests\/$suite.rs (\(.*\.exe\)).*/\1/p" "$work/tests.log" | tail -n 1)
+  if [ -z "$x" ] || [ ! -f "$x" ]; then
+    bad "integration suite $suite: no executable in cargo's output"
+    continue
+  fi
+  code=0
+  wine "$x" --test-threads 2 >"$work/suite.log" 2>&1 || code=$?
+  summary=$(grep -E '^test result:' "$work/suite.log" | tail -n 1 || true)
+  n=$(echo "$summary" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p')
+  if [ "$code" -eq 0 ] && [ -n "$n" ] && [ "$n" -gt 0 ]; then
+    suite_tests=$((suite_tests + n))
+  else
+    grep -E '^---- |panicked|FAILED' "$work/suite.log" | head -n 30 || tail -n 30 "$work/suite.log"
+    bad "integration suite $suite under wine (exit $code): ${summary:-no summary}"
+  fi
+done
+ok "integration suites under wine: $suite_tests tests in ${#suites[@]} suites passed ($(($(now) - t1)) s)"
+skip "$(($(ls tests/*.rs | wc -l) - ${#suites[@]})) integration suites need the git command line or sh (ci.yml runs them on Windows)"
 
 # ---- the binary under wine ---------------------------------------------------------
 # A fake key, made at run time so that this file holds none. Only its first 8

@@ -19,31 +19,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 profile=${PACKAGING_PROFILE:-dev}
-passed=0
-failed=0
-skipped=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAILED: $*"; }
-skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
-finish() {
-  echo "packaging: $passed passed, $failed failed, $skipped skipped"
-  [ "$failed" -eq 0 ]
-  exit $?
-}
-now() { date +%s; }
-t0=$(now)
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+check=packaging
+. tests/shell-check.sh
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.invalid
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$work/gitconfig"
 git config --global init.defaultBranch main
 git config --global commit.gpgsign false
 
-# A fake key, made at run time so that this file holds none: "msk" "_" and a
-# random base62 body. Only its first 8 characters may ever be printed.
-key=$(python3 -c 'import secrets,string; a=string.ascii_letters+string.digits; print("msk" + "_" + "".join(secrets.choice(a) for _ in range(32)))')
-shown=${key:0:8}
 # Fails the test if any output shows the whole key.
 no_full_key() {
   if grep -qF "$key" "$1"; then bad "$2 printed a full key"; return 1; fi

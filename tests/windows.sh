@@ -28,21 +28,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 triple=x86_64-pc-windows-gnu
-passed=0
-failed=0
-skipped=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAILED: $*"; }
-skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
-finish() {
-  echo "windows: $passed passed, $failed failed, $skipped skipped"
-  [ "$failed" -eq 0 ]
-  exit $?
-}
-now() { date +%s; }
-t0=$(now)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+check=windows
+. tests/shell-check.sh
 
 # ---- set-up (registry allowed) -----------------------------------------------
 # apt-get as root, or through sudo where it asks for no password (GitHub's
@@ -181,10 +168,6 @@ ok "integration suites under wine: $suite_tests tests in ${#suites[@]} suites pa
 skip "$(($(ls tests/*.rs | wc -l) - ${#suites[@]})) integration suites need the git command line or sh (ci.yml runs them on Windows)"
 
 # ---- the binary under wine ---------------------------------------------------------
-# A fake key, made at run time so that this file holds none. Only its first 8
-# characters may ever be printed.
-key=$(python3 -c 'import secrets,string; a=string.ascii_letters+string.digits; print("msk" + "_" + "".join(secrets.choice(a) for _ in range(32)))')
-shown=${key:0:8}
 version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
 
 # run NAME WANT_CODE ARGS...: runs the Windows binary, checks the exit code and

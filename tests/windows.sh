@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Windows test (SPEC §7, issue 14): `cargo build --target x86_64-pc-windows-gnu`
-# succeeds, and the Windows build runs under Wine: the library's unit tests
-# and the binary on real inputs (a key in a CRLF file in a nested folder, the
-# SARIF report's URIs, standard input, a packed git history read by the
-# positioned reads of source::git::positioned).
+# succeeds, and the Windows build runs under Wine: the library's unit tests,
+# the integration suites that need neither git nor sh, and the binary on real
+# inputs (a key in a CRLF file in a nested folder, the SARIF report's URIs,
+# standard input, a packed git history read by the positioned reads of
+# source::git::positioned).
 #
 #   bash tests/windows.sh            (run by .ci/run)
 #
 # Set-up, the only registry traffic: the Rust target (rustup), and Debian's
 # mingw-w64 C compiler (libgit2 and libdeflate are C) and wine, installed with
-# apt-get when missing and this is root. A tool that cannot be had prints SKIP
+# apt-get when missing (as root, or with `sudo -n`). A tool that cannot be had prints SKIP
 # and why. The build itself is never skipped when the compiler is there.
 #
 # Under Debian 12's wine 8.0:

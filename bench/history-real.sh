@@ -31,31 +31,15 @@
 # OUT/summary.md (bench/summarize.py, ratios to `cat-file|rg`), OUT/env.txt.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(dirname "$HERE")"
-WORK="$HERE/work"
+BENCH=history-real
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS="${RUNS:-3}"
 RG="${RG:-rg}"
-OUT="${OUT:-$WORK/results/history-$(date +%Y%m%d-%H%M%S)}"
-export LC_ALL=C
-PATTERN='(^|[^A-Za-z0-9_])(msk|ask|mdk)_[A-Za-z0-9]{20,128}([^A-Za-z0-9]|$)'
-
-log() { printf '[history-real] %s\n' "$*" >&2; }
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
-command -v "$RG" >/dev/null || { log "no ripgrep at '$RG' (set RG=...)"; exit 2; }
-[[ -x /usr/bin/time ]] || { log "/usr/bin/time missing (apt-get install time)"; exit 2; }
-if [[ -z "${MS:-}" ]]; then
-    log "building misar-scan (release) in $REPO"
-    (cd "$REPO" && cargo build --release --locked --quiet)
-    MS="${CARGO_TARGET_DIR:-$REPO/target}/release/misar-scan"
-fi
+results_dir history
+need_rg_and_time
+build_misar_scan
 KF="${KINGFISHER:-$WORK/venv-kingfisher/bin/kingfisher}"
-if [[ ! -x "$KF" && -z "${KINGFISHER:-}" ]]; then
-    log "installing Kingfisher (pip kingfisher-bin) in $WORK/venv-kingfisher"
-    { python3 -m venv "$WORK/venv-kingfisher" && "$WORK/venv-kingfisher/bin/pip" install -q kingfisher-bin; } ||
-        log "Kingfisher could not be installed: skipped"
-fi
+[[ -n "${KINGFISHER:-}" ]] || pip_tool venv-kingfisher kingfisher-bin kingfisher
 
 GIX_PROBE="$HERE/gix-probe/target/release/gix-probe"
 if [[ "${GIX:-1}" == 1 && ! -x "$GIX_PROBE" ]]; then
@@ -85,9 +69,7 @@ describe() { # DIR: commits, objects, blob and tree bytes
 }
 
 {
-    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "nproc: $(nproc)"
-    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    machine_info
     echo "misar-scan: $MS ($("$MS" --version 2>&1 | head -1), git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
     [[ -n "${MS_BASE:-}" ]] && echo "misar-scan-base: $MS_BASE"
     echo "rg: $("$RG" --version | head -1)"
@@ -101,21 +83,7 @@ describe() { # DIR: commits, objects, blob and tree bytes
 } >"$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
-printf 'set\ttool\trun\twall_s\tmaxrss_kb\tuser_s\tsys_s\texit\tbytes\n' >"$OUT/times.tsv"
-measure() { # SET TOOL RUN COMMAND...
-    local set=$1 label=$2 run=$3
-    shift 3
-    local tf rc=0 t0 t1
-    tf=$(mktemp)
-    t0=$(date +%s%N)
-    /usr/bin/time -f '%M %U %S' -o "$tf" "$@" >"$OUT/last.out" 2>"$OUT/last.stderr" || rc=$?
-    t1=$(date +%s%N)
-    read -r rss usr sys < <(tail -1 "$tf")
-    rm -f "$tf"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t0\n' "$set" "$label" "$run" \
-        "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')" "$rss" "$usr" "$sys" "$rc" >>"$OUT/times.tsv"
-    log "$set $label #$run: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f s", (b-a)/1e9}') user $usr sys $sys, $((rss / 1024)) MiB, exit $rc"
-}
+start_times
 
 tool_argv() { # TOOL DIR
     case $1 in
@@ -149,7 +117,7 @@ for r in "${repos[@]}"; do
     for ((i = 1; i <= RUNS; i++)); do
         for t in "${tools[@]}"; do
             tool_argv "$t" "$r"
-            measure "$set" "$t" "$i" "${argv[@]}"
+            measure "$set" "$t" "$i" 0 "${argv[@]}"
         done
     done
 done

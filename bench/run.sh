@@ -26,9 +26,8 @@
 # OUT/checks.txt (correctness), OUT/env.txt (machine and versions).
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(dirname "$HERE")"
-WORK="$HERE/work"
+BENCH=bench
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TREE="${1:-$WORK/tree}"
 RUNS="${RUNS:-7}"
 THREADS="${THREADS:-$(nproc)}"
@@ -40,15 +39,6 @@ BIG_RUNS="${BIG_RUNS:-5}"
 OUT="${OUT:-$WORK/results/$(date +%Y%m%d-%H%M%S)}"
 SETS="${SETS:-tree peers subset big}"
 want() { [[ " $SETS " == *" $1 "* ]]; }
-export LC_ALL=C
-
-# The equivalent of misar-scan's built-in rules as one regex (SPEC §1): not
-# preceded by [A-Za-z0-9_], prefix, 20-128 base62, then a non-base62 byte or
-# the end of the line. Placeholder/entropy filtering has no regex equivalent,
-# so rg also counts placeholders; it does the same scanning work.
-PATTERN='(^|[^A-Za-z0-9_])(msk|ask|mdk)_[A-Za-z0-9]{20,128}([^A-Za-z0-9]|$)'
-
-log() { printf '[bench] %s\n' "$*" >&2; }
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 
@@ -76,16 +66,8 @@ KF="$WORK/venv-kingfisher/bin/kingfisher"
 DS="$WORK/venv-detect-secrets/bin/detect-secrets"
 RS="$WORK/tools/bin/ripsecrets"
 if ((PEERS)); then
-    if [[ ! -x "$KF" ]]; then
-        log "installing Kingfisher (pip kingfisher-bin) in $WORK/venv-kingfisher"
-        { python3 -m venv "$WORK/venv-kingfisher" && "$WORK/venv-kingfisher/bin/pip" install -q kingfisher-bin; } ||
-            log "Kingfisher could not be installed: skipped"
-    fi
-    if [[ ! -x "$DS" ]]; then
-        log "installing detect-secrets (pip) in $WORK/venv-detect-secrets"
-        { python3 -m venv "$WORK/venv-detect-secrets" && "$WORK/venv-detect-secrets/bin/pip" install -q detect-secrets; } ||
-            log "detect-secrets could not be installed: skipped"
-    fi
+    pip_tool venv-kingfisher kingfisher-bin kingfisher
+    pip_tool venv-detect-secrets detect-secrets detect-secrets
     if [[ ! -x "$RS" ]]; then
         log "building ripsecrets (cargo install, a few minutes) in $WORK/tools"
         CARGO_TARGET_DIR="$WORK/cargo-target" cargo install --quiet ripsecrets --root "$WORK/tools" ||
@@ -109,11 +91,7 @@ log "tree $TREE: $tree_files files, $tree_bytes bytes"
 
 # ---------------------------------------------------------------- environment
 {
-    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "nproc: $(nproc)"
-    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-    echo "mem: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-    echo "kernel: $(uname -r)"
+    machine_info
     echo "misar-scan: $("$MS" --version 2>&1 | head -1) (git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
     echo "rustc: $(rustc --version)"
     echo "rg: $(rg --version | head -1)"

@@ -21,30 +21,15 @@
 # OUT/env.txt (machine, versions, load averages before and after).
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(dirname "$HERE")"
-WORK="$HERE/work"
+BENCH=tree-vs-rg
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TREE="${1:-$WORK/cargo-blobs}"
 RUNS="${RUNS:-10}"
 THREADS="${THREADS:-$(nproc)}"
 RG="${RG:-rg}"
-OUT="${OUT:-$WORK/results/tree-$(date +%Y%m%d-%H%M%S)}"
-export LC_ALL=C
-
-# The same regex as bench/run.sh (SPEC §1's grammar).
-PATTERN='(^|[^A-Za-z0-9_])(msk|ask|mdk)_[A-Za-z0-9]{20,128}([^A-Za-z0-9]|$)'
-
-log() { printf '[tree-vs-rg] %s\n' "$*" >&2; }
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
-
-command -v "$RG" >/dev/null || { log "no ripgrep at '$RG' (set RG=...)"; exit 2; }
-[[ -x /usr/bin/time ]] || { log "/usr/bin/time missing (apt-get install time)"; exit 2; }
-if [[ -z "${MS:-}" ]]; then
-    log "building misar-scan (release) in $REPO"
-    (cd "$REPO" && cargo build --release --locked --quiet)
-    MS="${CARGO_TARGET_DIR:-$REPO/target}/release/misar-scan"
-fi
+results_dir tree
+need_rg_and_time
+build_misar_scan
 
 if [[ ! -d "$TREE" ]]; then
     bash "$HERE/make-cargo-blobs.sh" "$TREE"
@@ -55,10 +40,7 @@ tree_bytes=$(find "$TREE" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%d"
 log "tree $TREE: $tree_files files, $tree_bytes bytes"
 
 {
-    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "nproc: $(nproc)"
-    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-    echo "kernel: $(uname -r)"
+    machine_info
     echo "misar-scan: $MS ($("$MS" --version 2>&1 | head -1), git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
     [[ -n "${MS_BASE:-}" ]] && echo "misar-scan-base: $MS_BASE"
     echo "rg: $("$RG" --version | head -1)"
@@ -71,21 +53,7 @@ log "tree $TREE: $tree_files files, $tree_bytes bytes"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
-printf 'set\ttool\trun\twall_s\tmaxrss_kb\tuser_s\tsys_s\texit\tbytes\n' >"$OUT/times.tsv"
-measure() {
-    local label=$1 run=$2
-    shift 2
-    local tf rc=0 t0 t1
-    tf=$(mktemp)
-    t0=$(date +%s%N)
-    /usr/bin/time -f '%M %U %S' -o "$tf" "$@" >"$OUT/last.out" 2>"$OUT/last.stderr" || rc=$?
-    t1=$(date +%s%N)
-    read -r rss usr sys < <(tail -1 "$tf")
-    rm -f "$tf"
-    printf 'tree\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$run" \
-        "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')" "$rss" "$usr" "$sys" "$rc" "$tree_bytes" >>"$OUT/times.tsv"
-    log "$label #$run: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f s", (b-a)/1e9}') user $usr sys $sys, $((rss / 1024)) MiB, exit $rc"
-}
+start_times
 
 # Same flags as bench/run.sh (see BENCHMARKS.md, "File-set semantics"):
 # misar-scan with everything on (decoding, archives), reading every file;
@@ -111,7 +79,7 @@ done
 for ((i = 1; i <= RUNS; i++)); do
     for t in "${tools[@]}"; do
         tool_argv "$t"
-        (cd "$TREE" && measure "$t" "$i" "${argv[@]}")
+        (cd "$TREE" && measure tree "$t" "$i" "$tree_bytes" "${argv[@]}")
     done
 done
 echo "loadavg_after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"

@@ -117,7 +117,7 @@ for r in "${repos[@]}"; do
     for ((i = 1; i <= RUNS; i++)); do
         for t in "${tools[@]}"; do
             tool_argv "$t" "$r"
-            measure "$set" "$t" "$i" 0 "${argv[@]}"
+            measure "$set" "$t" "$i" 0 "$OUT/last.out" "${argv[@]}"
         done
     done
 done

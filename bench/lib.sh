@@ -10,9 +10,9 @@
 #   build_misar_scan      MS: unless set, a release build of this checkout
 #   machine_info          date, cores, CPU, memory and kernel lines for env.txt
 #   start_times           OUT/times.tsv with its header row
-#   measure SET TOOL RUN BYTES COMMAND...
-#                         runs COMMAND under /usr/bin/time (output to
-#                         OUT/last.out, OUT/last.stderr) and adds its row:
+#   measure SET TOOL RUN BYTES OUTFILE COMMAND...
+#                         runs COMMAND under /usr/bin/time (output to OUTFILE
+#                         and OUTFILE.stderr) and adds its row:
 #                         wall, peak RSS, user, sys, exit code, BYTES
 #   pip_tool VENV PKG BIN PKG installed into WORK/VENV unless VENV/bin/BIN is
 #                         there; logs and goes on when it cannot be installed
@@ -62,13 +62,14 @@ start_times() {
 }
 
 measure() {
-    local set=$1 label=$2 run=$3 bytes=$4
-    shift 4
+    local set=$1 label=$2 run=$3 bytes=$4 out=$5
+    shift 5
     local tf rc=0 t0 t1 rss usr sys
     tf=$(mktemp)
     t0=$(date +%s%N)
-    /usr/bin/time -f '%M %U %S' -o "$tf" "$@" >"$OUT/last.out" 2>"$OUT/last.stderr" || rc=$?
+    /usr/bin/time -f '%M %U %S' -o "$tf" "$@" >"$out" 2>"$out.stderr" || rc=$?
     t1=$(date +%s%N)
+    # /usr/bin/time adds "Command exited with non-zero status N" before its line.
     read -r rss usr sys < <(tail -1 "$tf")
     rm -f "$tf"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$set" "$label" "$run" \

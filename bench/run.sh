@@ -112,21 +112,6 @@ cat "$OUT/env.txt" >&2
 # Wall time from date +%s%N around /usr/bin/time; peak RSS, user and system
 # time from /usr/bin/time. One row per run in times.tsv.
 printf 'set\ttool\trun\twall_s\tmaxrss_kb\tuser_s\tsys_s\texit\tbytes\n' >"$OUT/times.tsv"
-measure() {
-    local set=$1 label=$2 run=$3 bytes=$4 out=$5
-    shift 5
-    local tf rc=0 t0 t1
-    tf=$(mktemp)
-    t0=$(date +%s%N)
-    /usr/bin/time -f '%M %U %S' -o "$tf" "$@" >"$out" 2>"$out.stderr" || rc=$?
-    t1=$(date +%s%N)
-    # /usr/bin/time adds "Command exited with non-zero status N" before its line.
-    read -r rss usr sys < <(tail -1 "$tf")
-    rm -f "$tf"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$set" "$label" "$run" \
-        "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')" "$rss" "$usr" "$sys" "$rc" "$bytes" >>"$OUT/times.tsv"
-    log "$set $label #$run: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f s", (b-a)/1e9}'), $((rss / 1024)) MiB, exit $rc"
-}
 
 # Commands, each run with the scanned directory as the current directory and
 # `.` as the path, so reported paths are relative to the tree.

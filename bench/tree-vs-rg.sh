@@ -79,7 +79,7 @@ done
 for ((i = 1; i <= RUNS; i++)); do
     for t in "${tools[@]}"; do
         tool_argv "$t"
-        (cd "$TREE" && measure tree "$t" "$i" "$tree_bytes" "${argv[@]}")
+        (cd "$TREE" && measure tree "$t" "$i" "$tree_bytes" "$OUT/last.out" "${argv[@]}")
     done
 done
 echo "loadavg_after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
